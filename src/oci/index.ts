@@ -1,0 +1,7 @@
+// Public surface of the OCI vocabulary (pure: no I/O).
+export * from "./errors.ts";
+export * from "./digest.ts";
+export * from "./media-types.ts";
+export * from "./descriptor.ts";
+export * from "./manifest.ts";
+export * from "./names.ts";

@@ -1,0 +1,64 @@
+// Media types: one `as const` set and predicates; nothing else compares media type strings.
+
+export const MediaType = {
+  ImageManifest: "application/vnd.oci.image.manifest.v1+json",
+  ImageIndex: "application/vnd.oci.image.index.v1+json",
+  ImageConfig: "application/vnd.oci.image.config.v1+json",
+  ImageLayer: "application/vnd.oci.image.layer.v1.tar",
+  ImageLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+  ImageLayerZstd: "application/vnd.oci.image.layer.v1.tar+zstd",
+  ImageLayerNondistributable: "application/vnd.oci.image.layer.nondistributable.v1.tar",
+  ImageLayerNondistributableGzip: "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+  ImageLayerNondistributableZstd: "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+  Empty: "application/vnd.oci.empty.v1+json",
+  DockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  DockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  DockerConfig: "application/vnd.docker.container.image.v1+json",
+  DockerLayer: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  DockerForeignLayer: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+} as const;
+
+export type KnownMediaType = (typeof MediaType)[keyof typeof MediaType];
+
+/** Manifests a registry accepts on PUT /manifests. */
+export const MANIFEST_MEDIA_TYPES: readonly string[] = [
+  MediaType.ImageManifest,
+  MediaType.ImageIndex,
+  MediaType.DockerManifest,
+  MediaType.DockerManifestList,
+];
+
+export function isImageManifest(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.ImageManifest || mediaType === MediaType.DockerManifest;
+}
+
+export function isIndex(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.ImageIndex || mediaType === MediaType.DockerManifestList;
+}
+
+export function isManifestMediaType(mediaType: string | undefined): boolean {
+  return isImageManifest(mediaType) || isIndex(mediaType);
+}
+
+export function isLayer(mediaType: string | undefined): boolean {
+  return (
+    mediaType === MediaType.ImageLayer ||
+    mediaType === MediaType.ImageLayerGzip ||
+    mediaType === MediaType.ImageLayerZstd ||
+    mediaType === MediaType.ImageLayerNondistributable ||
+    mediaType === MediaType.ImageLayerNondistributableGzip ||
+    mediaType === MediaType.ImageLayerNondistributableZstd ||
+    mediaType === MediaType.DockerLayer ||
+    mediaType === MediaType.DockerForeignLayer
+  );
+}
+
+export function isConfig(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.ImageConfig || mediaType === MediaType.DockerConfig;
+}
+
+/** RFC 6838 shape check (type/subtype with optional +suffix and parameters stripped). */
+const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+export function isWellFormedMediaType(value: unknown): value is string {
+  return typeof value === "string" && MEDIA_TYPE_RE.test(value);
+}

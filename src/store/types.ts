@@ -1,0 +1,159 @@
+// Storage interfaces: a content-addressed blob pool (bytes) and a metadata store (rows).
+// Small interfaces; optional capabilities are separate and found by type guards.
+import type { Readable } from "node:stream";
+import type { Digest, DigestAlgorithm } from "../oci/index.ts";
+
+/** What a write of content states it expects. Either field may be unknown up front. */
+export interface Expected {
+  readonly digest?: Digest;
+  readonly size?: number;
+  /** Hard cap on the bytes accepted (enforced while streaming). */
+  readonly maxSize?: number;
+  /** Algorithm to hash with when no digest is expected (default sha256). */
+  readonly algorithm?: DigestAlgorithm;
+}
+
+export interface BlobInfo {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  readonly start: number;
+  /** Last byte, inclusive. */
+  readonly end: number;
+}
+
+/** The content-addressed pool. A blob is visible only once complete and verified. */
+export interface BlobStore {
+  stat(digest: Digest): Promise<BlobInfo | undefined>;
+  /** Streams the blob (or a range of it); throws StoreError("BLOB_UNKNOWN") when absent. */
+  open(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /** Reads a small blob whole (manifests); throws when absent or larger than maxSize. */
+  read(digest: Digest, maxSize: number): Promise<Buffer>;
+  /** Streams body into the pool, verifying size and digest while it arrives. */
+  put(expected: Expected, body: Readable | Uint8Array): Promise<BlobInfo>;
+}
+
+/** Optional: blobs can be removed (garbage collection). */
+export interface BlobDeleter {
+  delete(digest: Digest): Promise<boolean>;
+}
+
+/** Optional: the pool can be listed (garbage collection, metrics). */
+export interface BlobLister {
+  list(): AsyncIterable<BlobInfo>;
+}
+
+export function canDelete(store: BlobStore): store is BlobStore & BlobDeleter {
+  return typeof (store as Partial<BlobDeleter>).delete === "function";
+}
+
+export function canList(store: BlobStore): store is BlobStore & BlobLister {
+  return typeof (store as Partial<BlobLister>).list === "function";
+}
+
+/** An upload in progress; its bytes live in the upload area, its row in the metadata store. */
+export interface UploadSession {
+  readonly id: string;
+  readonly repository: string;
+  /** Bytes received so far. */
+  readonly offset: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** Upload sessions: survive restarts, expire after a configurable time. */
+export interface UploadStore {
+  create(repository: string): Promise<UploadSession>;
+  /** Undefined when unknown, expired or belonging to another repository. */
+  get(repository: string, id: string): Promise<UploadSession | undefined>;
+  /**
+   * Appends body at `offset` (must equal the session's current offset, else
+   * StoreError("RANGE_INVALID")). Returns the session with its new offset.
+   */
+  append(
+    session: UploadSession,
+    body: Readable | Uint8Array,
+    options?: { offset?: number; maxSize?: number; length?: number },
+  ): Promise<UploadSession>;
+  /**
+   * Appends an optional last body, verifies the whole upload against `expected.digest`, moves it
+   * into the blob pool and ends the session. On a digest mismatch the session is ended too.
+   */
+  commit(session: UploadSession, expected: Expected & { digest: Digest }, body?: Readable | Uint8Array): Promise<BlobInfo>;
+  cancel(session: UploadSession): Promise<void>;
+  /** Removes sessions not touched since `before`; returns how many. */
+  expire(before: Date): Promise<number>;
+}
+
+export interface ManifestRecord {
+  readonly repository: string;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly subject?: Digest;
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** Digests this manifest refers to (config, layers, child manifests). */
+  readonly references: readonly Digest[];
+  readonly createdAt: Date;
+}
+
+export type NewManifest = Omit<ManifestRecord, "createdAt" | "repository">;
+
+export interface Page {
+  readonly n?: number;
+  readonly last?: string;
+}
+
+/** Metadata rows. Grouped into small facets; every method is one transaction. */
+export interface MetadataStore {
+  readonly repositories: {
+    /** Lexically ordered names after `last`, at most n. */
+    list(page: Page): Promise<string[]>;
+    exists(name: string): Promise<boolean>;
+  };
+  readonly blobs: {
+    /** Records that repository holds blob (creates the repository). Idempotent. */
+    link(repository: string, blob: BlobInfo): Promise<void>;
+    get(repository: string, digest: Digest): Promise<BlobInfo | undefined>;
+    unlink(repository: string, digest: Digest): Promise<boolean>;
+    /** Number of repositories linking the digest (0 = unreferenced). */
+    linkCount(digest: Digest): Promise<number>;
+  };
+  readonly manifests: {
+    /** Stores the manifest row (idempotent) and, when tag is given, points the tag at it. */
+    put(repository: string, manifest: NewManifest, tag?: string): Promise<void>;
+    get(repository: string, digest: Digest): Promise<ManifestRecord | undefined>;
+    /** Resolves a tag to its manifest. */
+    resolve(repository: string, tag: string): Promise<ManifestRecord | undefined>;
+    /** Deletes the manifest and every tag pointing at it. */
+    delete(repository: string, digest: Digest): Promise<boolean>;
+    /** Manifests whose subject is `subject`, optionally filtered by artifactType. */
+    referrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]>;
+  };
+  readonly tags: {
+    list(repository: string, page: Page): Promise<string[]>;
+    delete(repository: string, tag: string): Promise<boolean>;
+  };
+  readonly uploads: {
+    insert(row: UploadRow): Promise<void>;
+    get(id: string): Promise<UploadRow | undefined>;
+    /** Sets offset only if the stored offset equals `expectedOffset`; false otherwise. */
+    advance(id: string, expectedOffset: number, newOffset: number, at: Date): Promise<boolean>;
+    delete(id: string): Promise<boolean>;
+    olderThan(before: Date): Promise<UploadRow[]>;
+    count(): Promise<number>;
+  };
+  close(): Promise<void>;
+}
+
+export interface UploadRow {
+  readonly id: string;
+  readonly repository: string;
+  readonly offset: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
