@@ -5,3 +5,4 @@ export * from "./media-types.ts";
 export * from "./descriptor.ts";
 export * from "./manifest.ts";
 export * from "./names.ts";
+export * from "./verify-stream.ts";
