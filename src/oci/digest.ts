@@ -2,6 +2,7 @@
 // OCI-registered algorithms sha256 and sha512 with lowercase hex of the exact length.
 import { createHash } from "node:crypto";
 import { OciFormatError } from "./errors.ts";
+import { quote } from "./quote.ts";
 
 export type DigestAlgorithm = "sha256" | "sha512";
 
@@ -23,20 +24,20 @@ export function parseDigest(value: string): Digest {
   }
   const colon = value.indexOf(":");
   if (colon <= 0) {
-    throw new OciFormatError("DIGEST_INVALID", `Invalid digest "${clip(value)}": expected algorithm:hex`);
+    throw new OciFormatError("DIGEST_INVALID", `Invalid digest ${quote(value)}: expected algorithm:hex`);
   }
   const algorithm = value.slice(0, colon);
   const hex = value.slice(colon + 1);
   if (!isDigestAlgorithm(algorithm)) {
     throw new OciFormatError(
       "DIGEST_INVALID",
-      `Invalid digest "${clip(value)}": unsupported algorithm "${clip(algorithm)}"`,
+      `Invalid digest ${quote(value)}: unsupported algorithm ${quote(algorithm)}, expected sha256 or sha512`,
     );
   }
   if (hex.length !== HEX_LENGTH[algorithm] || !HEX.test(hex)) {
     throw new OciFormatError(
       "DIGEST_INVALID",
-      `Invalid digest "${clip(value)}": ${algorithm} needs ${HEX_LENGTH[algorithm]} lowercase hex characters`,
+      `Invalid digest ${quote(value)}: ${algorithm} needs ${HEX_LENGTH[algorithm]} lowercase hex characters`,
     );
   }
   return value as Digest;
@@ -63,8 +64,4 @@ export function digestHex(digest: Digest): string {
 /** Digest of bytes held in memory. */
 export function digestOf(bytes: Uint8Array | string, algorithm: DigestAlgorithm = "sha256"): Digest {
   return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}` as Digest;
-}
-
-function clip(value: string): string {
-  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }

@@ -16,6 +16,9 @@ export const MediaType = {
   DockerConfig: "application/vnd.docker.container.image.v1+json",
   DockerLayer: "application/vnd.docker.image.rootfs.diff.tar.gzip",
   DockerForeignLayer: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+  /** Docker schema1: recognised only to be refused with a clear message. */
+  DockerManifestSchema1: "application/vnd.docker.distribution.manifest.v1+json",
+  DockerManifestSchema1Signed: "application/vnd.docker.distribution.manifest.v1+prettyjws",
 } as const;
 
 export type KnownMediaType = (typeof MediaType)[keyof typeof MediaType];
@@ -40,6 +43,16 @@ export function isManifestMediaType(mediaType: string | undefined): boolean {
   return isImageManifest(mediaType) || isIndex(mediaType);
 }
 
+/** Docker manifest formats, which (unlike OCI ones) must name their mediaType in the body. */
+export function isDockerManifest(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.DockerManifest || mediaType === MediaType.DockerManifestList;
+}
+
+/** Docker schema1 manifests (signed or not): unsupported. */
+export function isDockerSchema1(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.DockerManifestSchema1 || mediaType === MediaType.DockerManifestSchema1Signed;
+}
+
 export function isLayer(mediaType: string | undefined): boolean {
   return (
     mediaType === MediaType.ImageLayer ||
@@ -57,7 +70,7 @@ export function isConfig(mediaType: string | undefined): boolean {
   return mediaType === MediaType.ImageConfig || mediaType === MediaType.DockerConfig;
 }
 
-/** RFC 6838 shape check (type/subtype with optional +suffix and parameters stripped). */
+/** RFC 6838 section 4.2 shape check: type/subtype, no parameters. */
 const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 export function isWellFormedMediaType(value: unknown): value is string {
   return typeof value === "string" && MEDIA_TYPE_RE.test(value);

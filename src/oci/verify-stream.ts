@@ -8,7 +8,7 @@ import { OciFormatError } from "./errors.ts";
 export interface VerifyOptions {
   readonly digest?: Digest;
   readonly size?: number;
-  /** Fails as soon as more than this many bytes arrive. */
+  /** Fails as soon as more than this many bytes (counting `offset`) arrive. */
   readonly maxSize?: number;
   /** Used when no digest is expected; defaults to sha256. */
   readonly algorithm?: DigestAlgorithm;
@@ -24,13 +24,33 @@ export class VerifyStream extends Transform {
   private readonly options: VerifyOptions;
   private bytes: number;
   private result: { digest: Digest; size: number } | undefined;
+  private readonly cap: { readonly bytes: number; readonly isLimit: boolean } | undefined;
 
   constructor(options: VerifyOptions = {}) {
     super();
+    checkCount(options.size, "expected size");
+    checkCount(options.maxSize, "size limit");
+    checkCount(options.offset, "offset");
+    if ((options.offset ?? 0) > 0 && options.hash === undefined) {
+      throw new TypeError("VerifyStream: an offset needs the hash of the bytes before it");
+    }
+    if (options.digest !== undefined && options.algorithm !== undefined) {
+      if (digestAlgorithm(options.digest) !== options.algorithm) {
+        throw new TypeError(
+          `VerifyStream: algorithm "${options.algorithm}" disagrees with digest ${options.digest}`,
+        );
+      }
+    }
     this.options = options;
-    this.algorithm = options.digest !== undefined ? digestAlgorithm(options.digest) : (options.algorithm ?? "sha256");
+    this.algorithm =
+      options.digest !== undefined ? digestAlgorithm(options.digest) : (options.algorithm ?? "sha256");
     this.hash = options.hash ?? createHash(this.algorithm);
     this.bytes = options.offset ?? 0;
+    const { size, maxSize } = options;
+    // The tighter of the two bounds stops the stream first.
+    if (maxSize !== undefined && (size === undefined || maxSize < size))
+      this.cap = { bytes: maxSize, isLimit: true };
+    else if (size !== undefined) this.cap = { bytes: size, isLimit: false };
   }
 
   /** Bytes seen so far (including any starting offset). */
@@ -44,20 +64,20 @@ export class VerifyStream extends Transform {
     return this.result;
   }
 
-  /** A copy of the running hash (to resume later). */
+  /** A copy of the running hash (to resume later); works before and after the end. */
   copyHash(): Hash {
     return this.hash.copy();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
-    const cap = this.options.maxSize ?? this.options.size;
-    if (cap !== undefined && this.bytes > cap) {
+    const cap = this.cap;
+    if (cap !== undefined && this.bytes > cap.bytes) {
       callback(
         new OciFormatError(
           "SIZE_INVALID",
-          `Content is larger than ${this.options.maxSize !== undefined ? "the limit of " : "the expected "}${cap} bytes`,
-          { detail: { limit: cap, tooLarge: this.options.maxSize !== undefined } },
+          `Content is larger than ${cap.isLimit ? "the limit of" : "the expected"} ${cap.bytes} bytes`,
+          { detail: { limit: cap.bytes, tooLarge: cap.isLimit } },
         ),
       );
       return;
@@ -70,13 +90,18 @@ export class VerifyStream extends Transform {
     const { size, digest } = this.options;
     if (size !== undefined && this.bytes !== size) {
       callback(
-        new OciFormatError("SIZE_INVALID", `Content size mismatch: expected ${size} bytes, got ${this.bytes}`, {
-          detail: { expected: size, actual: this.bytes },
-        }),
+        new OciFormatError(
+          "SIZE_INVALID",
+          `Content size mismatch: expected ${size} bytes, got ${this.bytes}`,
+          {
+            detail: { expected: size, actual: this.bytes },
+          },
+        ),
       );
       return;
     }
-    const actual = `${this.algorithm}:${this.hash.digest("hex")}` as Digest;
+    // Digest a copy, so copyHash() still works afterwards (to resume after this chunk).
+    const actual = `${this.algorithm}:${this.hash.copy().digest("hex")}` as Digest;
     if (digest !== undefined && actual !== digest) {
       callback(
         new OciFormatError("DIGEST_INVALID", `Digest mismatch: expected ${digest}, got ${actual}`, {
@@ -87,5 +112,14 @@ export class VerifyStream extends Transform {
     }
     this.result = { digest: actual, size: this.bytes };
     callback();
+  }
+}
+
+function checkCount(value: number | undefined, what: string): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new OciFormatError(
+      "SIZE_INVALID",
+      `Invalid ${what} ${String(value)}: expected a non-negative integer`,
+    );
   }
 }

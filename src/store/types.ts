@@ -82,7 +82,11 @@ export interface UploadStore {
    * Appends an optional last body, verifies the whole upload against `expected.digest`, moves it
    * into the blob pool and ends the session. On a digest mismatch the session is ended too.
    */
-  commit(session: UploadSession, expected: Expected & { digest: Digest }, body?: Readable | Uint8Array): Promise<BlobInfo>;
+  commit(
+    session: UploadSession,
+    expected: Expected & { digest: Digest },
+    body?: Readable | Uint8Array,
+  ): Promise<BlobInfo>;
   cancel(session: UploadSession): Promise<void>;
   /** Removes sessions not touched since `before`; returns how many. */
   expire(before: Date): Promise<number>;

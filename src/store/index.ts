@@ -1,0 +1,8 @@
+// Public surface of the storage layer: interfaces, errors and the factories of the filesystem
+// blob pool, the upload sessions and the metadata store (SQLite or PostgreSQL).
+export * from "./types.ts";
+export * from "./errors.ts";
+export { canAdopt, canSweepTemp, type FileAdopter, type TempSweeper } from "./fs-capabilities.ts";
+export { createFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from "./fs-blob-store.ts";
+export { createUploadStore, type UploadStoreOptions } from "./upload-store.ts";
+export { createMetadataStore } from "./metadata/create-metadata-store.ts";

@@ -1,0 +1,33 @@
+// The metadata store factory: opens the database named by the URL, runs pending migrations and
+// returns the facets of MetadataStore over one Kysely instance.
+import type { MetadataStore } from "../types.ts";
+import { blobLinksFacet } from "./blob-links.ts";
+import { connect } from "./connect.ts";
+import { manifestsFacet } from "./manifests.ts";
+import { migrate } from "./migrate.ts";
+import { repositoriesFacet } from "./repositories.ts";
+import { tagsFacet } from "./tags.ts";
+import { uploadsFacet } from "./uploads.ts";
+
+/** `sqlite:<path>` or `postgres://user:password@host:port/database`. */
+export async function createMetadataStore(url: string): Promise<MetadataStore> {
+  const { db, dialect } = connect(url);
+  try {
+    await migrate(db, dialect);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    repositories: repositoriesFacet(db),
+    blobs: blobLinksFacet(db),
+    manifests: manifestsFacet(db),
+    tags: tagsFacet(db),
+    uploads: uploadsFacet(db),
+    close(): Promise<void> {
+      closing ??= db.destroy();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The manifests facet. put() with a tag is one transaction (manifest row if absent, then an
+// upsert of the tag), so concurrent pushes of one tag never fail and the last one wins.
+// get() and resolve() are single queries on primary keys.
+import type { Kysely } from "kysely";
+import type { Digest } from "../../oci/index.ts";
+import type { ManifestRecord, MetadataStore, NewManifest } from "../types.ts";
+import { ensureRepository, toManifestRecord } from "./rows.ts";
+import type { Database } from "./schema.ts";
+
+export function manifestsFacet(db: Kysely<Database>): MetadataStore["manifests"] {
+  return {
+    async put(repository: string, manifest: NewManifest, tag?: string): Promise<void> {
+      const now = Date.now();
+      await db.transaction().execute(async (trx) => {
+        await ensureRepository(trx, repository);
+        await trx
+          .insertInto("manifests")
+          .values({
+            repository,
+            digest: manifest.digest,
+            media_type: manifest.mediaType,
+            size: manifest.size,
+            artifact_type: manifest.artifactType ?? null,
+            subject: manifest.subject ?? null,
+            annotations: manifest.annotations === undefined ? null : JSON.stringify(manifest.annotations),
+            refs: JSON.stringify(manifest.references),
+            created_at: now,
+          })
+          .onConflict((oc) => oc.columns(["repository", "digest"]).doNothing())
+          .execute();
+        if (tag === undefined) return;
+        await trx
+          .insertInto("tags")
+          .values({ repository, name: tag, digest: manifest.digest, updated_at: now })
+          .onConflict((oc) =>
+            oc.columns(["repository", "name"]).doUpdateSet((eb) => ({
+              digest: eb.ref("excluded.digest"),
+              updated_at: eb.ref("excluded.updated_at"),
+            })),
+          )
+          .execute();
+      });
+    },
+
+    async get(repository: string, digest: Digest): Promise<ManifestRecord | undefined> {
+      const row = await db
+        .selectFrom("manifests")
+        .selectAll()
+        .where("repository", "=", repository)
+        .where("digest", "=", digest)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toManifestRecord(row);
+    },
+
+    async resolve(repository: string, tag: string): Promise<ManifestRecord | undefined> {
+      const row = await db
+        .selectFrom("tags as t")
+        .innerJoin("manifests as m", (join) =>
+          join.onRef("m.repository", "=", "t.repository").onRef("m.digest", "=", "t.digest"),
+        )
+        .selectAll("m")
+        .where("t.repository", "=", repository)
+        .where("t.name", "=", tag)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toManifestRecord(row);
+    },
+
+    async delete(repository: string, digest: Digest): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom("tags")
+          .where("repository", "=", repository)
+          .where("digest", "=", digest)
+          .execute();
+        const result = await trx
+          .deleteFrom("manifests")
+          .where("repository", "=", repository)
+          .where("digest", "=", digest)
+          .executeTakeFirst();
+        return result.numDeletedRows > 0n;
+      });
+    },
+
+    async referrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]> {
+      let query = db
+        .selectFrom("manifests")
+        .selectAll()
+        .where("repository", "=", repository)
+        .where("subject", "=", subject);
+      if (artifactType !== undefined) query = query.where("artifact_type", "=", artifactType);
+      const rows = await query.orderBy("created_at").orderBy("digest").execute();
+      return rows.map(toManifestRecord);
+    },
+  };
+}
