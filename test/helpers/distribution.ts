@@ -15,7 +15,9 @@ export interface RunningDistribution {
   stop(): Promise<void>;
 }
 
-export async function startDistribution(options: { deleteEnabled?: boolean } = {}): Promise<RunningDistribution> {
+export async function startDistribution(
+  options: { deleteEnabled?: boolean } = {},
+): Promise<RunningDistribution> {
   const dir = await mkdtemp(join(tmpdir(), "strata-distribution-"));
   const port = await freePort();
   const config = [

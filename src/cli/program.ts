@@ -1,0 +1,29 @@
+// Builds the commander program with every command.
+import { Command } from "commander";
+import type { CliIo } from "./io.ts";
+import { registerServe } from "./commands/serve.ts";
+import { registerHashPassword } from "./commands/hash-password.ts";
+
+export const VERSION = "0.1.0";
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command("strata")
+    .description("Strata: an image release platform on OCI content")
+    .version(VERSION)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride((err) => {
+      if (err.exitCode !== 0) process.exitCode = err.exitCode;
+      throw err.code === "commander.helpDisplayed" || err.code === "commander.version"
+        ? new SilentExit()
+        : err;
+    });
+  registerServe(program, io);
+  registerHashPassword(program, io);
+  return program;
+}
+
+/** Thrown after --help or --version so parsing stops without an error message. */
+export class SilentExit extends Error {}

@@ -1,0 +1,10 @@
+// Public surface of the registry domain.
+export { registerRegistry, type RegisterOptions } from "./register.ts";
+export { createRegistryMetrics, type RegistryMetrics } from "./metrics.ts";
+export { createRegistryEvents, type RegistryEvents, type RegistryEventMap } from "./events.ts";
+export { ERROR_CATALOGUE, type ErrorCode } from "./error-catalogue.ts";
+export { RegistryError } from "./errors.ts";
+export { toErrorResponse } from "./error-response.ts";
+export { ROUTES } from "./routes.ts";
+export type { RegistryDeps, RegistryOptions } from "./context.ts";
+export * from "./auth/index.ts";

@@ -1,0 +1,66 @@
+// The schema of strata.yaml: every key, its type, bounds and default. Environment variables
+// (config-env.ts) and the Config type (config.ts) derive from it; docs/configuration.md
+// describes it, and a test checks that the document names every key and variable.
+import { ACTIONS } from "../registry/index.ts";
+import { parseAddr } from "./addr.ts";
+import { duration, list, obj, oneOf, record, size, str } from "./config-nodes.ts";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const DEFAULT_DATA = "./.strata";
+const DAY = 86_400_000;
+
+function checkAddr(value: string): string | undefined {
+  try {
+    parseAddr(value);
+    return undefined;
+  } catch {
+    return "expected HOST:PORT or [IPv6]:PORT";
+  }
+}
+
+function checkDatabase(value: string): string | undefined {
+  if (/^sqlite:./.test(value)) return undefined;
+  if (/^postgres(?:ql)?:\/\/./.test(value) && URL.canParse(value)) return undefined;
+  return 'expected "sqlite:PATH" or a "postgres://" URL';
+}
+
+const nonEmpty = (value: string): string | undefined =>
+  value.trim() === "" ? "expected a non-empty string" : undefined;
+
+export const CONFIG_SCHEMA = obj({
+  addr: str({ default: "127.0.0.1:5000", check: checkAddr }),
+  data: str({ default: DEFAULT_DATA, check: nonEmpty }),
+  /** No static default: `sqlite:<data>/strata.db`, filled in by the loader. */
+  database: str({ secret: true, check: checkDatabase }),
+  log: obj({
+    level: oneOf(LOG_LEVELS, { default: "info" }),
+  }),
+  uploads: obj({
+    ttl: duration({ default: "24h", min: 1000 }),
+    maxChunk: size({ optional: true, min: 1 }),
+  }),
+  limits: obj({
+    manifestMaxBytes: size({ default: "4MiB", min: 1 }),
+  }),
+  auth: obj({
+    anonymous: oneOf(["none", "read"], { default: "none" }),
+    users: record(obj({ password: str({ secret: true }) })),
+    access: list(
+      obj({
+        repositories: list(str()),
+        users: list(str()),
+        actions: list(oneOf(ACTIONS, {})),
+      }),
+    ),
+    token: obj({
+      ttl: duration({ default: "5m", min: 1000, max: DAY }),
+      issuer: str({ default: "strata", check: nonEmpty }),
+      service: str({ default: "strata", check: nonEmpty }),
+      realm: str({ optional: true }),
+    }),
+  }),
+  shutdown: obj({
+    grace: duration({ default: "30s", min: 0, max: DAY }),
+  }),
+});

@@ -1,0 +1,355 @@
+// The configuration loader: defaults, the file, environment over file, overrides over
+// environment, and clear errors naming the key and where the bad value came from.
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { hashPassword } from "../registry/index.ts";
+import { loadConfig, type LoadConfigOptions } from "./config.ts";
+import { envVariables } from "./config-env.ts";
+import { CONFIG_SCHEMA } from "./config-schema.ts";
+
+let dir = "";
+let hash = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "strata-config-"));
+  hash = await hashPassword("secret", { logN: 10 });
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function yamlFile(text: string, name = "strata.yaml"): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+async function loadError(options: LoadConfigOptions): Promise<string> {
+  try {
+    await loadConfig(options);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  assert.fail("expected loadConfig to fail");
+}
+
+describe("loadConfig", () => {
+  test("fills every default", async () => {
+    const config = await loadConfig({ file: null });
+    assert.deepEqual(config, {
+      addr: "127.0.0.1:5000",
+      data: "./.strata",
+      database: "sqlite:.strata/strata.db",
+      log: { level: "info" },
+      uploads: { ttl: 24 * 3_600_000 },
+      limits: { manifestMaxBytes: 4 * 1024 * 1024 },
+      auth: {
+        anonymous: "none",
+        users: {},
+        access: [],
+        token: { ttl: 300_000, issuer: "strata", service: "strata" },
+      },
+      shutdown: { grace: 30_000 },
+    });
+  });
+
+  test("reads strata.yaml from cwd when no file is named, and nothing when it is absent", async () => {
+    const cwd = await mkdtemp(join(dir, "cwd-"));
+    assert.equal((await loadConfig({ cwd })).addr, "127.0.0.1:5000");
+    await writeFile(join(cwd, "strata.yaml"), "addr: 127.0.0.1:6000\n");
+    assert.equal((await loadConfig({ cwd })).addr, "127.0.0.1:6000");
+    await writeFile(join(cwd, "strata.yaml"), "addr: nope\n");
+    assert.match(await loadError({ cwd }), /^Invalid configuration "strata\.yaml": addr: /);
+  });
+
+  test("reads a file: durations, sizes, auth and a derived database", async () => {
+    const file = await yamlFile(
+      [
+        'addr: "[::1]:5001"',
+        "data: /srv/strata",
+        "log: { level: debug }",
+        "uploads: { ttl: 90m, maxChunk: 64MiB }",
+        "limits: { manifestMaxBytes: 512KiB }",
+        "shutdown: { grace: 5s }",
+        "auth:",
+        "  anonymous: read",
+        "  users:",
+        `    alice: { password: "${hash}" }`,
+        "  access:",
+        '    - repositories: ["team/*"]',
+        '      users: ["alice", "*"]',
+        "      actions: [pull, push]",
+        "  token: { ttl: 10m, service: registry.example }",
+      ].join("\n"),
+    );
+    const config = await loadConfig({ file });
+    assert.equal(config.addr, "[::1]:5001");
+    assert.equal(config.database, "sqlite:/srv/strata/strata.db");
+    assert.equal(config.log.level, "debug");
+    assert.deepEqual(config.uploads, { ttl: 90 * 60_000, maxChunk: 64 * 1024 * 1024 });
+    assert.equal(config.limits.manifestMaxBytes, 512 * 1024);
+    assert.equal(config.shutdown.grace, 5000);
+    assert.deepEqual(config.auth, {
+      anonymous: "read",
+      users: { alice: { password: hash } },
+      access: [{ repositories: ["team/*"], users: ["alice", "*"], actions: ["pull", "push"] }],
+      token: { ttl: 600_000, issuer: "strata", service: "registry.example" },
+    });
+  });
+
+  test("an empty file or null sections mean defaults", async () => {
+    const empty = await loadConfig({ file: await yamlFile("# nothing yet\n") });
+    assert.equal(empty.log.level, "info");
+    const nulls = await loadConfig({ file: await yamlFile("log:\nauth:\n  users:\n") });
+    assert.deepEqual(nulls.auth.users, {});
+  });
+
+  test("the environment beats the file, overrides beat the environment", async () => {
+    const file = await yamlFile(
+      "addr: 127.0.0.1:1000\ndata: /from/file\nlog: { level: warn }\nuploads: { ttl: 1h }\n",
+    );
+    const env = {
+      STRATA_ADDR: "127.0.0.1:2000",
+      STRATA_LOG_LEVEL: "debug",
+      STRATA_LIMITS_MANIFESTMAXBYTES: "1MiB",
+      STRATA_AUTH_ANONYMOUS: "read",
+      STRATA_SHUTDOWN_GRACE: "",
+      PATH: "/usr/bin",
+    };
+    const fromEnv = await loadConfig({ file, env });
+    assert.equal(fromEnv.addr, "127.0.0.1:2000");
+    assert.equal(fromEnv.data, "/from/file");
+    assert.equal(fromEnv.log.level, "debug");
+    assert.equal(fromEnv.uploads.ttl, 3_600_000);
+    assert.equal(fromEnv.limits.manifestMaxBytes, 1024 * 1024);
+    assert.equal(fromEnv.auth.anonymous, "read");
+    assert.equal(fromEnv.shutdown.grace, 30_000, "an empty variable is unset");
+
+    const overridden = await loadConfig({
+      file,
+      env,
+      overrides: {
+        addr: "127.0.0.1:3000",
+        log: { level: "error" },
+        uploads: { ttl: 2000 },
+        database: "postgres://db/strata",
+      },
+    });
+    assert.equal(overridden.addr, "127.0.0.1:3000");
+    assert.equal(overridden.log.level, "error");
+    assert.equal(overridden.uploads.ttl, 2000, "a number is milliseconds in overrides");
+    assert.equal(overridden.database, "postgres://db/strata");
+    assert.equal(overridden.data, "/from/file");
+  });
+
+  test("the default database follows data from any layer", async () => {
+    const config = await loadConfig({ file: null, env: { STRATA_DATA: "/env/data" } });
+    assert.equal(config.database, "sqlite:/env/data/strata.db");
+  });
+
+  test("users and access rules come from YAML values in the environment", async () => {
+    const config = await loadConfig({
+      file: await yamlFile(`auth:\n  users:\n    alice: { password: "${hash}" }\n`),
+      env: {
+        STRATA_AUTH_USERS: `{bob: {password: "${hash}"}}`,
+        STRATA_AUTH_ACCESS: '[{repositories: ["**"], users: ["bob"], actions: [pull]}]',
+      },
+    });
+    assert.deepEqual(Object.keys(config.auth.users).sort(), ["alice", "bob"], "entries merge by user name");
+    assert.deepEqual(config.auth.access, [{ repositories: ["**"], users: ["bob"], actions: ["pull"] }]);
+  });
+
+  test("STRATA_ variables that do not look like configuration are ignored", async () => {
+    const config = await loadConfig({
+      file: null,
+      env: { STRATA_SERVER: "http://x", STRATA_TOKEN: "t", STRATA_ADDRESS: "x", strata_addr: "x" },
+    });
+    assert.equal(config.addr, "127.0.0.1:5000");
+  });
+});
+
+describe("loadConfig errors", () => {
+  const cases: {
+    name: string;
+    yaml?: string;
+    env?: Record<string, string>;
+    overrides?: object;
+    want: RegExp;
+  }[] = [
+    {
+      name: "bad YAML names the file and the line",
+      yaml: "addr: [\n  x: y\n",
+      want: /^Invalid configuration ".*bad\.yaml": line 3, column 1: invalid YAML: /,
+    },
+    {
+      name: "duplicate keys",
+      yaml: "addr: a:1\naddr: b:2\n",
+      want: /line 2, column 1: invalid YAML: Map keys must be unique/,
+    },
+    {
+      name: "a list at the top level",
+      yaml: "- addr\n",
+      want: /: expected a mapping at the top level, got a list$/,
+    },
+    {
+      name: "an unknown key",
+      yaml: "log: { levle: debug }\n",
+      want: /^Invalid configuration ".*bad\.yaml": log\.levle: unknown key; expected one of "level"$/,
+    },
+    {
+      name: "an unknown section",
+      yaml: "storage: {}\n",
+      want: /storage: unknown key; expected one of "addr", "data"/,
+    },
+    {
+      name: "a wrong type inside a user entry",
+      yaml: "auth:\n  users:\n    alice: { password: 12 }\n",
+      want: /^Invalid configuration ".*bad\.yaml": auth\.users\.alice\.password: expected a string, got a number$/,
+    },
+    {
+      name: "a missing password",
+      yaml: "auth:\n  users:\n    alice: {}\n",
+      want: /auth\.users\.alice\.password: missing required key/,
+    },
+    {
+      name: "a list where a mapping belongs",
+      yaml: "auth:\n  users: [alice]\n",
+      want: /auth\.users: expected a mapping, got a list/,
+    },
+    {
+      name: "a bad enum",
+      yaml: "log: { level: loud }\n",
+      want: /log\.level: expected one of "fatal", .*"silent", got "loud"/,
+    },
+    {
+      name: "a bad duration",
+      yaml: "uploads: { ttl: 5 minutes }\n",
+      want: /uploads\.ttl: expected a duration such as "90s", "5m", "24h" or "7d", got "5 minutes"/,
+    },
+    {
+      name: "a duration without unit",
+      yaml: "uploads: { ttl: 300 }\n",
+      want: /uploads\.ttl: expected a duration .*, got 300/,
+    },
+    {
+      name: "a too short duration",
+      yaml: "uploads: { ttl: 10ms }\n",
+      want: /uploads\.ttl: must be at least 1s, got "10ms"/,
+    },
+    {
+      name: "a bad size",
+      yaml: "limits: { manifestMaxBytes: 4 megs }\n",
+      want: /limits\.manifestMaxBytes: expected a size such as "4MiB", "512KiB" or a number of bytes, got "4 megs"/,
+    },
+    {
+      name: "a zero size",
+      yaml: "limits: { manifestMaxBytes: 0 }\n",
+      want: /limits\.manifestMaxBytes: must be at least 1 byte, got 0/,
+    },
+    {
+      name: "a bad address",
+      yaml: "addr: localhost\n",
+      want: /addr: expected HOST:PORT or \[IPv6\]:PORT, got "localhost"/,
+    },
+    {
+      name: "a bad database, not echoed",
+      yaml: "database: mysql://root:hunter2@db\n",
+      want: /^Invalid configuration ".*": database: expected "sqlite:PATH" or a "postgres:\/\/" URL$/,
+    },
+    {
+      name: "a plaintext password, not echoed",
+      yaml: "auth:\n  users:\n    alice: { password: hunter2 }\n",
+      want: /^Invalid configuration ".*bad\.yaml": auth\.users\.alice\.password: expected a scrypt hash from `strata hash-password`, not a password$/,
+    },
+    {
+      name: "a rule naming an unknown user",
+      yaml: "auth:\n  access:\n    - { repositories: ['**'], users: [alcie], actions: [pull] }\n",
+      want: /auth\.access\[0\]\.users\[0\]: unknown user "alcie"/,
+    },
+    {
+      name: "a bad glob",
+      yaml: "auth:\n  access:\n    - { repositories: ['Team/*'], users: ['*'], actions: [pull] }\n",
+      want: /auth\.access\[0\]\.repositories\[0\]: use lowercase letters/,
+    },
+    {
+      name: "a bad action",
+      yaml: "auth:\n  access:\n    - { repositories: ['**'], users: ['*'], actions: [pull, write] }\n",
+      want: /auth\.access\[0\]\.actions\[1\]: expected one of "pull", "push", "delete", got "write"/,
+    },
+    {
+      name: "every problem is listed",
+      yaml: "addr: 1\nlog: { level: 2 }\n",
+      want: /addr: expected a string, got 1; log\.level: expected one of/,
+    },
+    {
+      name: "an environment variable",
+      env: { STRATA_UPLOADS_TTL: "soon" },
+      want: /^Invalid configuration in environment: STRATA_UPLOADS_TTL: expected a duration .*, got "soon"$/,
+    },
+    {
+      name: "a misspelt variable",
+      env: { STRATA_LOG_LEVL: "debug" },
+      want: /^Invalid configuration in environment: STRATA_LOG_LEVL: not a configuration variable; known: STRATA_LOG_LEVEL$/,
+    },
+    {
+      name: "a section variable",
+      env: { STRATA_AUTH_USERS_ALICE_PASSWORD: "x" },
+      want: /STRATA_AUTH_USERS_ALICE_PASSWORD: not a configuration variable; set STRATA_AUTH_USERS to a YAML value instead/,
+    },
+    {
+      name: "bad YAML in a variable",
+      env: { STRATA_AUTH_USERS: "{alice: [" },
+      want: /^Invalid configuration in environment: STRATA_AUTH_USERS: invalid YAML: /,
+    },
+    {
+      name: "a wrong type in a variable's YAML",
+      env: { STRATA_AUTH_USERS: "{alice: {password: 1}}" },
+      want: /STRATA_AUTH_USERS \(auth\.users\.alice\.password\): expected a string, got a number/,
+    },
+    {
+      name: "a cross-key problem from the environment",
+      env: { STRATA_AUTH_ACCESS: "[{repositories: [a], users: [eve], actions: [pull]}]" },
+      want: /^Invalid configuration in environment: STRATA_AUTH_ACCESS \(auth\.access\[0\]\.users\[0\]\): unknown user "eve"/,
+    },
+    {
+      name: "an override",
+      overrides: { log: { level: "loud" } },
+      want: /^Invalid configuration in overrides: log\.level: expected one of/,
+    },
+    {
+      name: "an unknown override",
+      overrides: { port: 5000 },
+      want: /^Invalid configuration in overrides: port: unknown key/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const file = c.yaml === undefined ? null : await yamlFile(c.yaml, "bad.yaml");
+      const message = await loadError({
+        file,
+        ...(c.env === undefined ? {} : { env: c.env }),
+        ...(c.overrides === undefined ? {} : { overrides: c.overrides as never }),
+      });
+      assert.match(message, c.want);
+      assert.doesNotMatch(message, /hunter2/);
+    });
+  }
+
+  test("a named file that does not exist", async () => {
+    assert.equal(
+      await loadError({ file: join(dir, "missing.yaml") }),
+      `Cannot read configuration "${join(dir, "missing.yaml")}": file not found`,
+    );
+  });
+});
+
+test("docs/configuration.md names every key and environment variable", async () => {
+  const doc = await readFile(new URL("../../docs/configuration.md", import.meta.url), "utf8");
+  for (const variable of envVariables(CONFIG_SCHEMA)) {
+    assert.ok(doc.includes(`\`${variable.name}\``), `docs/configuration.md lacks ${variable.name}`);
+    assert.ok(
+      doc.includes(`\`${variable.path.join(".")}\``),
+      `docs/configuration.md lacks ${variable.path.join(".")}`,
+    );
+  }
+});

@@ -1,0 +1,190 @@
+// Loads the configuration: one YAML file (strata.yaml), then STRATA_… environment variables,
+// then explicit overrides (CLI flags), each validated on its own so an error names where the
+// bad value came from; then defaults and the checks that span keys (auth rules and users).
+// Mappings merge key by key; a list, a scalar or an `auth.users` entry replaces what it overrides.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
+import { ConfigError } from "./config-error.ts";
+import { envLabel, readEnvLayer } from "./config-env.ts";
+import type { In, ObjectNode, Out } from "./config-nodes.ts";
+import { CONFIG_SCHEMA, DEFAULT_DATA, type LogLevel } from "./config-schema.ts";
+import { fillDefaults, formatPath, validateLayer, type KeyPath, type Problem } from "./config-validate.ts";
+
+export type { LogLevel };
+
+export interface Config {
+  /** Listen address, `HOST:PORT` or `[IPv6]:PORT`. */
+  readonly addr: string;
+  /** Data directory (blobs, uploads, token key, default SQLite database). */
+  readonly data: string;
+  /** `sqlite:PATH` or `postgres://…`. */
+  readonly database: string;
+  readonly log: { readonly level: LogLevel };
+  /** ttl: milliseconds an untouched upload session lives; maxChunk: largest PATCH body in bytes. */
+  readonly uploads: { readonly ttl: number; readonly maxChunk?: number };
+  /** manifestMaxBytes: largest manifest accepted, in bytes. */
+  readonly limits: { readonly manifestMaxBytes: number };
+  readonly auth: AuthConfig;
+  /** grace: milliseconds in-flight requests get to finish on shutdown. */
+  readonly shutdown: { readonly grace: number };
+}
+
+/** What a file, the environment or overrides may give: every key optional, values unvalidated. */
+export type ConfigInput = In<typeof CONFIG_SCHEMA>;
+
+export interface LoadConfigOptions {
+  /** YAML file; default `strata.yaml` in `cwd` when it exists; null for none. */
+  readonly file?: string | null;
+  /** Environment (STRATA_… variables); none when absent. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Highest-precedence values, e.g. from command-line flags; a duration may be a number of ms. */
+  readonly overrides?: ConfigInput;
+  /** Where the default `strata.yaml` is looked for; default process.cwd(). */
+  readonly cwd?: string;
+}
+
+type Equal<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Fails to compile when the Config interface and the schema disagree. */
+const _configMatchesSchema: Equal<Config, Out<typeof CONFIG_SCHEMA>> = true;
+
+type Dict = Record<string, unknown>;
+type Source =
+  | { readonly kind: "file"; readonly file: string }
+  | { readonly kind: "env" }
+  | { readonly kind: "overrides" };
+
+const sourceName = (source: Source | undefined): string =>
+  source === undefined
+    ? ""
+    : source.kind === "file"
+      ? JSON.stringify(source.file)
+      : `in ${source.kind === "env" ? "environment" : "overrides"}`;
+
+function describeProblems(source: Source | undefined, problems: readonly Problem[]): string[] {
+  return problems.map((p) => {
+    const where = source?.kind === "env" ? envLabel(CONFIG_SCHEMA, p.path) : formatPath(p.path);
+    return where === "" ? p.message : `${where}: ${p.message}`;
+  });
+}
+
+function fail(source: Source | undefined, problems: readonly string[], cause?: unknown): never {
+  throw new ConfigError(sourceName(source), problems, cause === undefined ? undefined : { cause });
+}
+
+async function readYaml(file: string, source: Source, required: boolean): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && !required) return undefined;
+    throw new Error(
+      `Cannot read configuration "${file}": ${code === "ENOENT" ? "file not found" : String(code)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  const error = doc.errors[0];
+  if (error !== undefined) {
+    const pos = lineCounter.linePos(error.pos[0]);
+    const at = `line ${pos.line}, column ${pos.col}: `;
+    fail(source, [`${at}invalid YAML: ${error.message.split("\n")[0] ?? ""}`], error);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (cause) {
+    return fail(source, [`invalid YAML: ${cause instanceof Error ? cause.message : String(cause)}`], cause);
+  }
+}
+
+/** Merges a validated layer into `base`, recording which source set each replaced value. */
+function merge(
+  node: ObjectNode,
+  base: Dict,
+  layer: Dict,
+  path: KeyPath,
+  sources: Map<string, Source>,
+  source: Source,
+): void {
+  for (const [key, value] of Object.entries(layer)) {
+    const field = node.fields[key];
+    const at = [...path, key];
+    if (field?.kind === "object") {
+      const inner = (base[key] ??= {}) as Dict;
+      merge(field, inner, value as Dict, at, sources, source);
+    } else if (field?.kind === "record") {
+      const inner = (base[key] ??= {}) as Dict;
+      for (const [entry, entryValue] of Object.entries(value as Dict)) {
+        inner[entry] = entryValue;
+        sources.set(formatPath([...at, entry]), source);
+      }
+    } else {
+      base[key] = value;
+      sources.set(formatPath(at), source);
+    }
+  }
+}
+
+/** The source that set `path` or its nearest ancestor. */
+function sourceOf(sources: Map<string, Source>, path: KeyPath): Source | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const found = sources.get(formatPath(path.slice(0, n)));
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+  const layers: { source: Source; value: Dict }[] = [];
+
+  const defaultFile = options.file === undefined;
+  const file = options.file === undefined ? join(options.cwd ?? process.cwd(), "strata.yaml") : options.file;
+  if (file !== null) {
+    const shown = defaultFile ? "strata.yaml" : file;
+    const source: Source = { kind: "file", file: shown };
+    const raw = await readYaml(file, source, !defaultFile);
+    if (raw !== undefined) {
+      const { value, problems } = validateLayer(CONFIG_SCHEMA, raw, false);
+      if (problems.length > 0) fail(source, describeProblems(source, problems));
+      layers.push({ source, value });
+    }
+  }
+
+  const env = readEnvLayer(CONFIG_SCHEMA, options.env ?? {});
+  if (env.problems.length > 0) fail({ kind: "env" }, env.problems);
+  const envLayer = validateLayer(CONFIG_SCHEMA, env.layer, false);
+  if (envLayer.problems.length > 0)
+    fail({ kind: "env" }, describeProblems({ kind: "env" }, envLayer.problems));
+  layers.push({ source: { kind: "env" }, value: envLayer.value });
+
+  if (options.overrides !== undefined) {
+    const source: Source = { kind: "overrides" };
+    const { value, problems } = validateLayer(CONFIG_SCHEMA, options.overrides, true);
+    if (problems.length > 0) fail(source, describeProblems(source, problems));
+    layers.push({ source, value });
+  }
+
+  const merged: Dict = {};
+  const sources = new Map<string, Source>();
+  for (const layer of layers) merge(CONFIG_SCHEMA, merged, layer.value, [], sources, layer.source);
+  if (merged.database === undefined) {
+    const data = typeof merged.data === "string" ? merged.data : DEFAULT_DATA;
+    merged.database = `sqlite:${join(data, "strata.db")}`;
+  }
+  const filled = fillDefaults(CONFIG_SCHEMA, merged);
+  if (filled.problems.length > 0) fail(undefined, describeProblems(undefined, filled.problems));
+  const config = filled.value as unknown as Config;
+
+  const authProblems = checkAuthConfig(config.auth).map((p) => ({ ...p, path: ["auth", ...p.path] }));
+  if (authProblems.length > 0) {
+    const first = sourceOf(sources, authProblems[0]?.path ?? []);
+    const same = authProblems.filter((p) => sourceOf(sources, p.path) === first);
+    fail(first, describeProblems(first, same));
+  }
+  return config;
+}

@@ -1,0 +1,145 @@
+// Composition root: configuration → stores → registry, metrics and the HTTP server, with
+// graceful shutdown that lets in-flight requests finish within a grace period.
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import { MetricsRegistry } from "../lib/metrics.ts";
+import {
+  createAuthenticator,
+  createRegistryEvents,
+  createRegistryMetrics,
+  registerRegistry,
+  type RegistryEvents,
+} from "../registry/index.ts";
+import {
+  canList,
+  createFsBlobStore,
+  createMetadataStore,
+  createUploadStore,
+  type MetadataStore,
+} from "../store/index.ts";
+import type { Config } from "./config.ts";
+import { parseAddr } from "./addr.ts";
+
+export interface StrataServer {
+  readonly app: FastifyInstance;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:5000 */
+  readonly url: string;
+  readonly meta: MetadataStore;
+  readonly events: RegistryEvents;
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** A logger to use instead of JSON lines on stdout. */
+  readonly log?: Logger;
+  /** Do not listen; for in-process tests with app.inject(). */
+  readonly listen?: boolean;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<StrataServer> {
+  const log = options.log ?? pino({ level: config.log.level, base: { service: "strata" } });
+  const dataDir = resolve(config.data);
+  await mkdir(dataDir, { recursive: true });
+  const meta = await createMetadataStore(config.database);
+  const blobs = createFsBlobStore({ root: dataDir });
+  const uploads = createUploadStore({ root: dataDir, blobs, meta });
+  const auth = await createAuthenticator(config.auth, { dataDir });
+  const events = createRegistryEvents();
+
+  const metricsRegistry = new MetricsRegistry();
+  const registryMetrics = createRegistryMetrics(metricsRegistry);
+  metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());
+  metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // One access-log line per request is written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    keepAliveTimeout: 75_000,
+  });
+  app.addHook("onResponse", (req, reply, done) => {
+    req.log.info(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      "request",
+    );
+    done();
+  });
+  app.get("/metrics", async (_req, reply) => {
+    reply.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return metricsRegistry.render();
+  });
+  registerRegistry(
+    app,
+    {
+      blobs,
+      uploads,
+      meta,
+      auth,
+      log,
+      events,
+      options: { manifestMaxBytes: config.limits.manifestMaxBytes },
+    },
+    { metrics: registryMetrics },
+  );
+
+  const ttlMs = config.uploads.ttl;
+  const sweep = setInterval(
+    () => {
+      uploads.expire(new Date(Date.now() - ttlMs)).then(
+        (n) => n > 0 && log.info({ expired: n }, "upload sessions expired"),
+        (err: unknown) => log.error({ err }, "upload expiry failed"),
+      );
+    },
+    Math.min(Math.max(ttlMs / 10, 1000), 10 * 60_000),
+  );
+  sweep.unref();
+
+  let url = "";
+  if (options.listen !== false) {
+    const { host, port } = parseAddr(config.addr);
+    url = await app.listen({ host, port });
+    log.info({ url, data: dataDir, database: redact(config.database), auth: auth.enabled }, "listening");
+  } else {
+    await app.ready();
+  }
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    closing ??= (async () => {
+      clearInterval(sweep);
+      const force = setTimeout(() => {
+        log.warn("grace period over: closing open connections");
+        app.server.closeAllConnections();
+      }, config.shutdown.grace);
+      force.unref();
+      await app.close();
+      clearTimeout(force);
+      await meta.close();
+      log.info("stopped");
+    })();
+    return closing;
+  }
+
+  function storedBytes(): () => Promise<number> {
+    let cached = { at: 0, value: 0 };
+    return async () => {
+      if (!canList(blobs) || Date.now() - cached.at < 30_000) return cached.value;
+      let total = 0;
+      for await (const blob of blobs.list()) total += blob.size;
+      cached = { at: Date.now(), value: total };
+      return total;
+    };
+  }
+
+  return { app, url, meta, events, log, close };
+}
+
+function redact(database: string): string {
+  return database.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}

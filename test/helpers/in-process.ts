@@ -1,0 +1,50 @@
+// An in-process Strata server on a temporary data directory (SQLite unless a database URL is
+// given), driven through Fastify's inject() or, with listen, over a loopback socket.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { loadConfig, startServer, type StrataServer } from "../../src/server/index.ts";
+import { freePort } from "./ports.ts";
+
+export interface InProcess {
+  readonly server: StrataServer;
+  readonly dataDir: string;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startInProcess(
+  options: { listen?: boolean; database?: string; yaml?: string; env?: Record<string, string> } = {},
+): Promise<InProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), "strata-test-"));
+  let file: string | undefined;
+  if (options.yaml !== undefined) {
+    const { writeFile } = await import("node:fs/promises");
+    file = join(dataDir, "strata.yaml");
+    await writeFile(file, options.yaml);
+  }
+  const port = options.listen === true ? await freePort() : 0;
+  const config = await loadConfig({
+    ...(file === undefined ? {} : { file }),
+    env: options.env ?? {},
+    overrides: {
+      addr: `127.0.0.1:${port}`,
+      data: join(dataDir, "data"),
+      ...(options.database === undefined ? {} : { database: options.database }),
+    },
+  });
+  const server = await startServer(config, {
+    log: pino({ level: "silent" }),
+    listen: options.listen === true,
+  });
+  return {
+    server,
+    dataDir,
+    url: server.url,
+    async stop() {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
