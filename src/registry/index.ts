@@ -1,5 +1,5 @@
 // Public surface of the registry domain.
-export { registerRegistry, type RegisterOptions } from "./register.ts";
+export { registerRegistry, type MountedRegistry, type RegisterOptions } from "./register.ts";
 export { createRegistryMetrics, type RegistryMetrics } from "./metrics.ts";
 export { createRegistryEvents, type RegistryEvents, type RegistryEventMap } from "./events.ts";
 export { ERROR_CATALOGUE, type ErrorCode } from "./error-catalogue.ts";

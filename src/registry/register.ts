@@ -19,11 +19,16 @@ export interface RegisterOptions {
   readonly manifestCacheBytes?: number;
 }
 
+export interface MountedRegistry {
+  /** Resolves once every request handler has settled (and cleaned up after an abort). */
+  drain(): Promise<void>;
+}
+
 export function registerRegistry(
   app: FastifyInstance,
   deps: RegistryDeps,
   options: RegisterOptions = {},
-): void {
+): MountedRegistry {
   const cache = new LruCache<Digest, Buffer>(options.manifestCacheBytes ?? 64 * 1024 * 1024, (b) => b.length);
   const manifestBytes = async (digest: Digest, size: number): Promise<Buffer> => {
     const hit = cache.get(digest);
@@ -56,11 +61,18 @@ export function registerRegistry(
     return reply.send(result.body);
   });
 
-  async function dispatch(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const socketTotals = new WeakMap<object, { read: number; written: number }>();
+  const inflight = new Set<Promise<void>>();
+
+  function dispatch(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const running = handle(req, reply).finally(() => inflight.delete(running));
+    inflight.add(running);
+    return running;
+  }
+
+  async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = process.hrtime.bigint();
     const socket = req.raw.socket;
-    const readBefore = socket.bytesRead;
-    const writtenBefore = socket.bytesWritten;
     const url = req.raw.url ?? "/";
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
@@ -137,12 +149,22 @@ export function registerRegistry(
       const labels = { route: routeName, method: req.method };
       metrics.requests.inc({ ...labels, status: String(response.status) });
       metrics.duration.observe(Number(process.hrtime.bigint() - started) / 1e9, labels);
-      metrics.bytesIn.inc({ route: routeName }, Math.max(0, socket.bytesRead - readBefore));
-      metrics.bytesOut.inc({ route: routeName }, Math.max(0, socket.bytesWritten - writtenBefore));
+      // Socket counters since the previous request on this connection: headers and bodies,
+      // including body bytes read ahead before the handler ran.
+      const seen = socketTotals.get(socket) ?? { read: 0, written: 0 };
+      metrics.bytesIn.inc({ route: routeName }, Math.max(0, socket.bytesRead - seen.read));
+      metrics.bytesOut.inc({ route: routeName }, Math.max(0, socket.bytesWritten - seen.written));
+      socketTotals.set(socket, { read: socket.bytesRead, written: socket.bytesWritten });
     });
     if (user !== undefined) req.log.debug({ user }, "authenticated");
     await send(reply, response);
   }
+
+  return {
+    async drain() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+  };
 }
 
 async function send(reply: FastifyReply, response: RegistryResponse): Promise<void> {

@@ -74,7 +74,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     reply.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return metricsRegistry.render();
   });
-  registerRegistry(
+  const registry = registerRegistry(
     app,
     {
       blobs,
@@ -119,6 +119,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }, config.shutdown.grace);
       force.unref();
       await app.close();
+      // Handlers of aborted requests finish their clean-up before the database closes.
+      await registry.drain();
       clearTimeout(force);
       await meta.close();
       log.info("stopped");

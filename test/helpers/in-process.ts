@@ -15,7 +15,14 @@ export interface InProcess {
 }
 
 export async function startInProcess(
-  options: { listen?: boolean; database?: string; yaml?: string; env?: Record<string, string> } = {},
+  options: {
+    listen?: boolean;
+    database?: string;
+    yaml?: string;
+    env?: Record<string, string>;
+    /** A data directory to share with another server; kept on stop. */
+    data?: string;
+  } = {},
 ): Promise<InProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "strata-test-"));
   let file: string | undefined;
@@ -30,7 +37,7 @@ export async function startInProcess(
     env: options.env ?? {},
     overrides: {
       addr: `127.0.0.1:${port}`,
-      data: join(dataDir, "data"),
+      data: options.data ?? join(dataDir, "data"),
       ...(options.database === undefined ? {} : { database: options.database }),
     },
   });
