@@ -38,7 +38,6 @@ export const CONFIG_SCHEMA = obj({
   }),
   uploads: obj({
     ttl: duration({ default: "24h", min: 1000 }),
-    maxChunk: size({ optional: true, min: 1 }),
   }),
   limits: obj({
     manifestMaxBytes: size({ default: "4MiB", min: 1 }),

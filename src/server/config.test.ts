@@ -68,7 +68,7 @@ describe("loadConfig", () => {
         'addr: "[::1]:5001"',
         "data: /srv/strata",
         "log: { level: debug }",
-        "uploads: { ttl: 90m, maxChunk: 64MiB }",
+        "uploads: { ttl: 90m }",
         "limits: { manifestMaxBytes: 512KiB }",
         "shutdown: { grace: 5s }",
         "auth:",
@@ -86,7 +86,7 @@ describe("loadConfig", () => {
     assert.equal(config.addr, "[::1]:5001");
     assert.equal(config.database, "sqlite:/srv/strata/strata.db");
     assert.equal(config.log.level, "debug");
-    assert.deepEqual(config.uploads, { ttl: 90 * 60_000, maxChunk: 64 * 1024 * 1024 });
+    assert.deepEqual(config.uploads, { ttl: 90 * 60_000 });
     assert.equal(config.limits.manifestMaxBytes, 512 * 1024);
     assert.equal(config.shutdown.grace, 5000);
     assert.deepEqual(config.auth, {

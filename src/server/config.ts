@@ -22,8 +22,8 @@ export interface Config {
   /** `sqlite:PATH` or `postgres://…`. */
   readonly database: string;
   readonly log: { readonly level: LogLevel };
-  /** ttl: milliseconds an untouched upload session lives; maxChunk: largest PATCH body in bytes. */
-  readonly uploads: { readonly ttl: number; readonly maxChunk?: number };
+  /** ttl: milliseconds an untouched upload session lives. */
+  readonly uploads: { readonly ttl: number };
   /** manifestMaxBytes: largest manifest accepted, in bytes. */
   readonly limits: { readonly manifestMaxBytes: number };
   readonly auth: AuthConfig;

@@ -33,7 +33,7 @@ export async function startInProcess(
   }
   const port = options.listen === true ? await freePort() : 0;
   const config = await loadConfig({
-    ...(file === undefined ? {} : { file }),
+    file: file ?? null,
     env: options.env ?? {},
     overrides: {
       addr: `127.0.0.1:${port}`,

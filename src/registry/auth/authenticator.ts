@@ -108,7 +108,9 @@ export async function createAuthenticator(
     const missing = access.actions.filter((a) => !allowed.has(a));
     if (missing.length > 0) {
       if (user === undefined) {
-        return unauthorized(`Authentication required for ${listActions(missing)} access to ${quote(repository)}`);
+        return unauthorized(
+          `Authentication required for ${listActions(missing)} access to ${quote(repository)}`,
+        );
       }
       return {
         ok: false,
