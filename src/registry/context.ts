@@ -2,7 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import type { Digest, RepositoryName } from "../oci/index.ts";
-import type { BlobStore, MetadataStore, UploadStore } from "../store/index.ts";
+import type { BlobStore, BodyWriter, MetadataStore, UploadStore } from "../store/index.ts";
 import type { Action, Authenticator } from "./auth/index.ts";
 import type { RegistryEvents } from "./events.ts";
 
@@ -42,7 +42,8 @@ export interface RequestContext {
   readonly manifestBytes: (digest: Digest, size: number) => Promise<Buffer>;
 }
 
-export type ResponseBody = Buffer | string | NodeJS.ReadableStream | Record<string, unknown> | undefined;
+export type ResponseBody =
+  Buffer | string | NodeJS.ReadableStream | BodyWriter | Record<string, unknown> | undefined;
 
 /** What a handler returns; one place writes it to the socket. */
 export interface RegistryResponse {

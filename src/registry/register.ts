@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { parseRepositoryName, type Digest, type RepositoryName } from "../oci/index.ts";
 import { LruCache } from "../lib/lru.ts";
+import type { BodyWriter } from "../store/index.ts";
 import type { RegistryDeps, RegistryResponse, RequestContext } from "./context.ts";
 import { toErrorResponse } from "./error-response.ts";
 import { RegistryError } from "./errors.ts";
@@ -142,7 +143,10 @@ export function registerRegistry(
       if (!req.raw.complete) headers.Connection = "close";
       response = { status: mapped.status, headers, body: mapped.body };
     }
-    if (reply.raw.destroyed) return;
+    if (reply.raw.destroyed) {
+      if (isWriter(response.body)) await response.body.close();
+      return;
+    }
     reply.raw.once("finish", () => {
       const metrics = options.metrics;
       if (metrics === undefined) return;
@@ -172,6 +176,20 @@ async function send(reply: FastifyReply, response: RegistryResponse): Promise<vo
   reply.headers(API_VERSION);
   if (response.headers !== undefined) reply.headers(response.headers);
   const body = response.body;
+  if (isWriter(body)) {
+    // Written straight to the socket with reused buffers; Fastify's response hooks still run
+    // on the raw response's finish.
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(response.status, { ...API_VERSION, ...response.headers });
+    try {
+      await body.writeTo(raw);
+      raw.end();
+    } catch (error) {
+      raw.destroy(error as Error);
+    }
+    return;
+  }
   if (body === undefined) {
     await reply.send();
     return;
@@ -185,6 +203,10 @@ async function send(reply: FastifyReply, response: RegistryResponse): Promise<vo
   if (!reply.hasHeader("content-type")) reply.header("Content-Type", "application/json");
   reply.header("Content-Length", json.length);
   await reply.send(json);
+}
+
+function isWriter(value: unknown): value is BodyWriter {
+  return typeof value === "object" && value !== null && typeof (value as BodyWriter).writeTo === "function";
 }
 
 function isStream(value: unknown): value is NodeJS.ReadableStream {

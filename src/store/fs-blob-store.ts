@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { type Digest, VerifyStream, isDigest, isDigestAlgorithm } from "../oci/index.ts";
 import { StoreError } from "./errors.ts";
-import type { FileAdopter, TempSweeper } from "./fs-capabilities.ts";
+import type { BlobSender, FileAdopter, TempSweeper } from "./fs-capabilities.ts";
+import { fileRangeWriter, type BodyWriter } from "./send-file.ts";
 import {
   STREAM_CHUNK,
   closeStream,
@@ -29,7 +30,7 @@ export interface FsBlobStoreOptions {
   readonly root: string;
 }
 
-export type FsBlobStore = BlobStore & BlobDeleter & BlobLister & FileAdopter & TempSweeper;
+export type FsBlobStore = BlobStore & BlobDeleter & BlobLister & FileAdopter & TempSweeper & BlobSender;
 
 export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
   const { root } = options;
@@ -74,6 +75,25 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
     await syncDir(dirname(target));
   }
 
+  async function checkRange(handle: FileHandle, digest: Digest, range: ByteRange): Promise<ByteRange> {
+    const { size } = await handle.stat();
+    const { start, end } = range;
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
+      start < 0 ||
+      start > end ||
+      end >= size
+    ) {
+      throw new StoreError(
+        "RANGE_INVALID",
+        `Cannot read blob "${digest}": range ${start}-${end} is outside its ${size} bytes`,
+        { detail: { digest, size, start, end } },
+      );
+    }
+    return range;
+  }
+
   const store: FsBlobStore = {
     stat: statBlob,
 
@@ -81,22 +101,23 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
       const handle = await openBlob(digest);
       try {
         if (range === undefined) return handle.createReadStream({ highWaterMark: STREAM_CHUNK });
-        const { size } = await handle.stat();
-        const { start, end } = range;
-        if (
-          !Number.isSafeInteger(start) ||
-          !Number.isSafeInteger(end) ||
-          start < 0 ||
-          start > end ||
-          end >= size
-        ) {
-          throw new StoreError(
-            "RANGE_INVALID",
-            `Cannot read blob "${digest}": range ${start}-${end} is outside its ${size} bytes`,
-            { detail: { digest, size, start, end } },
-          );
-        }
+        const { start, end } = await checkRange(handle, digest, range);
         return handle.createReadStream({ start, end, highWaterMark: STREAM_CHUNK });
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    },
+
+    async sender(digest: Digest, range?: ByteRange): Promise<BodyWriter> {
+      const handle = await openBlob(digest);
+      try {
+        if (range === undefined) {
+          const { size } = await handle.stat();
+          return fileRangeWriter(handle, 0, size - 1);
+        }
+        const { start, end } = await checkRange(handle, digest, range);
+        return fileRangeWriter(handle, start, end);
       } catch (error) {
         await handle.close();
         throw error;

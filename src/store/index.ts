@@ -2,7 +2,15 @@
 // blob pool, the upload sessions and the metadata store (SQLite or PostgreSQL).
 export * from "./types.ts";
 export * from "./errors.ts";
-export { canAdopt, canSweepTemp, type FileAdopter, type TempSweeper } from "./fs-capabilities.ts";
+export {
+  canAdopt,
+  canSend,
+  canSweepTemp,
+  type BlobSender,
+  type FileAdopter,
+  type TempSweeper,
+} from "./fs-capabilities.ts";
+export type { BodyWriter } from "./send-file.ts";
 export { createFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from "./fs-blob-store.ts";
 export { createUploadStore, type UploadStoreOptions } from "./upload-store.ts";
 export { createMetadataStore } from "./metadata/create-metadata-store.ts";

@@ -1,6 +1,6 @@
 // Blob endpoints: GET/HEAD (with Range) and DELETE of /v2/<name>/blobs/<digest>.
 import type { Digest } from "../../oci/index.ts";
-import type { BlobInfo } from "../../store/index.ts";
+import { canSend, type BlobInfo } from "../../store/index.ts";
 import type { RegistryResponse, RequestContext } from "../context.ts";
 import { RegistryError } from "../errors.ts";
 import { parseRangeHeader } from "../http-ranges.ts";
@@ -32,8 +32,9 @@ export async function getBlob(ctx: RequestContext): Promise<RegistryResponse> {
   if (ctx.method === "HEAD") {
     return { status: 200, headers: { ...headers, "Content-Length": blob.size } };
   }
+  const { blobs } = ctx.deps;
   if (range !== undefined) {
-    const body = await ctx.deps.blobs.open(digest, range);
+    const body = canSend(blobs) ? await blobs.sender(digest, range) : await blobs.open(digest, range);
     return {
       status: 206,
       headers: {
@@ -44,7 +45,7 @@ export async function getBlob(ctx: RequestContext): Promise<RegistryResponse> {
       body,
     };
   }
-  const body = await ctx.deps.blobs.open(digest);
+  const body = canSend(blobs) ? await blobs.sender(digest) : await blobs.open(digest);
   return { status: 200, headers: { ...headers, "Content-Length": blob.size }, body };
 }
 

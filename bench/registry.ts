@@ -1,0 +1,127 @@
+// `npm run bench`: starts Strata and CNCF Distribution on loopback, runs the same scenarios
+// against both with interleaved rounds, prints a comparison table and the target checks, and
+// writes the figures to bench/results/registry-<timestamp>.json. See docs/benchmarks.md.
+import { createPool, MiB, repeatingBlob, smallImage, type StreamedBlob } from "./payload.ts";
+import { parseOptions, USAGE, type Options } from "./options.ts";
+import { checkTargets, formatChecks, formatTable, writeResults } from "./report.ts";
+import { runScenario, type ScenarioResult } from "./runner.ts";
+import type { Env } from "./scenario.ts";
+import { SCENARIOS } from "./scenarios/index.ts";
+import { startDistributionTarget, startStrataTarget, type Target } from "./servers.ts";
+
+const RESULTS_DIR = new URL("results", import.meta.url).pathname;
+
+function selectScenarios(options: Options) {
+  const unknown = options.only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `Unknown scenario "${unknown.join('", "')}": known are ${SCENARIOS.map((s) => s.name).join(", ")}`,
+    );
+  }
+  return SCENARIOS.filter(
+    (s) =>
+      (options.only.length === 0 || options.only.includes(s.name)) &&
+      (options.stream || !s.name.startsWith("stream-") || options.only.includes(s.name)),
+  );
+}
+
+function createEnv(options: Options): Env {
+  let streamed: StreamedBlob | undefined;
+  return {
+    sizes: options.sizes,
+    pool: createPool(options.sizes.large),
+    image: smallImage(),
+    streamedBlob() {
+      streamed ??= repeatingBlob(MiB, options.sizes.streamMiB);
+      return streamed;
+    },
+  };
+}
+
+async function startTargets(options: Options): Promise<Target[]> {
+  const started = await Promise.allSettled([
+    options.peerOnly ? startDistributionTarget("strata") : startStrataTarget(),
+    startDistributionTarget("distribution"),
+  ]);
+  const targets = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed !== undefined) {
+    await Promise.all(targets.map((t) => t.stop()));
+    const hint = options.peerOnly ? "" : " (--peer-only runs Distribution on both sides)";
+    throw new Error(`Cannot start the servers${hint}`, { cause: failed.reason });
+  }
+  return targets;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  if (options === "help") {
+    console.log(USAGE);
+    return;
+  }
+  const scenarios = selectScenarios(options);
+  const env = createEnv(options);
+  let targets: Target[] = [];
+  const stopAll = (): Promise<unknown> => Promise.all(targets.map((t) => t.stop()));
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by tsx),
+  // and a second signal without a handler would kill it before the servers are stopped.
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\n${signal}: stopping the servers`);
+      void stopAll().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    });
+  }
+  targets = await startTargets(options);
+  try {
+    console.error(targets.map((t) => `${t.side}: ${t.label} at ${t.url} (pid ${t.pid})`).join("\n"));
+    const results: ScenarioResult[] = [];
+    for (const [i, scenario] of scenarios.entries()) {
+      const started = performance.now();
+      const r = await runScenario(scenario, targets, env, options.rounds);
+      results.push(r);
+      const secs = ((performance.now() - started) / 1000).toFixed(1);
+      console.error(
+        `[${i + 1}/${scenarios.length}] ${r.name}: ${r.strata.median.toFixed(1)} vs ` +
+          `${r.distribution.median.toFixed(1)} ${r.unit}, ratio ${r.ratio.toFixed(2)} (${secs} s)`,
+      );
+    }
+    const highWater = await Promise.all(targets.map(async (t) => [t.side, await t.rss.highWater()] as const));
+    const checks = checkTargets(results);
+    const mode = options.quick ? "quick" : "full";
+    console.log(
+      `\nRegistry benchmark (${mode}, ${options.rounds} rounds after a warm-up; ratio > 1: Strata better)`,
+    );
+    console.log(`Strata side: ${targets[0]?.label ?? ""}; Distribution side: ${targets[1]?.label ?? ""}\n`);
+    console.log(formatTable(results));
+    console.log(
+      "Figures: medians of the rounds. Latency: over every request of every round. CPU s: server\n" +
+        "user + system time over the timed rounds. RSS: each server's peak during the scenario.",
+    );
+    console.log(
+      `\nPeak RSS over the whole run (VmHWM): ${highWater.map(([s, m]) => `${s} ${m.toFixed(0)} MiB`).join(", ")}`,
+    );
+    console.log(formatChecks(checks));
+    const file = await writeResults(RESULTS_DIR, {
+      options: { ...options, only: [...options.only] },
+      servers: Object.fromEntries(targets.map((t) => [t.side, t.label])),
+      results,
+      highWaterMiB: Object.fromEntries(highWater),
+      checks,
+    });
+    console.log(`\nResults: ${file}`);
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch((error: unknown) => {
+  let line = "bench:";
+  for (let e: unknown = error; e !== undefined; e = e instanceof Error ? e.cause : undefined) {
+    console.error(`${line} ${e instanceof Error ? e.message : String(e)}`);
+    line = "  cause:";
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,21 @@
+// Every scenario, in the order the benchmark runs them.
+import type { Scenario } from "../scenario.ts";
+import { manifestPut, manifestReadC16, manifestReadC4, tagsList } from "./manifests.ts";
+import { getLarge, pullSmall, pullStorm } from "./pull.ts";
+import { pushChunks, pushLarge, pushSmall } from "./push.ts";
+import { streamGet, streamPush } from "./stream.ts";
+
+export const SCENARIOS: readonly Scenario[] = [
+  pushSmall,
+  pushLarge,
+  pushChunks,
+  getLarge,
+  pullSmall,
+  manifestPut,
+  manifestReadC4,
+  manifestReadC16,
+  pullStorm,
+  tagsList,
+  streamPush,
+  streamGet,
+];

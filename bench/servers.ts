@@ -1,0 +1,96 @@
+// Starts the two registries under comparison on loopback, each with its own temporary data
+// folder: Strata (`strata serve`) and Debian's docker-registry (CNCF Distribution). With
+// `peerOnly` a second Distribution stands in for Strata, to check the benchmark itself.
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { startDistribution } from "../test/helpers/distribution.ts";
+import { startStrata } from "../test/helpers/strata-server.ts";
+import { createClient, type Client } from "./client.ts";
+import { sampleRss, type RssSampler } from "./rss.ts";
+
+export type Side = "strata" | "distribution";
+
+export interface Target {
+  readonly side: Side;
+  /** What actually runs on this side, for the report. */
+  readonly label: string;
+  readonly url: string;
+  readonly pid: number;
+  readonly client: Client;
+  readonly rss: RssSampler;
+  /** Stops the server and removes its data; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Running {
+  readonly url: string;
+  readonly pid: number;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+const STOP_TIMEOUT_MS = 15_000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function wrap(side: Side, label: string, server: Running): Target {
+  const client = createClient(server.url);
+  const rss = sampleRss(server.pid);
+  let stopped: Promise<void> | undefined;
+  // If the benchmark dies without cleaning up, the server must not outlive it.
+  const onExit = (): void => {
+    try {
+      process.kill(server.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    rmSync(server.dir, { recursive: true, force: true });
+  };
+  process.once("exit", onExit);
+  return {
+    side,
+    label,
+    url: server.url,
+    pid: server.pid,
+    client,
+    rss,
+    stop() {
+      stopped ??= (async () => {
+        rss.stop();
+        client.close();
+        // A server already ended (Ctrl-C reaches the whole process group) only needs its data removed.
+        if (isAlive(server.pid)) {
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<"timeout">(
+            (r) => (timer = setTimeout(() => r("timeout"), STOP_TIMEOUT_MS)),
+          );
+          const outcome = await Promise.race([server.stop().then(() => "stopped" as const), timeout]);
+          clearTimeout(timer);
+          if (outcome === "timeout") onExit();
+        }
+        rmSync(server.dir, { recursive: true, force: true });
+        process.removeListener("exit", onExit);
+      })();
+      return stopped;
+    },
+  };
+}
+
+export async function startStrataTarget(): Promise<Target> {
+  const s = await startStrata({ args: ["--log-level", "warn"] });
+  // The helper keeps the data folder inside a temporary root; remove the root.
+  return wrap("strata", "Strata", { url: s.url, pid: s.pid, dir: dirname(s.dataDir), stop: () => s.stop() });
+}
+
+export async function startDistributionTarget(side: Side): Promise<Target> {
+  const d = await startDistribution({ deleteEnabled: true });
+  const label = side === "strata" ? "Distribution (stand-in)" : "Distribution 2.8";
+  return wrap(side, label, { url: d.url, pid: d.pid, dir: d.dataDir, stop: () => d.stop() });
+}
