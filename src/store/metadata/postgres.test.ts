@@ -27,8 +27,20 @@ function postgres(): Postgres {
   return server;
 }
 
-/** Sessions still connected to the database of `url`. */
+/**
+ * Sessions still connected to the database of `url`. A backend ends a moment after its client
+ * disconnects, so this waits up to two seconds for them to go before it reports what remains.
+ */
 async function connections(url: string): Promise<string[]> {
+  const deadline = Date.now() + 2_000;
+  for (;;) {
+    const left = await connectionsNow(url);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function connectionsNow(url: string): Promise<string[]> {
   const name = new URL(url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: url.replace(/\/[^/]+$/, "/postgres") });
   await admin.connect();
