@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { digestOf, MediaType } from "../../src/oci/index.ts";
 import { httpRequest, open, response } from "../helpers/http-client.ts";
+import { EMPTY_CONFIG, imageManifest } from "../helpers/manifests.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
 
 let strata: RunningStrata;
@@ -47,20 +48,10 @@ describe("concurrent pushes", () => {
   });
 
   it("leaves a tag on exactly one complete manifest when 20 clients move it at once", async () => {
-    const config = Buffer.from(
-      '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
-    );
+    const config = EMPTY_CONFIG;
     assert.equal(await pushBlob("conc/tag", config), 201);
     const manifests = Array.from({ length: 20 }, (_, i) =>
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MediaType.ImageManifest,
-          config: { mediaType: MediaType.ImageConfig, digest: digestOf(config), size: config.length },
-          layers: [],
-          annotations: { n: String(i) },
-        }),
-      ),
+      imageManifest(config, [], { annotations: { n: String(i) } }),
     );
     const results = await Promise.all(
       manifests.map((m) =>

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { digestOf, MediaType } from "../../src/oci/index.ts";
 import { httpRequest, open, response, until } from "../helpers/http-client.ts";
+import { EMPTY_CONFIG, imageManifest } from "../helpers/manifests.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
 
 let strata: RunningStrata;
@@ -140,23 +141,14 @@ describe("kill -9 during uploads", () => {
 
   it("keeps everything acknowledged before the kill", async () => {
     const layer = randomBytes(100_000);
-    const config = Buffer.from(
-      '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
-    );
+    const config = EMPTY_CONFIG;
     for (const blob of [layer, config]) {
       const res = await httpRequest(strata.url, "POST", `/v2/dur/d/blobs/uploads/?digest=${digestOf(blob)}`, {
         body: blob,
       });
       assert.equal(res.status, 201);
     }
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MediaType.ImageManifest,
-        config: { mediaType: MediaType.ImageConfig, digest: digestOf(config), size: config.length },
-        layers: [{ mediaType: MediaType.ImageLayerGzip, digest: digestOf(layer), size: layer.length }],
-      }),
-    );
+    const manifest = imageManifest(config, [layer]);
     const put = await httpRequest(strata.url, "PUT", "/v2/dur/d/manifests/v1", {
       body: manifest,
       headers: { "content-type": MediaType.ImageManifest },
@@ -174,20 +166,11 @@ describe("kill -9 during uploads", () => {
   });
 
   it("makes no half-written manifest visible after a kill during its PUT", async () => {
-    const config = Buffer.from(
-      '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
-    );
+    const config = EMPTY_CONFIG;
     await httpRequest(strata.url, "POST", `/v2/dur/e/blobs/uploads/?digest=${digestOf(config)}`, {
       body: config,
     });
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MediaType.ImageManifest,
-        config: { mediaType: MediaType.ImageConfig, digest: digestOf(config), size: config.length },
-        layers: [],
-      }),
-    );
+    const manifest = imageManifest(config, []);
     const req = open(strata.url, "PUT", "/v2/dur/e/manifests/v1", {
       "content-type": MediaType.ImageManifest,
       "content-length": manifest.length,

@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { digestOf, MediaType } from "../../src/oci/index.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { startInProcess, type InProcess } from "../helpers/in-process.ts";
+import { EMPTY_CONFIG, imageManifest } from "../helpers/manifests.ts";
 import { startPostgres, type Postgres } from "../helpers/postgres.ts";
 
 let pg: Postgres;
@@ -34,9 +35,7 @@ after(async () => {
 
 describe("two servers on one PostgreSQL and one data directory", () => {
   it("serves from one what was pushed to the other, tags included", async () => {
-    const config = Buffer.from(
-      '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
-    );
+    const config = EMPTY_CONFIG;
     const layer = randomBytes(300_000);
     for (const blob of [config, layer]) {
       const res = await httpRequest(a.url, "POST", `/v2/multi/app/blobs/uploads/?digest=${digestOf(blob)}`, {
@@ -44,14 +43,7 @@ describe("two servers on one PostgreSQL and one data directory", () => {
       });
       assert.equal(res.status, 201);
     }
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MediaType.ImageManifest,
-        config: { mediaType: MediaType.ImageConfig, digest: digestOf(config), size: config.length },
-        layers: [{ mediaType: MediaType.ImageLayerGzip, digest: digestOf(layer), size: layer.length }],
-      }),
-    );
+    const manifest = imageManifest(config, [layer]);
     const put = await httpRequest(b.url, "PUT", "/v2/multi/app/manifests/v1", {
       body: manifest,
       headers: { "content-type": MediaType.ImageManifest },

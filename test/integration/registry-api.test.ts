@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { digestOf, MediaType } from "../../src/oci/index.ts";
 import { startInProcess, type InProcess } from "../helpers/in-process.ts";
+import { imageManifest } from "../helpers/manifests.ts";
 
 let strata: InProcess;
 before(async () => {
@@ -41,22 +42,6 @@ async function pushBlob(repo: string, bytes: Buffer): Promise<string> {
   });
   assert.equal(res.statusCode, 201, res.body);
   return digest;
-}
-
-function imageManifest(config: Buffer, layers: Buffer[], extra: Record<string, unknown> = {}): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.ImageManifest,
-      config: { mediaType: MediaType.ImageConfig, digest: digestOf(config), size: config.length },
-      layers: layers.map((l) => ({
-        mediaType: MediaType.ImageLayerGzip,
-        digest: digestOf(l),
-        size: l.length,
-      })),
-      ...extra,
-    }),
-  );
 }
 
 async function pushImage(repo: string, tag: string, extra: Record<string, unknown> = {}) {
