@@ -3,20 +3,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseImageConfig } from "./config.ts";
-import { OciFormatError } from "./errors.ts";
+import { throwsOci } from "../../test/helpers/oci-assert.ts";
 
-function throwsConfig(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof OciFormatError, `expected an OciFormatError, got ${String(error)}`);
-    assert.equal(error.code, "CONFIG_INVALID");
-    assert.match(error.message, /^Invalid image config: /);
-    assert.doesNotMatch(error.message, /\.$/);
-    assert.ok(error.message.length < 400, "message is clipped");
-    assert.ok(![...error.message].some((c) => c < " "), "no raw control characters");
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
+const throwsConfig = (fn: () => unknown, pattern: RegExp): void =>
+  throwsOci(fn, "CONFIG_INVALID", /^Invalid image config: /, pattern);
 
 const enc = (value: unknown): Uint8Array =>
   new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));

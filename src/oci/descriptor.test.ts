@@ -3,20 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseDescriptor, parsePlatform, parseStringMap } from "./descriptor.ts";
 import { digestOf } from "./digest.ts";
-import { OciFormatError, type OciFormatCode } from "./errors.ts";
 import { MediaType } from "./media-types.ts";
-
-function throwsOci(fn: () => unknown, code: OciFormatCode, pattern?: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof OciFormatError, `expected an OciFormatError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    assert.match(error.message, /^[A-Z]/);
-    assert.doesNotMatch(error.message, /\.$/);
-    assert.ok(error.message.length < 400, "message is clipped");
-    if (pattern !== undefined) assert.match(error.message, pattern);
-    return true;
-  });
-}
+import { throwsOci } from "../../test/helpers/oci-assert.ts";
 
 const CONTENT = new TextEncoder().encode('{"a":1}');
 const BASE = {

@@ -2,20 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { digestAlgorithm, digestHex, digestOf, isDigest, parseDigest } from "./digest.ts";
-import { OciFormatError, type OciFormatCode } from "./errors.ts";
-
-function throwsOci(fn: () => unknown, code: OciFormatCode, pattern?: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof OciFormatError, `expected an OciFormatError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    assert.match(error.message, /^[A-Z]/);
-    assert.doesNotMatch(error.message, /\.$/);
-    assert.ok(error.message.length < 400, "message is clipped");
-    assert.ok(![...error.message].some((c) => c < " "), "no raw control characters");
-    if (pattern !== undefined) assert.match(error.message, pattern);
-    return true;
-  });
-}
+import { throwsOci } from "../../test/helpers/oci-assert.ts";
 
 const HEX64 = "0123456789abcdef".repeat(4);
 const HEX128 = HEX64.repeat(2);

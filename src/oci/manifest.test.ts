@@ -3,22 +3,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { digestOf } from "./digest.ts";
-import { OciFormatError } from "./errors.ts";
 import { effectiveArtifactType, parseManifest, referencedDigests, requiredBlobs } from "./manifest.ts";
 import { MediaType } from "./media-types.ts";
+import { throwsOci } from "../../test/helpers/oci-assert.ts";
 
-function throwsManifest(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof OciFormatError, `expected an OciFormatError, got ${String(error)}`);
-    assert.equal(error.code, "MANIFEST_INVALID");
-    assert.match(error.message, /^[A-Z]/);
-    assert.doesNotMatch(error.message, /\.$/);
-    assert.ok(error.message.length < 400, "message is clipped");
-    assert.ok(![...error.message].some((c) => c < " "), "no raw control characters");
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
+const throwsManifest = (fn: () => unknown, pattern: RegExp): void =>
+  throwsOci(fn, "MANIFEST_INVALID", pattern);
 
 const enc = (value: unknown): Uint8Array =>
   new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));

@@ -1,7 +1,6 @@
 // Repository names and tags: the distribution spec grammar, and the hostile strings around it.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { OciFormatError, type OciFormatCode } from "./errors.ts";
 import {
   MAX_NAME_LENGTH,
   MAX_TAG_LENGTH,
@@ -10,19 +9,7 @@ import {
   parseRepositoryName,
   parseTag,
 } from "./names.ts";
-
-function throwsOci(fn: () => unknown, code: OciFormatCode, pattern?: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof OciFormatError, `expected an OciFormatError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    assert.match(error.message, /^[A-Z]/);
-    assert.doesNotMatch(error.message, /\.$/);
-    assert.ok(error.message.length < 400, "message is clipped");
-    assert.ok(![...error.message].some((c) => c < " "), "no raw control characters");
-    if (pattern !== undefined) assert.match(error.message, pattern);
-    return true;
-  });
-}
+import { throwsOci } from "../../test/helpers/oci-assert.ts";
 
 const show = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 20)}…(${s.length})` : s);
 

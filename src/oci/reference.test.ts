@@ -1,22 +1,10 @@
 // References: docker's splitting rules, IPv6 hosts, and a clear error code for every bad form.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { OciFormatError, type OciFormatCode } from "./errors.ts";
+import type { OciFormatCode } from "./errors.ts";
 import { parseRepositoryName } from "./names.ts";
 import { formatReference, parseReference, type Reference } from "./reference.ts";
-
-function throwsOci(fn: () => unknown, code: OciFormatCode, pattern?: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof OciFormatError, `expected an OciFormatError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    assert.match(error.message, /^[A-Z]/);
-    assert.doesNotMatch(error.message, /\.$/);
-    assert.ok(error.message.length < 500, "message is clipped");
-    assert.ok(![...error.message].some((c) => c < " "), "no raw control characters");
-    if (pattern !== undefined) assert.match(error.message, pattern);
-    return true;
-  });
-}
+import { throwsOci } from "../../test/helpers/oci-assert.ts";
 
 const D256 = `sha256:${"ab".repeat(32)}`;
 const D512 = `sha512:${"cd".repeat(64)}`;
