@@ -5,6 +5,7 @@ import type { Digest, RepositoryName } from "../oci/index.ts";
 import type { BlobStore, BodyWriter, MetadataStore, UploadStore } from "../store/index.ts";
 import type { Action, Authenticator } from "./auth/index.ts";
 import type { RegistryEvents } from "./events.ts";
+import type { RegistryHooks } from "./hooks.ts";
 
 export interface RegistryOptions {
   /** Largest manifest accepted on PUT (bytes); larger answers 413. */
@@ -19,6 +20,8 @@ export interface RegistryDeps {
   readonly log: Logger;
   readonly events: RegistryEvents;
   readonly options: RegistryOptions;
+  /** Optional resolution and policy hooks (the gallery's pull path). */
+  readonly hooks?: RegistryHooks;
 }
 
 export interface RouteParams {

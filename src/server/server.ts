@@ -11,6 +11,7 @@ import {
   createRegistryMetrics,
   registerRegistry,
   type RegistryEvents,
+  type RegistryHooks,
 } from "../registry/index.ts";
 import {
   canList,
@@ -37,6 +38,8 @@ export interface StartOptions {
   readonly log?: Logger;
   /** Do not listen; for in-process tests with app.inject(). */
   readonly listen?: boolean;
+  /** Resolution and policy hooks for the registry (the gallery's pull path). */
+  readonly hooks?: RegistryHooks;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<StrataServer> {
@@ -84,6 +87,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       log,
       events,
       options: { manifestMaxBytes: config.limits.manifestMaxBytes },
+      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
     },
     { metrics: registryMetrics },
   );

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import type { RegistryHooks } from "../../src/registry/index.ts";
 import { loadConfig, startServer, type StrataServer } from "../../src/server/index.ts";
 import { freePort } from "./ports.ts";
 
@@ -22,6 +23,7 @@ export async function startInProcess(
     env?: Record<string, string>;
     /** A data directory to share with another server; kept on stop. */
     data?: string;
+    hooks?: RegistryHooks;
   } = {},
 ): Promise<InProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "strata-test-"));
@@ -44,6 +46,7 @@ export async function startInProcess(
   const server = await startServer(config, {
     log: pino({ level: "silent" }),
     listen: options.listen === true,
+    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
   });
   return {
     server,

@@ -15,6 +15,7 @@ import {
 import type { ManifestRecord } from "../../store/index.ts";
 import type { RegistryResponse, RequestContext } from "../context.ts";
 import { RegistryError } from "../errors.ts";
+import { warningHeader } from "../hooks.ts";
 import { contentLength } from "../http-ranges.ts";
 import { header, nameOf, userOf } from "./common.ts";
 import { readBody } from "./read-body.ts";
@@ -40,7 +41,14 @@ async function lookup(ctx: RequestContext): Promise<ManifestRecord> {
   const name = nameOf(ctx);
   const ref = parseReferenceParam(ctx.params.reference);
   const meta = ctx.deps.meta.manifests;
-  const record = ref.tag !== undefined ? await meta.resolve(name, ref.tag) : await meta.get(name, ref.digest);
+  const resolved =
+    ref.tag !== undefined ? await ctx.deps.hooks?.resolveReference?.(name, ref.tag) : undefined;
+  const record =
+    resolved !== undefined
+      ? await meta.get(name, resolved)
+      : ref.tag !== undefined
+        ? await meta.resolve(name, ref.tag)
+        : await meta.get(name, ref.digest);
   if (record === undefined) {
     throw new RegistryError(
       "MANIFEST_UNKNOWN",
@@ -53,12 +61,29 @@ async function lookup(ctx: RequestContext): Promise<ManifestRecord> {
 
 export async function getManifest(ctx: RequestContext): Promise<RegistryResponse> {
   const record = await lookup(ctx);
-  const headers = {
+  const headers: Record<string, string | number> = {
     "Content-Type": record.mediaType,
     "Content-Length": record.size,
     "Docker-Content-Digest": record.digest,
     ETag: `"${record.digest}"`,
   };
+  const checkPull = ctx.deps.hooks?.checkPull;
+  if (checkPull !== undefined) {
+    const decision = await checkPull(
+      nameOf(ctx),
+      ctx.params.reference ?? record.digest,
+      record.digest,
+      ctx.user,
+    );
+    if (decision.deny !== undefined) {
+      throw new RegistryError("DENIED", decision.deny, {
+        detail: { reference: ctx.params.reference, digest: record.digest },
+      });
+    }
+    if (decision.warnings !== undefined && decision.warnings.length > 0) {
+      headers.Warning = decision.warnings.map(warningHeader).join(", ");
+    }
+  }
   if (ctx.method === "HEAD") return { status: 200, headers };
   const body = await ctx.manifestBytes(record.digest, record.size);
   return { status: 200, headers, body };
@@ -91,6 +116,12 @@ export async function putManifest(ctx: RequestContext): Promise<RegistryResponse
     );
   }
   await checkReferences(ctx, manifest);
+  if (ref.tag !== undefined) {
+    const refusal = await ctx.deps.hooks?.checkTagPush?.(name, ref.tag, digest, ctx.user);
+    if (refusal !== undefined) {
+      throw new RegistryError("DENIED", refusal, { detail: { tag: ref.tag, digest } });
+    }
+  }
   await ctx.deps.blobs.put({ digest, size: bytes.length }, bytes);
   const artifactType = effectiveArtifactType(manifest);
   await ctx.deps.meta.manifests.put(
