@@ -1,11 +1,13 @@
 // Regenerates the generated documents; with --check, fails when a committed copy differs.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { renderCliDoc } from "./docs/cli.ts";
 import { renderErrorsDoc } from "./docs/errors.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const docs: Record<string, () => string> = {
   "docs/errors.md": renderErrorsDoc,
+  "docs/cli.md": renderCliDoc,
 };
 
 const check = process.argv.includes("--check");
