@@ -3,6 +3,7 @@ import { Command } from "commander";
 import type { CliIo } from "./io.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerHashPassword } from "./commands/hash-password.ts";
+import { registerGc } from "./commands/gc.ts";
 
 export const VERSION = "0.1.0";
 
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIo): Command {
     });
   registerServe(program, io);
   registerHashPassword(program, io);
+  registerGc(program, io);
   return program;
 }
 

@@ -23,7 +23,15 @@ import {
 import { blobDir, blobPath, blobsDir, tempDir } from "./paths.ts";
 import { pump } from "./pump.ts";
 import { translateError } from "./translate-error.ts";
-import type { BlobDeleter, BlobInfo, BlobLister, BlobStore, ByteRange, Expected } from "./types.ts";
+import type {
+  BlobDeleter,
+  BlobInfo,
+  BlobLister,
+  BlobStore,
+  ByteRange,
+  Expected,
+  ListedBlob,
+} from "./types.ts";
 
 export interface FsBlobStoreOptions {
   /** Data directory; blobs go to `<root>/blobs`, writes in progress to `<root>/tmp`. */
@@ -174,17 +182,27 @@ export function createFsBlobStore(options: FsBlobStoreOptions): FsBlobStore {
       return removeFile(blobPath(root, digest));
     },
 
-    async *list(): AsyncIterable<BlobInfo> {
+    async *list(): AsyncIterable<ListedBlob> {
       for (const algorithm of await entries(blobsDir(root))) {
         if (!isDigestAlgorithm(algorithm)) continue;
         for (const prefix of await entries(join(blobsDir(root), algorithm))) {
           for (const hex of await entries(join(blobsDir(root), algorithm, prefix))) {
             const digest = `${algorithm}:${hex}`;
             if (!isDigest(digest) || !hex.startsWith(prefix)) continue;
-            const blob = await statBlob(digest);
+            const blob = await store.listed(digest);
             if (blob !== undefined) yield blob;
           }
         }
+      }
+    },
+
+    async listed(digest: Digest): Promise<ListedBlob | undefined> {
+      try {
+        const info = await stat(blobPath(root, digest));
+        return { digest, size: info.size, modifiedAt: info.mtime };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
       }
     },
 

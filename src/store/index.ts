@@ -14,3 +14,4 @@ export type { BodyWriter } from "./send-file.ts";
 export { createFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from "./fs-blob-store.ts";
 export { createUploadStore, type UploadStoreOptions } from "./upload-store.ts";
 export { createMetadataStore } from "./metadata/create-metadata-store.ts";
+export { collectGarbage, type GcOptions, type GcReport } from "./gc.ts";

@@ -43,7 +43,14 @@ export interface BlobDeleter {
 
 /** Optional: the pool can be listed (garbage collection, metrics). */
 export interface BlobLister {
-  list(): AsyncIterable<BlobInfo>;
+  list(): AsyncIterable<ListedBlob>;
+  /** One blob with its last write time; undefined when absent. */
+  listed(digest: Digest): Promise<ListedBlob | undefined>;
+}
+
+/** A blob of the pool with the time it was last written (or pushed again). */
+export interface ListedBlob extends BlobInfo {
+  readonly modifiedAt: Date;
 }
 
 export function canDelete(store: BlobStore): store is BlobStore & BlobDeleter {
@@ -141,6 +148,10 @@ export interface MetadataStore {
   readonly tags: {
     list(repository: string, page: Page): Promise<string[]>;
     delete(repository: string, tag: string): Promise<boolean>;
+  };
+  readonly references: {
+    /** Every digest a repository links or a manifest is or names: what garbage collection keeps. */
+    all(): Promise<Set<string>>;
   };
   readonly uploads: {
     insert(row: UploadRow): Promise<void>;

@@ -5,6 +5,7 @@ import { blobLinksFacet } from "./blob-links.ts";
 import { connect } from "./connect.ts";
 import { manifestsFacet } from "./manifests.ts";
 import { migrate } from "./migrate.ts";
+import { referencesFacet } from "./references.ts";
 import { repositoriesFacet } from "./repositories.ts";
 import { tagsFacet } from "./tags.ts";
 import { uploadsFacet } from "./uploads.ts";
@@ -25,6 +26,7 @@ export async function createMetadataStore(url: string): Promise<MetadataStore> {
     manifests: manifestsFacet(db),
     tags: tagsFacet(db),
     uploads: uploadsFacet(db),
+    references: referencesFacet(db),
     close(): Promise<void> {
       closing ??= db.destroy();
       return closing;
