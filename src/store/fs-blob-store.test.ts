@@ -113,7 +113,11 @@ describe("createFsBlobStore", () => {
       await mkdir(join(dir, "blobs", "md5"), { recursive: true });
       const listed = [];
       for await (const blob of store.list()) listed.push(blob);
-      assert.deepEqual(listed, [{ digest: c.digest, size: 5 }]);
+      assert.deepEqual(
+        listed.map((b) => ({ digest: b.digest, size: b.size })),
+        [{ digest: c.digest, size: 5 }],
+      );
+      assert.ok(listed.every((b) => b.modifiedAt instanceof Date));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -30,7 +30,8 @@ export function describeBlobStore(options: { name?: string; create: () => Promis
   const listed = async (store: BlobStore): Promise<BlobInfo[]> => {
     if (!canList(store)) return [];
     const all: BlobInfo[] = [];
-    for await (const blob of store.list()) all.push(blob);
+    // Digest and size only: the listed write time is checked by the tests that need it.
+    for await (const blob of store.list()) all.push({ digest: blob.digest, size: blob.size });
     return all;
   };
 
