@@ -455,4 +455,47 @@ describe("hostile requests", () => {
     assert.equal(res.statusCode, 400);
     assert.equal((await call("HEAD", `/v2/h/b/blobs/${digest}`)).statusCode, 404);
   });
+
+  it("refuses malformed and lying chunk headers and leaves the upload where it was", async () => {
+    const location = String((await call("POST", "/v2/h/c/blobs/uploads/")).headers.location);
+    const first = await call("PATCH", location, randomBytes(100), { "content-range": "0-99" });
+    assert.equal(first.statusCode, 202);
+    const cases: { headers: Record<string, string>; status: number; code: string }[] = [
+      { headers: { "content-range": "abc" }, status: 416, code: "BLOB_UPLOAD_INVALID" },
+      { headers: { "content-range": "150-100" }, status: 416, code: "BLOB_UPLOAD_INVALID" },
+      { headers: { "content-range": "0-9" }, status: 416, code: "BLOB_UPLOAD_INVALID" },
+      { headers: { "content-range": "100-149", "content-length": "10" }, status: 400, code: "SIZE_INVALID" },
+    ];
+    for (const c of cases) {
+      const res = await strata.server.app.inject({
+        method: "PATCH",
+        url: location,
+        headers: c.headers,
+        payload: randomBytes(Number(c.headers["content-length"] ?? 50)),
+      });
+      assert.equal(res.statusCode, c.status, JSON.stringify(c.headers));
+      assert.equal(errorCode(res), c.code);
+      const status = await call("GET", location);
+      assert.equal(status.statusCode, 204);
+      assert.equal(status.headers.range, "0-99", "nothing was appended");
+    }
+  });
+
+  it("refuses a manifest whose Content-Type contradicts its mediaType and stores nothing", async () => {
+    const config = Buffer.from("{}");
+    await pushBlob("h/d", config);
+    const manifest = imageManifest(config, []);
+    const res = await call("PUT", "/v2/h/d/manifests/v1", manifest, { "content-type": MediaType.ImageIndex });
+    assert.equal(res.statusCode, 400);
+    assert.equal(errorCode(res), "MANIFEST_INVALID");
+    assert.equal((await call("GET", "/v2/h/d/manifests/v1")).statusCode, 404);
+  });
+
+  it("caps a huge page size and still answers", async () => {
+    await pushImage("h/e", "only");
+    const res = await call("GET", "/v2/h/e/tags/list?n=999999999");
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual((JSON.parse(res.body) as { tags: string[] }).tags, ["only"]);
+    assert.equal((await call("GET", "/v2/h/e/tags/list?n=-1")).statusCode, 400);
+  });
 });
