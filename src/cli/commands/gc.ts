@@ -2,7 +2,8 @@
 // grace window (so pushes in progress are never harmed). Safe while servers run.
 import type { Command } from "commander";
 import { collectGarbage, createFsBlobStore, createMetadataStore } from "../../store/index.ts";
-import { loadConfig, parseDuration } from "../../server/index.ts";
+import { parseDuration } from "../../server/index.ts";
+import { configFromFlags } from "../config-flags.ts";
 import type { CliIo } from "../io.ts";
 
 export function registerGc(program: Command, io: CliIo): void {
@@ -24,14 +25,7 @@ export function registerGc(program: Command, io: CliIo): void {
         dryRun?: boolean;
         json?: boolean;
       }) => {
-        const config = await loadConfig({
-          ...(flags.config === undefined ? {} : { file: flags.config }),
-          env: io.env,
-          overrides: {
-            ...(flags.data === undefined ? {} : { data: flags.data }),
-            ...(flags.database === undefined ? {} : { database: flags.database }),
-          },
-        });
+        const config = await configFromFlags(flags, io);
         const graceMs = parseDuration(flags.grace);
         if (graceMs === undefined) {
           throw new Error(`Invalid --grace "${flags.grace}": expected a duration such as 30m, 1h or 7d`);

@@ -1,6 +1,7 @@
 // `strata serve`: starts the registry with a configuration file, environment and flags.
 import type { Command } from "commander";
-import { loadConfig, startServer } from "../../server/index.ts";
+import { startServer } from "../../server/index.ts";
+import { configFromFlags } from "../config-flags.ts";
 import type { CliIo } from "../io.ts";
 
 export function registerServe(program: Command, io: CliIo): void {
@@ -20,16 +21,7 @@ export function registerServe(program: Command, io: CliIo): void {
         database?: string;
         logLevel?: string;
       }) => {
-        const config = await loadConfig({
-          ...(flags.config === undefined ? {} : { file: flags.config }),
-          env: io.env,
-          overrides: {
-            ...(flags.addr === undefined ? {} : { addr: flags.addr }),
-            ...(flags.data === undefined ? {} : { data: flags.data }),
-            ...(flags.database === undefined ? {} : { database: flags.database }),
-            ...(flags.logLevel === undefined ? {} : { log: { level: flags.logLevel } }),
-          },
-        });
+        const config = await configFromFlags(flags, io);
         const server = await startServer(config);
         const stop = (signal: string): void => {
           server.log.info({ signal }, "shutting down");
