@@ -3,11 +3,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderCliDoc } from "./docs/cli.ts";
 import { renderErrorsDoc } from "./docs/errors.ts";
+import { renderGalleryApiDoc, renderOpenApi } from "./docs/gallery-api.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const docs: Record<string, () => string> = {
   "docs/errors.md": renderErrorsDoc,
   "docs/cli.md": renderCliDoc,
+  "docs/gallery-api.md": renderGalleryApiDoc,
+  "docs/openapi.json": renderOpenApi,
 };
 
 const check = process.argv.includes("--check");

@@ -21,6 +21,8 @@ export interface RegistryHooks {
   checkPull?(repository: string, reference: string, digest: Digest, user?: string): Promise<PullDecision>;
   /** Decides whether `tag` may be pointed at `digest`; a returned string refuses it with DENIED. */
   checkTagPush?(repository: string, tag: string, digest: Digest, user?: string): Promise<string | undefined>;
+  /** Decides whether a tag or manifest (by digest) may be deleted; a returned string refuses it. */
+  checkDelete?(repository: string, reference: string, user?: string): Promise<string | undefined>;
 }
 
 /** Formats a warning as the distribution spec asks: code 299, agent "-", no date. */

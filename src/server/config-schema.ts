@@ -1,6 +1,7 @@
 // The schema of strata.yaml: every key, its type, bounds and default. Environment variables
 // (config-env.ts) and the Config type (config.ts) derive from it; docs/configuration.md
 // describes it, and a test checks that the document names every key and variable.
+import { EVENT_TYPES } from "../gallery/index.ts";
 import { ACTIONS } from "../registry/index.ts";
 import { parseAddr } from "./addr.ts";
 import { duration, list, obj, oneOf, record, size, str } from "./config-nodes.ts";
@@ -23,6 +24,12 @@ function checkDatabase(value: string): string | undefined {
   if (/^sqlite:./.test(value)) return undefined;
   if (/^postgres(?:ql)?:\/\/./.test(value) && URL.canParse(value)) return undefined;
   return 'expected "sqlite:PATH" or a "postgres://" URL';
+}
+
+function checkHttpUrl(value: string): string | undefined {
+  return /^https?:\/\/./.test(value) && URL.canParse(value)
+    ? undefined
+    : "expected an http:// or https:// URL";
 }
 
 const nonEmpty = (value: string): string | undefined =>
@@ -58,6 +65,22 @@ export const CONFIG_SCHEMA = obj({
       service: str({ default: "strata", check: nonEmpty }),
       realm: str({ optional: true }),
     }),
+  }),
+  gallery: obj({
+    /** Webhooks by name: each gets the events it names (all when empty) of the galleries it names (all when empty). */
+    webhooks: record(
+      obj({
+        url: str({ check: checkHttpUrl }),
+        secret: str({ secret: true, check: nonEmpty }),
+        events: list(oneOf(EVENT_TYPES, {})),
+        galleries: list(str()),
+      }),
+    ),
+    delivery: obj({
+      backoff: duration({ default: "2s", min: 10, max: DAY }),
+      timeout: duration({ default: "10s", min: 100, max: 600_000 }),
+    }),
+    sweep: duration({ default: "1m", min: 100, max: DAY }),
   }),
   shutdown: obj({
     grace: duration({ default: "30s", min: 0, max: DAY }),

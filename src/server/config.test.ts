@@ -49,8 +49,34 @@ describe("loadConfig", () => {
         access: [],
         token: { ttl: 300_000, issuer: "strata", service: "strata" },
       },
+      gallery: { webhooks: {}, delivery: { backoff: 2000, timeout: 10_000 }, sweep: 60_000 },
       shutdown: { grace: 30_000 },
     });
+  });
+
+  test("reads gallery webhooks from a file and the environment, and refuses bad ones", async () => {
+    const file = await yamlFile(
+      [
+        "gallery:",
+        "  webhooks:",
+        '    ci: { url: "http://127.0.0.1:9/hook", secret: "s1", events: [version.revoked] }',
+        "  delivery: { backoff: 250ms }",
+      ].join("\n"),
+    );
+    const config = await loadConfig({
+      file,
+      env: { STRATA_GALLERY_WEBHOOKS: '{ops: {url: "https://ops.example/h", secret: "s2"}}' },
+    });
+    assert.deepEqual(config.gallery.webhooks, {
+      ci: { url: "http://127.0.0.1:9/hook", secret: "s1", events: ["version.revoked"], galleries: [] },
+      ops: { url: "https://ops.example/h", secret: "s2", events: [], galleries: [] },
+    });
+    assert.equal(config.gallery.delivery.backoff, 250);
+    const bad = await yamlFile(
+      'gallery:\n  webhooks:\n    x: { url: "ftp://h/", secret: "s", events: [nope] }\n',
+    );
+    const message = await loadError({ file: bad });
+    assert.match(message, /gallery\.webhooks\.x\.url: expected an http:\/\/ or https:\/\/ URL/);
   });
 
   test("reads strata.yaml from cwd when no file is named, and nothing when it is absent", async () => {

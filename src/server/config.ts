@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
+import type { GalleryEventType } from "../gallery/index.ts";
 import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
 import { ConfigError } from "./config-error.ts";
 import { envLabel, readEnvLayer } from "./config-env.ts";
@@ -27,8 +28,27 @@ export interface Config {
   /** manifestMaxBytes: largest manifest accepted, in bytes. */
   readonly limits: { readonly manifestMaxBytes: number };
   readonly auth: AuthConfig;
+  readonly gallery: GalleryConfig;
   /** grace: milliseconds in-flight requests get to finish on shutdown. */
   readonly shutdown: { readonly grace: number };
+}
+
+export interface GalleryConfig {
+  readonly webhooks: Readonly<
+    Record<
+      string,
+      {
+        readonly url: string;
+        readonly secret: string;
+        readonly events: readonly GalleryEventType[];
+        readonly galleries: readonly string[];
+      }
+    >
+  >;
+  /** backoff: ms before the first retry (doubling after); timeout: ms per attempt. */
+  readonly delivery: { readonly backoff: number; readonly timeout: number };
+  /** ms between applying scheduled revocations and purging expired deletions. */
+  readonly sweep: number;
 }
 
 /** What a file, the environment or overrides may give: every key optional, values unvalidated. */

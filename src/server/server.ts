@@ -4,6 +4,13 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
+import {
+  createGalleryService,
+  GalleryError,
+  registerGalleryApi,
+  type GalleryService,
+  type Identify,
+} from "../gallery/index.ts";
 import { MetricsRegistry } from "../lib/metrics.ts";
 import {
   createAuthenticator,
@@ -29,6 +36,7 @@ export interface StrataServer {
   readonly url: string;
   readonly meta: MetadataStore;
   readonly events: RegistryEvents;
+  readonly gallery: GalleryService;
   readonly log: Logger;
   close(): Promise<void>;
 }
@@ -38,8 +46,10 @@ export interface StartOptions {
   readonly log?: Logger;
   /** Do not listen; for in-process tests with app.inject(). */
   readonly listen?: boolean;
-  /** Resolution and policy hooks for the registry (the gallery's pull path). */
+  /** Resolution and policy hooks for the registry, instead of the gallery's pull path. */
   readonly hooks?: RegistryHooks;
+  /** Clock of the gallery (tests of dates and schedules). */
+  readonly now?: () => number;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<StrataServer> {
@@ -51,6 +61,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const uploads = createUploadStore({ root: dataDir, blobs, meta });
   const auth = await createAuthenticator(config.auth, { dataDir });
   const events = createRegistryEvents();
+  const gallery = await createGalleryService(
+    { meta, blobs, log },
+    {
+      database: config.database,
+      authEnabled: auth.enabled,
+      webhooks: Object.entries(config.gallery.webhooks).map(([name, hook]) => ({ name, ...hook })),
+      delivery: { backoffMs: config.gallery.delivery.backoff, timeoutMs: config.gallery.delivery.timeout },
+      sweepMs: config.gallery.sweep,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    },
+  );
+  const hooks: RegistryHooks = options.hooks ?? gallery.pullPath;
 
   const metricsRegistry = new MetricsRegistry();
   const registryMetrics = createRegistryMetrics(metricsRegistry);
@@ -87,10 +109,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       log,
       events,
       options: { manifestMaxBytes: config.limits.manifestMaxBytes },
-      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+      hooks,
     },
     { metrics: registryMetrics },
   );
+  const identify: Identify = async (req) => {
+    if (!auth.enabled || req.headers.authorization === undefined) return {};
+    const result = await auth.authorize(req, { actions: [] });
+    if (!result.ok) throw new GalleryError("UNAUTHORIZED", result.message);
+    return { user: result.user };
+  };
+  registerGalleryApi(app, gallery, identify);
 
   const ttlMs = config.uploads.ttl;
   const sweep = setInterval(
@@ -126,6 +155,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Handlers of aborted requests finish their clean-up before the database closes.
       await registry.drain();
       clearTimeout(force);
+      await gallery.close();
       await meta.close();
       log.info("stopped");
     })();
@@ -143,7 +173,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   }
 
-  return { app, url, meta, events, log, close };
+  return { app, url, meta, events, gallery, log, close };
 }
 
 function redact(database: string): string {

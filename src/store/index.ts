@@ -15,3 +15,6 @@ export { createFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from "./
 export { createUploadStore, type UploadStoreOptions } from "./upload-store.ts";
 export { createMetadataStore } from "./metadata/create-metadata-store.ts";
 export { collectGarbage, type GcOptions, type GcReport } from "./gc.ts";
+export { connect as connectDatabase, type Connection } from "./metadata/connect.ts";
+export { migrateSet, type MigrationSet } from "./metadata/migrate.ts";
+export type { Dialect } from "./metadata/schema.ts";

@@ -24,6 +24,8 @@ export async function startInProcess(
     /** A data directory to share with another server; kept on stop. */
     data?: string;
     hooks?: RegistryHooks;
+    /** The gallery's clock. */
+    now?: () => number;
   } = {},
 ): Promise<InProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "strata-test-"));
@@ -47,6 +49,7 @@ export async function startInProcess(
     log: pino({ level: "silent" }),
     listen: options.listen === true,
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   return {
     server,

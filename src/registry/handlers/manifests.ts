@@ -196,6 +196,10 @@ async function checkReferences(ctx: RequestContext, manifest: Manifest): Promise
 export async function deleteManifest(ctx: RequestContext): Promise<RegistryResponse> {
   const name = nameOf(ctx);
   const ref = parseReferenceParam(ctx.params.reference);
+  const refusal = await ctx.deps.hooks?.checkDelete?.(name, ref.tag ?? ref.digest, ctx.user);
+  if (refusal !== undefined) {
+    throw new RegistryError("DENIED", refusal, { detail: { reference: ref.tag ?? ref.digest } });
+  }
   if (ref.tag !== undefined) {
     if (!(await ctx.deps.meta.tags.delete(name, ref.tag))) {
       throw new RegistryError("MANIFEST_UNKNOWN", `Tag "${ref.tag}" is not in repository "${name}"`, {

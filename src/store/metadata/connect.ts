@@ -1,24 +1,58 @@
 // Opens the metadata database named by a URL: `sqlite:<path>` (better-sqlite3, embedded) or
 // `postgres://…` / `postgresql://…` (a pg Pool, for several nodes sharing one database).
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
-import type { Database, Dialect } from "./schema.ts";
+import type { Dialect } from "./schema.ts";
 
-export interface Connection {
-  readonly db: Kysely<Database>;
+export interface Connection<DB> {
+  readonly db: Kysely<DB>;
   readonly dialect: Dialect;
+  /** Gives the connection back; the database closes when its last user releases it. */
+  release(): Promise<void>;
 }
+
+/**
+ * SQLite files opened in this process, shared: better-sqlite3 is synchronous, so a second
+ * connection waiting for the first one's write lock would block the event loop that must finish
+ * the first one's transaction. One Kysely instance per file serialises every domain's queries
+ * and transactions through one connection instead.
+ */
+const sqliteOpen = new Map<string, { db: Kysely<unknown>; users: number }>();
 
 /** OID of PostgreSQL's int8 (bigint) type. */
 const INT8 = 20;
 
-export function connect(url: string): Connection {
-  if (url.startsWith("sqlite:")) return { db: openSqlite(sqlitePath(url)), dialect: "sqlite" };
+/** Opens a database URL with the row types DB; each domain keeps its own tables in it. */
+export function connect<DB>(url: string): Connection<DB> {
+  if (url.startsWith("sqlite:")) {
+    const path = sqlitePath(url);
+    const key = path === ":memory:" ? path : resolve(path);
+    let shared = sqliteOpen.get(key);
+    if (shared === undefined) {
+      shared = { db: openSqlite<unknown>(path), users: 0 };
+      sqliteOpen.set(key, shared);
+    }
+    shared.users++;
+    const entry = shared;
+    let released = false;
+    return {
+      db: entry.db as Kysely<DB>,
+      dialect: "sqlite",
+      async release() {
+        if (released) return;
+        released = true;
+        if (--entry.users > 0) return;
+        sqliteOpen.delete(key);
+        await entry.db.destroy();
+      },
+    };
+  }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    return { db: openPostgres(url), dialect: "postgres" };
+    const db = openPostgres<DB>(url);
+    return { db, dialect: "postgres", release: () => db.destroy() };
   }
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? url.slice(0, 12);
   throw new Error(`Unsupported database URL ${JSON.stringify(scheme)}: expected sqlite:PATH or postgres://…`);
@@ -32,7 +66,7 @@ function sqlitePath(url: string): string {
   return path;
 }
 
-function openSqlite(path: string): Kysely<Database> {
+function openSqlite<DB>(path: string): Kysely<DB> {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
   database.pragma("journal_mode = WAL");
@@ -42,10 +76,10 @@ function openSqlite(path: string): Kysely<Database> {
   // WAL mode this costs one WAL fsync per write transaction, small next to the blob fsyncs of
   // the same push; NORMAL could lose the last transactions (tags) on power loss.
   database.pragma("synchronous = FULL");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
 }
 
-function openPostgres(url: string): Kysely<Database> {
+function openPostgres<DB>(url: string): Kysely<DB> {
   const pool = new pg.Pool({
     connectionString: url,
     // bigint columns hold epoch milliseconds and byte counts, all below 2^53.
@@ -58,5 +92,5 @@ function openPostgres(url: string): Kysely<Database> {
   });
   // An idle client that loses its connection is dropped by the pool; the next query reconnects.
   pool.on("error", () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -1,6 +1,7 @@
 // The metadata store factory: opens the database named by the URL, runs pending migrations and
 // returns the facets of MetadataStore over one Kysely instance.
 import type { MetadataStore } from "../types.ts";
+import type { Database } from "./schema.ts";
 import { blobLinksFacet } from "./blob-links.ts";
 import { connect } from "./connect.ts";
 import { manifestsFacet } from "./manifests.ts";
@@ -12,11 +13,11 @@ import { uploadsFacet } from "./uploads.ts";
 
 /** `sqlite:<path>` or `postgres://user:password@host:port/database`. */
 export async function createMetadataStore(url: string): Promise<MetadataStore> {
-  const { db, dialect } = connect(url);
+  const { db, dialect, release } = connect<Database>(url);
   try {
     await migrate(db, dialect);
   } catch (error) {
-    await db.destroy();
+    await release();
     throw error;
   }
   let closing: Promise<void> | undefined;
@@ -28,7 +29,7 @@ export async function createMetadataStore(url: string): Promise<MetadataStore> {
     uploads: uploadsFacet(db),
     references: referencesFacet(db),
     close(): Promise<void> {
-      closing ??= db.destroy();
+      closing ??= release();
       return closing;
     },
   };

@@ -1,38 +1,55 @@
 // Runs pending migrations when a store opens. On PostgreSQL several processes may open the
 // same database at once: a session advisory lock makes them migrate one after the other (the
 // later ones find nothing to do). SQLite is one node; its write lock serializes migrations.
-import { type Kysely, Migrator, sql } from "kysely";
+import { type Kysely, type Migration, Migrator, sql } from "kysely";
 import { migrations } from "./migrations.ts";
 import type { Database, Dialect } from "./schema.ts";
 
 /** Advisory lock key of Strata's migrations ("strata" in ASCII). */
 const LOCK_KEY = 0x737472617461;
 
+/** A set of migrations with its own bookkeeping tables, so domains migrate independently. */
+export interface MigrationSet {
+  /** Name used in errors, e.g. "metadata" or "gallery". */
+  readonly name: string;
+  readonly table: string;
+  readonly migrations: (dialect: Dialect) => Record<string, Migration>;
+}
+
+const METADATA: MigrationSet = { name: "metadata", table: "strata_migration", migrations };
+
 export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  await migrateSet(db, dialect, METADATA);
+}
+
+/** Applies a migration set; on PostgreSQL under the shared advisory lock. */
+export async function migrateSet<DB>(db: Kysely<DB>, dialect: Dialect, set: MigrationSet): Promise<void> {
   if (dialect === "sqlite") {
-    await run(db, dialect);
+    await run(db, dialect, set);
     return;
   }
   await db.connection().execute(async (connection) => {
     await sql`select pg_advisory_lock(${LOCK_KEY})`.execute(connection);
     try {
-      await run(connection, dialect);
+      await run(connection, dialect, set);
     } finally {
       await sql`select pg_advisory_unlock(${LOCK_KEY})`.execute(connection);
     }
   });
 }
 
-async function run(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+async function run<DB>(db: Kysely<DB>, dialect: Dialect, set: MigrationSet): Promise<void> {
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: () => Promise.resolve(migrations(dialect)) },
-    migrationTableName: "strata_migration",
-    migrationLockTableName: "strata_migration_lock",
+    provider: { getMigrations: () => Promise.resolve(set.migrations(dialect)) },
+    migrationTableName: set.table,
+    migrationLockTableName: `${set.table}_lock`,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`Cannot migrate the metadata database: migration "${failed}" failed`, { cause: error });
+    throw new Error(`Cannot migrate the ${set.name} database: migration "${failed}" failed`, {
+      cause: error,
+    });
   }
 }

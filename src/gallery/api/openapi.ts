@@ -1,0 +1,102 @@
+// The OpenAPI 3.1 document of the gallery API, written from the route table and its schemas.
+import type { ApiRoute } from "./route.ts";
+
+const ERROR = {
+  type: "object",
+  properties: {
+    errors: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["code", "message"],
+        properties: { code: { type: "string" }, message: { type: "string" }, detail: {} },
+      },
+    },
+  },
+};
+
+export function buildOpenApi(routes: readonly ApiRoute[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = `/api/v1${route.path.replace(/:([a-zA-Z]+)/g, "{$1}")}`;
+    const params = [...route.path.matchAll(/:([a-zA-Z]+)/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
+    const queryProps =
+      (route.query as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+    const query = Object.entries(queryProps).map(([name, schema]) => ({
+      name,
+      in: "query",
+      required: false,
+      schema: plain(schema),
+    }));
+    const responses: Record<string, unknown> = {};
+    for (const [status, description] of Object.entries(route.responses)) {
+      responses[status] =
+        Number(status) < 300
+          ? { description, content: { "application/json": {} } }
+          : {
+              description,
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+            };
+    }
+    responses["400"] ??= {
+      description: "Invalid input",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+    responses["401"] ??= {
+      description: "Authentication required",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+    responses["403"] ??= {
+      description: "The caller's role does not allow it",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+    responses["404"] ??= {
+      description: "Not found",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+    paths[path] ??= {};
+    const operation: Record<string, unknown> = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.tag],
+      parameters: [...params, ...query],
+      responses,
+    };
+    if (route.body !== undefined) {
+      operation.requestBody = {
+        required: true,
+        content: { "application/json": { schema: plain(route.body) } },
+      };
+    }
+    const target = paths[path];
+    if (target !== undefined) target[route.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Strata gallery API",
+      version: "1",
+      description:
+        "Galleries, image definitions, immutable versions, channels, approvals, lifecycle and audit. Authentication: the registry's (Basic credentials or a bearer token from /token).",
+    },
+    components: {
+      schemas: { Error: ERROR },
+      securitySchemes: {
+        basic: { type: "http", scheme: "basic" },
+        bearer: { type: "http", scheme: "bearer" },
+      },
+    },
+    security: [{ basic: [] }, { bearer: [] }, {}],
+    paths,
+  };
+}
+
+/** TypeBox schemas carry symbol keys; JSON round-tripping leaves plain JSON Schema. */
+function plain(schema: unknown): unknown {
+  return JSON.parse(JSON.stringify(schema)) as unknown;
+}

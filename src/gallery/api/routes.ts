@@ -1,0 +1,478 @@
+// The gallery API under /api/v1, as a table.
+import { Type } from "@sinclair/typebox";
+import {
+  ChannelRollback,
+  ChannelSet,
+  Decision,
+  Deprecate,
+  GalleryCreate,
+  GalleryUpdate,
+  ImageDefine,
+  ImageUpdate,
+  MemberSet,
+  Promote,
+  Revoke,
+  VersionPublish,
+  VersionUpdate,
+} from "../schemas.ts";
+import { GalleryError } from "../errors.ts";
+import { ok, type ApiRequest, type ApiRoute } from "./route.ts";
+
+const G = "/galleries/:gallery";
+const I = `${G}/images/:image`;
+const V = `${I}/versions/:version`;
+const C = `${I}/channels/:channel`;
+
+const strictQuery = (props: Parameters<typeof Type.Object>[0]) =>
+  Type.Object(props, { additionalProperties: false });
+const NoQuery = strictQuery({});
+const bool = Type.Union([Type.Literal("true"), Type.Literal("false")]);
+
+const p = (req: ApiRequest, name: string): string => req.params[name] ?? "";
+const version = (req: ApiRequest) => ({
+  gallery: p(req, "gallery"),
+  image: p(req, "image"),
+  version: p(req, "version"),
+});
+const channel = (req: ApiRequest) => ({
+  gallery: p(req, "gallery"),
+  image: p(req, "image"),
+  channel: p(req, "channel"),
+});
+const moved = (outcome: { status: string }) => ({
+  status: outcome.status === "pending" ? 202 : 200,
+  body: outcome,
+});
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  {
+    method: "GET",
+    path: "/whoami",
+    operationId: "whoami",
+    summary: "The caller's user name (null when anonymous) and whether authentication is on",
+    tag: "session",
+    query: NoQuery,
+    responses: { 200: "The caller" },
+    handler: async (s, req) => ok({ user: req.actor.user ?? null, authentication: s.authEnabled }),
+  },
+  {
+    method: "GET",
+    path: "/galleries",
+    operationId: "listGalleries",
+    summary: "Galleries the caller is a member of (all when authentication is off)",
+    tag: "galleries",
+    query: NoQuery,
+    responses: { 200: "Galleries" },
+    handler: async (s, req) => ok(await s.galleries.list(req.actor)),
+  },
+  {
+    method: "POST",
+    path: "/galleries",
+    operationId: "createGallery",
+    summary: "Creates a gallery; the caller becomes its admin",
+    tag: "galleries",
+    query: NoQuery,
+    body: GalleryCreate,
+    responses: { 201: "The new gallery", 409: "The name is taken" },
+    handler: async (s, req) => ({
+      status: 201,
+      body: await s.galleries.create(req.actor, req.body as GalleryCreate),
+    }),
+  },
+  {
+    method: "GET",
+    path: G,
+    operationId: "getGallery",
+    summary: "A gallery with its members and settings",
+    tag: "galleries",
+    query: NoQuery,
+    responses: { 200: "The gallery" },
+    handler: async (s, req) => ok(await s.galleries.get(req.actor, p(req, "gallery"))),
+  },
+  {
+    method: "PATCH",
+    path: G,
+    operationId: "updateGallery",
+    summary: "Changes a gallery's description, enforcement mode, copy approvals or restore window (admin)",
+    tag: "galleries",
+    query: NoQuery,
+    body: GalleryUpdate,
+    responses: { 200: "The gallery after the change" },
+    handler: async (s, req) =>
+      ok(await s.galleries.update(req.actor, p(req, "gallery"), req.body as GalleryUpdate)),
+  },
+  {
+    method: "PUT",
+    path: `${G}/members/:user`,
+    operationId: "setMember",
+    summary: "Gives a user a role in the gallery (admin)",
+    tag: "galleries",
+    query: NoQuery,
+    body: MemberSet,
+    responses: { 200: "The gallery after the change" },
+    handler: async (s, req) =>
+      ok(
+        await s.galleries.setMember(
+          req.actor,
+          p(req, "gallery"),
+          p(req, "user"),
+          (req.body as MemberSet).role,
+        ),
+      ),
+  },
+  {
+    method: "DELETE",
+    path: `${G}/members/:user`,
+    operationId: "removeMember",
+    summary: "Removes a user from the gallery (admin)",
+    tag: "galleries",
+    query: NoQuery,
+    responses: { 200: "The gallery after the change" },
+    handler: async (s, req) =>
+      ok(await s.galleries.setMember(req.actor, p(req, "gallery"), p(req, "user"), undefined)),
+  },
+  {
+    method: "GET",
+    path: `${G}/images`,
+    operationId: "listImages",
+    summary: "Image definitions of a gallery",
+    tag: "images",
+    query: NoQuery,
+    responses: { 200: "Definitions" },
+    handler: async (s, req) => ok(await s.images.list(req.actor, p(req, "gallery"))),
+  },
+  {
+    method: "POST",
+    path: `${G}/images`,
+    operationId: "defineImage",
+    summary: "Defines an image (publisher)",
+    tag: "images",
+    query: NoQuery,
+    body: ImageDefine,
+    responses: { 201: "The new definition", 409: "The name is taken" },
+    handler: async (s, req) => ({
+      status: 201,
+      body: await s.images.define(req.actor, p(req, "gallery"), req.body as ImageDefine),
+    }),
+  },
+  {
+    method: "GET",
+    path: I,
+    operationId: "getImage",
+    summary: "An image definition",
+    tag: "images",
+    query: NoQuery,
+    responses: { 200: "The definition" },
+    handler: async (s, req) => ok(await s.images.get(req.actor, p(req, "gallery"), p(req, "image"))),
+  },
+  {
+    method: "PATCH",
+    path: I,
+    operationId: "updateImage",
+    summary: "Changes a definition's metadata (publisher); kind and name stay",
+    tag: "images",
+    query: NoQuery,
+    body: ImageUpdate,
+    responses: { 200: "The definition after the change" },
+    handler: async (s, req) =>
+      ok(await s.images.update(req.actor, p(req, "gallery"), p(req, "image"), req.body as ImageUpdate)),
+  },
+  {
+    method: "GET",
+    path: `${I}/versions`,
+    operationId: "listVersions",
+    summary: "Versions of a definition, highest first; deleted ones with ?deleted=true",
+    tag: "versions",
+    query: strictQuery({ deleted: Type.Optional(bool) }),
+    responses: { 200: "Versions" },
+    handler: async (s, req) =>
+      ok(
+        await s.versions.list(req.actor, p(req, "gallery"), p(req, "image"), {
+          includeDeleted: req.query.deleted === "true",
+        }),
+      ),
+  },
+  {
+    method: "POST",
+    path: `${I}/versions`,
+    operationId: "publishVersion",
+    summary:
+      "Publishes a version pinning the manifest or index `from` names (publisher); the same number with the same content is a no-op",
+    tag: "versions",
+    query: NoQuery,
+    body: VersionPublish,
+    responses: {
+      201: "Published",
+      200: "Already published with this content",
+      409: "The number is taken by other content",
+    },
+    handler: async (s, req) => {
+      const result = await s.versions.publish(
+        req.actor,
+        p(req, "gallery"),
+        p(req, "image"),
+        req.body as VersionPublish,
+      );
+      return { status: result.created ? 201 : 200, body: result.version };
+    },
+  },
+  {
+    method: "GET",
+    path: `${I}/latest`,
+    operationId: "latestVersion",
+    summary: "The highest published version not excluded, deprecated, revoked or past its EOL",
+    tag: "versions",
+    query: NoQuery,
+    responses: { 200: "The latest version", 404: "None qualifies" },
+    handler: async (s, req) => ok(await s.versions.latest(req.actor, p(req, "gallery"), p(req, "image"))),
+  },
+  {
+    method: "GET",
+    path: V,
+    operationId: "getVersion",
+    summary: "A version",
+    tag: "versions",
+    query: NoQuery,
+    responses: { 200: "The version" },
+    handler: async (s, req) =>
+      ok(await s.versions.get(req.actor, p(req, "gallery"), p(req, "image"), p(req, "version"))),
+  },
+  {
+    method: "PATCH",
+    path: V,
+    operationId: "updateVersion",
+    summary:
+      "Changes a version's EOL date or exclude-from-latest (publisher); nothing else changes after publishing",
+    tag: "versions",
+    query: NoQuery,
+    body: VersionUpdate,
+    responses: { 200: "The version after the change" },
+    handler: async (s, req) =>
+      ok(await s.versions.update(req.actor, version(req), req.body as VersionUpdate)),
+  },
+  {
+    method: "POST",
+    path: `${V}/deprecate`,
+    operationId: "deprecateVersion",
+    summary: "Deprecates a published version; pulls then carry a warning naming the replacement",
+    tag: "versions",
+    query: NoQuery,
+    body: Deprecate,
+    responses: { 200: "The version after the change" },
+    handler: async (s, req) => ok(await s.versions.deprecate(req.actor, version(req), req.body as Deprecate)),
+  },
+  {
+    method: "POST",
+    path: `${V}/revoke`,
+    operationId: "revokeVersion",
+    summary: "Revokes a version now or at a date, optionally cascading to versions built on it",
+    tag: "versions",
+    query: NoQuery,
+    body: Revoke,
+    responses: { 200: "The versions revoked and those skipped" },
+    handler: async (s, req) => ok(await s.versions.revoke(req.actor, version(req), req.body as Revoke)),
+  },
+  {
+    method: "POST",
+    path: `${V}/restore`,
+    operationId: "restoreVersion",
+    summary: "Restores a deleted version within the gallery's restore window",
+    tag: "versions",
+    query: NoQuery,
+    body: Type.Object({}, { additionalProperties: false }),
+    responses: { 200: "The version after the change" },
+    handler: async (s, req) => ok(await s.versions.restore(req.actor, version(req))),
+  },
+  {
+    method: "DELETE",
+    path: V,
+    operationId: "deleteVersion",
+    summary: "Soft-deletes a version past its EOL; before it only an admin with ?force=true",
+    tag: "versions",
+    query: strictQuery({ force: Type.Optional(bool) }),
+    responses: { 200: "The version after the change" },
+    handler: async (s, req) =>
+      ok(await s.versions.delete(req.actor, version(req), { force: req.query.force === "true" })),
+  },
+  {
+    method: "GET",
+    path: `${I}/channels`,
+    operationId: "listChannels",
+    summary: "Channels of a definition",
+    tag: "channels",
+    query: NoQuery,
+    responses: { 200: "Channels" },
+    handler: async (s, req) => ok(await s.channels.list(req.actor, p(req, "gallery"), p(req, "image"))),
+  },
+  {
+    method: "GET",
+    path: C,
+    operationId: "getChannel",
+    summary: "A channel",
+    tag: "channels",
+    query: NoQuery,
+    responses: { 200: "The channel" },
+    handler: async (s, req) => ok(await s.channels.get(req.actor, channel(req))),
+  },
+  {
+    method: "PUT",
+    path: C,
+    operationId: "setChannel",
+    summary:
+      "Points a channel at a version (creating it); a restricted channel answers 202 with an approval request",
+    tag: "channels",
+    query: NoQuery,
+    body: ChannelSet,
+    responses: { 200: "Moved", 202: "Approval requested" },
+    handler: async (s, req) => moved(await s.channels.set(req.actor, channel(req), req.body as ChannelSet)),
+  },
+  {
+    method: "GET",
+    path: `${C}/history`,
+    operationId: "channelHistory",
+    summary: "Every move of a channel, newest first",
+    tag: "channels",
+    query: NoQuery,
+    responses: { 200: "Moves" },
+    handler: async (s, req) => ok(await s.channels.history(req.actor, channel(req))),
+  },
+  {
+    method: "POST",
+    path: `${C}/rollback`,
+    operationId: "rollbackChannel",
+    summary: "Points a channel back at its previous version (or `to`)",
+    tag: "channels",
+    query: NoQuery,
+    body: ChannelRollback,
+    responses: { 200: "Moved", 202: "Approval requested" },
+    handler: async (s, req) =>
+      moved(await s.channels.rollback(req.actor, channel(req), req.body as ChannelRollback)),
+  },
+  {
+    method: "POST",
+    path: "/promotions",
+    operationId: "promote",
+    summary:
+      "Moves a version to a channel and/or copies it into another gallery; answers 202 when approval is needed",
+    tag: "promotion",
+    query: NoQuery,
+    body: Promote,
+    responses: { 200: "Done", 202: "Approval requested" },
+    handler: async (s, req) => {
+      const outcome = await s.promote(req.actor, req.body as Promote);
+      return { status: outcome.status === "pending" ? 202 : 200, body: outcome };
+    },
+  },
+  {
+    method: "GET",
+    path: "/requests",
+    operationId: "listRequests",
+    summary: "Approval requests the caller can see, newest first",
+    tag: "promotion",
+    query: strictQuery({
+      gallery: Type.Optional(Type.String({ maxLength: 64 })),
+      state: Type.Optional(
+        Type.Union(["pending", "applied", "rejected", "failed"].map((v) => Type.Literal(v))),
+      ),
+    }),
+    responses: { 200: "Requests" },
+    handler: async (s, req) =>
+      ok(
+        await s.requests.list(req.actor, {
+          ...(req.query.gallery ? { gallery: req.query.gallery } : {}),
+          ...(req.query.state ? { state: req.query.state } : {}),
+        }),
+      ),
+  },
+  {
+    method: "GET",
+    path: "/requests/:id",
+    operationId: "getRequest",
+    summary: "An approval request",
+    tag: "promotion",
+    query: NoQuery,
+    responses: { 200: "The request" },
+    handler: async (s, req) => ok(await s.requests.get(req.actor, p(req, "id"))),
+  },
+  {
+    method: "POST",
+    path: "/requests/:id/approve",
+    operationId: "approveRequest",
+    summary: "Approves a request (approver, not the requester); the last needed approval applies it",
+    tag: "promotion",
+    query: NoQuery,
+    body: Decision,
+    responses: { 200: "The request after the approval" },
+    handler: async (s, req) =>
+      ok(await s.requests.approve(req.actor, p(req, "id"), (req.body as Decision).comment)),
+  },
+  {
+    method: "POST",
+    path: "/requests/:id/reject",
+    operationId: "rejectRequest",
+    summary: "Rejects a request (approver), or withdraws it (requester)",
+    tag: "promotion",
+    query: NoQuery,
+    body: Decision,
+    responses: { 200: "The request after the rejection" },
+    handler: async (s, req) =>
+      ok(await s.requests.reject(req.actor, p(req, "id"), (req.body as Decision).comment)),
+  },
+  {
+    method: "GET",
+    path: `${G}/audit`,
+    operationId: "queryAudit",
+    summary: "The gallery's audit log, newest first",
+    tag: "audit",
+    query: strictQuery({
+      image: Type.Optional(Type.String({ maxLength: 64 })),
+      version: Type.Optional(Type.String({ maxLength: 32 })),
+      actor: Type.Optional(Type.String({ maxLength: 128 })),
+      action: Type.Optional(Type.String({ maxLength: 64 })),
+      since: Type.Optional(Type.String({ maxLength: 40 })),
+      until: Type.Optional(Type.String({ maxLength: 40 })),
+      before: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$" })),
+      limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })),
+    }),
+    responses: { 200: "Entries" },
+    handler: async (s, req) => {
+      const qy = req.query;
+      return ok(
+        await s.audit.query(req.actor, {
+          gallery: p(req, "gallery"),
+          ...(qy.image ? { image: qy.image } : {}),
+          ...(qy.version ? { version: qy.version } : {}),
+          ...(qy.actor ? { actor: qy.actor } : {}),
+          ...(qy.action ? { action: qy.action } : {}),
+          ...(qy.since ? { since: qy.since } : {}),
+          ...(qy.until ? { until: qy.until } : {}),
+          ...(qy.before ? { before: Number(qy.before) } : {}),
+          ...(qy.limit ? { limit: Number(qy.limit) } : {}),
+        }),
+      );
+    },
+  },
+  {
+    method: "GET",
+    path: "/webhooks/deliveries",
+    operationId: "listDeliveries",
+    summary: "The webhook delivery log, newest first",
+    tag: "webhooks",
+    query: strictQuery({
+      state: Type.Optional(Type.Union(["pending", "delivered", "failed"].map((v) => Type.Literal(v)))),
+      limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })),
+    }),
+    responses: { 200: "Deliveries" },
+    handler: async (s, req) => {
+      if (req.actor.user === undefined && s.authEnabled) {
+        throw new GalleryError("UNAUTHORIZED", "Authentication required");
+      }
+      return ok(
+        await s.deliveries.list({
+          ...(req.query.state ? { state: req.query.state } : {}),
+          ...(req.query.limit ? { limit: Math.min(Number(req.query.limit), 1000) } : {}),
+        }),
+      );
+    },
+  },
+];

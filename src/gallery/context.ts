@@ -1,0 +1,165 @@
+// What every gallery operation works with: the gallery's database, the registry's content
+// (metadata rows and blob pool), the clock, the caller, and the two side effects of a change
+// (an audit entry and webhook deliveries) written in the change's own transaction.
+import { randomUUID } from "node:crypto";
+import type { Kysely, Transaction } from "kysely";
+import type { Logger } from "pino";
+import type { BlobStore, Dialect, MetadataStore } from "../store/index.ts";
+import type { GalleryDatabase } from "./db/schema.ts";
+import type { GalleryEvent, GalleryEventType, Role } from "./model.ts";
+import { GalleryError, q } from "./errors.ts";
+import { roleRank } from "./model.ts";
+
+export type Db = Kysely<GalleryDatabase> | Transaction<GalleryDatabase>;
+
+/** Who calls: a user name, or undefined when authentication is off or the caller is anonymous. */
+export interface Actor {
+  readonly user?: string | undefined;
+}
+
+export interface WebhookTarget {
+  readonly name: string;
+  readonly url: string;
+  readonly secret: string;
+  /** Event types delivered; empty = all. */
+  readonly events: readonly GalleryEventType[];
+  /** Galleries whose events are delivered; empty = all. */
+  readonly galleries: readonly string[];
+}
+
+export interface GalleryContext {
+  readonly db: Kysely<GalleryDatabase>;
+  readonly dialect: Dialect;
+  readonly meta: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** False when the server has no users: every caller may do everything. */
+  readonly authEnabled: boolean;
+  readonly webhooks: readonly WebhookTarget[];
+  /** Called after a transaction that queued deliveries commits. */
+  readonly deliveriesQueued: () => void;
+}
+
+export const actorName = (actor: Actor): string => actor.user ?? "anonymous";
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Runs fn in a transaction; deliveries it queued are kicked after the commit. */
+export async function inTransaction<T>(
+  ctx: GalleryContext,
+  fn: (trx: Transaction<GalleryDatabase>) => Promise<T>,
+): Promise<T> {
+  const result = await ctx.db.transaction().execute(fn);
+  ctx.deliveriesQueued();
+  return result;
+}
+
+export interface AuditInput {
+  readonly action: string;
+  readonly gallery: string;
+  readonly image?: string;
+  readonly version?: string;
+  readonly target?: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export async function audit(ctx: GalleryContext, trx: Db, actor: Actor, entry: AuditInput): Promise<void> {
+  await trx
+    .insertInto("gallery_audit")
+    .values({
+      at: ctx.now(),
+      actor: actorName(actor),
+      action: entry.action,
+      gallery: entry.gallery,
+      image: entry.image ?? null,
+      version: entry.version ?? null,
+      target: entry.target ?? null,
+      before: entry.before === undefined ? null : JSON.stringify(entry.before),
+      after: entry.after === undefined ? null : JSON.stringify(entry.after),
+    } as never)
+    .execute();
+}
+
+/** Queues the event for every webhook that wants it, in the caller's transaction. */
+export async function emit(
+  ctx: GalleryContext,
+  trx: Db,
+  event: Omit<GalleryEvent, "at" | "actor">,
+  actor: Actor,
+): Promise<void> {
+  const now = ctx.now();
+  const full: GalleryEvent = { ...event, at: iso(now), actor: actorName(actor) };
+  for (const hook of ctx.webhooks) {
+    if (hook.events.length > 0 && !hook.events.includes(event.type)) continue;
+    if (hook.galleries.length > 0 && !hook.galleries.includes(event.gallery)) continue;
+    const id = randomUUID();
+    await trx
+      .insertInto("gallery_deliveries")
+      .values({
+        id,
+        webhook: hook.name,
+        event: event.type,
+        payload: JSON.stringify({ id, ...full }),
+        state: "pending",
+        attempts: 0,
+        next_at: now,
+        claimed_until: 0,
+        last_status: null,
+        last_error: null,
+        created_at: now,
+        delivered_at: null,
+      })
+      .execute();
+  }
+}
+
+/** The caller's role in a gallery: admin for everyone when authentication is off. */
+export async function roleOf(
+  ctx: GalleryContext,
+  db: Db,
+  actor: Actor,
+  gallery: string,
+): Promise<Role | undefined> {
+  if (!ctx.authEnabled) return "admin";
+  if (actor.user === undefined) return undefined;
+  const row = await db
+    .selectFrom("gallery_members")
+    .select("role")
+    .where("gallery", "=", gallery)
+    .where("user_name", "=", actor.user)
+    .executeTakeFirst();
+  return row?.role as Role | undefined;
+}
+
+/**
+ * Checks the caller holds at least `role` in the gallery. The gallery must exist; callers with
+ * no role in it are told it does not exist, so names of private galleries do not leak.
+ */
+export async function requireRole(
+  ctx: GalleryContext,
+  db: Db,
+  actor: Actor,
+  gallery: string,
+  role: Role,
+): Promise<void> {
+  if (ctx.authEnabled && actor.user === undefined) {
+    throw new GalleryError("UNAUTHORIZED", "Authentication required");
+  }
+  const exists = await db
+    .selectFrom("gallery_galleries")
+    .select("name")
+    .where("name", "=", gallery)
+    .executeTakeFirst();
+  const held = exists === undefined ? undefined : await roleOf(ctx, db, actor, gallery);
+  if (exists === undefined || held === undefined) {
+    throw new GalleryError("NOT_FOUND", `Gallery ${q(gallery)} does not exist`, { detail: { gallery } });
+  }
+  if (roleRank(held) < roleRank(role)) {
+    throw new GalleryError(
+      "FORBIDDEN",
+      `User ${q(actorName(actor))} is ${held} in gallery ${q(gallery)}; this needs the ${role} role`,
+      { detail: { gallery, role: held, required: role } },
+    );
+  }
+}

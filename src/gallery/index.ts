@@ -1,0 +1,21 @@
+// Public surface of the gallery domain.
+export {
+  createGalleryService,
+  type GalleryService,
+  type GalleryServiceOptions,
+  type MoveOutcome,
+  type PromoteOutcome,
+} from "./service.ts";
+export { registerGalleryApi, API_PREFIX, type Identify } from "./api/register.ts";
+export { API_ROUTES } from "./api/routes.ts";
+export { buildOpenApi } from "./api/openapi.ts";
+export type { PullPath } from "./pull-path.ts";
+export type { WebhookTarget, Actor } from "./context.ts";
+export {
+  GalleryError,
+  GALLERY_ERROR_STATUS,
+  GALLERY_ERROR_DESCRIPTIONS,
+  type GalleryErrorCode,
+} from "./errors.ts";
+export { signBody, SIGNATURE_HEADER, EVENT_HEADER, DELIVERY_HEADER } from "./webhooks.ts";
+export * from "./model.ts";

@@ -1,0 +1,110 @@
+// The gallery's part in serving content: references resolved at request time, pulls warned or
+// refused by lifecycle state and enforcement mode, version tags immutable, and content a
+// version pins protected from deletion. The server passes these to the registry as its hooks.
+import type { Digest } from "../oci/index.ts";
+import type { GalleryContext } from "./context.ts";
+import { pullVerdict, type PullVerdict } from "./lifecycle.ts";
+import { LATEST, type EnforcementMode, type ImageVersion } from "./model.ts";
+import { galleryRepo, latestVersion, resolveVersion, versionRows } from "./resolve.ts";
+import { toVersion } from "./rows.ts";
+import { isVersionNumber } from "./semver.ts";
+
+export interface PullPath {
+  resolveReference(repository: string, reference: string): Promise<Digest | undefined>;
+  checkPull(repository: string, reference: string, digest: Digest): Promise<PullVerdict>;
+  checkTagPush(repository: string, tag: string, digest: Digest): Promise<string | undefined>;
+  checkDelete(repository: string, reference: string): Promise<string | undefined>;
+}
+
+/** Most permissive first: a digest pinned by several versions is judged by the best of them. */
+const RANK: Record<ImageVersion["state"], number> = {
+  published: 0,
+  deprecated: 1,
+  "end-of-life": 2,
+  revoked: 3,
+  deleted: 4,
+};
+
+export function createPullPath(ctx: GalleryContext): PullPath {
+  return {
+    async resolveReference(repository, reference) {
+      const repo = await galleryRepo(ctx.db, repository);
+      if (repo === undefined) return undefined;
+      return (await resolveVersion(ctx, ctx.db, repo, reference))?.digest as Digest | undefined;
+    },
+
+    async checkPull(repository, reference, digest) {
+      const repo = await galleryRepo(ctx.db, repository);
+      if (repo === undefined) return {};
+      const now = ctx.now();
+      let version: ImageVersion | undefined;
+      if (reference.includes(":") || !(await isGalleryReference(reference, repo))) {
+        // By digest (or a plain tag): judged by the versions that pin that digest, if any.
+        const pinning = (await versionRows(ctx.db, repo.gallery, repo.image))
+          .filter((r) => r.digest === digest)
+          .map((r) => toVersion(r, now, repo.restoreDays))
+          .sort((a, b) => RANK[a.state] - RANK[b.state]);
+        version = pinning[0];
+      } else {
+        version = await resolveVersion(ctx, ctx.db, repo, reference);
+      }
+      if (version === undefined) return {};
+      const latest = await latestVersion(ctx, ctx.db, repo);
+      const replacement =
+        latest !== undefined && latest.version !== version.version ? latest.version : undefined;
+      return pullVerdict(repo.mode as EnforcementMode, version, replacement);
+    },
+
+    async checkTagPush(repository, tag, digest) {
+      const repo = await galleryRepo(ctx.db, repository);
+      if (repo === undefined) return undefined;
+      if (tag === LATEST) {
+        return `Tag "latest" of gallery repository ${repository} is computed by the gallery and cannot be pushed`;
+      }
+      if (isVersionNumber(tag)) {
+        const pinned = (await versionRows(ctx.db, repo.gallery, repo.image)).find((r) => r.version === tag);
+        if (pinned !== undefined && pinned.digest !== digest) {
+          return `Version ${repository}:${tag} is immutable: it pins ${pinned.digest}; publish a new version instead`;
+        }
+        return undefined;
+      }
+      const channel = await ctx.db
+        .selectFrom("gallery_channels")
+        .select("name")
+        .where("gallery", "=", repo.gallery)
+        .where("image", "=", repo.image)
+        .where("name", "=", tag)
+        .executeTakeFirst();
+      if (channel !== undefined) {
+        return `Tag "${tag}" of ${repository} is a gallery channel; move it with "strata channel set"`;
+      }
+      return undefined;
+    },
+
+    async checkDelete(repository, reference) {
+      const repo = await galleryRepo(ctx.db, repository);
+      if (repo === undefined) return undefined;
+      const pins = (await versionRows(ctx.db, repo.gallery, repo.image)).filter((r) =>
+        reference.includes(":") ? r.digest === reference : r.version === reference,
+      );
+      const pin = pins[0];
+      if (pin === undefined) return undefined;
+      return `${repository}:${pin.version} is a gallery version and pins this content; delete the version through the gallery`;
+    },
+  };
+
+  async function isGalleryReference(
+    reference: string,
+    repo: { gallery: string; image: string },
+  ): Promise<boolean> {
+    if (reference === LATEST || isVersionNumber(reference)) return true;
+    const channel = await ctx.db
+      .selectFrom("gallery_channels")
+      .select("name")
+      .where("gallery", "=", repo.gallery)
+      .where("image", "=", repo.image)
+      .where("name", "=", reference)
+      .executeTakeFirst();
+    return channel !== undefined;
+  }
+}

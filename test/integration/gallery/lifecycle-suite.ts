@@ -1,0 +1,414 @@
+// The gallery model end to end through the API and the registry: versions, latest, channels,
+// approvals, copies, lifecycle at pull, deletion, audit and webhooks.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { apiError, verifySignature, type Harness } from "./harness.ts";
+
+const DAY = 86_400_000;
+
+export function lifecycleSuite(h: Harness): void {
+  describe("lifecycle", () => {
+    it("publishes immutable versions and computes latest", async () => {
+      await h.setup("life");
+      const d1 = await h.publish("life", "web", "1.0.0");
+      const d2 = await h.publish("life", "web", "1.10.0");
+      const d3 = await h.publish("life", "web", "1.9.0");
+      const latest = await h.api("GET", "/galleries/life/images/web/latest", undefined, "dave");
+      assert.equal(latest.body.version, "1.10.0");
+      assert.equal((await h.pull("life/web", "latest")).digest, d2);
+      assert.equal((await h.pull("life/web", "1.0.0")).digest, d1);
+      // Same number, same content: a no-op; other content: a conflict.
+      const again = await h.api(
+        "POST",
+        "/galleries/life/images/web/versions",
+        { version: "1.9.0", from: `life/web@${d3}` },
+        "carol",
+      );
+      assert.equal(again.status, 200);
+      const other = await h.api(
+        "POST",
+        "/galleries/life/images/web/versions",
+        { version: "1.9.0", from: `life/web@${d1}` },
+        "carol",
+      );
+      assert.equal(other.status, 409);
+      assert.match(apiError(other).message, /already exists with other content/);
+      assert.equal((await h.pull("life/web", "1.9.0")).digest, d3);
+      // Excluded from latest, then back.
+      await h.api(
+        "PATCH",
+        "/galleries/life/images/web/versions/1.10.0",
+        { excludeFromLatest: true },
+        "carol",
+      );
+      assert.equal(
+        (await h.api("GET", "/galleries/life/images/web/latest", undefined, "dave")).body.version,
+        "1.9.0",
+      );
+      await h.api(
+        "PATCH",
+        "/galleries/life/images/web/versions/1.10.0",
+        { excludeFromLatest: false },
+        "carol",
+      );
+      assert.equal(
+        (await h.api("GET", "/galleries/life/images/web/latest", undefined, "dave")).body.version,
+        "1.10.0",
+      );
+      // Version tags are listed by the registry and cannot be moved or deleted.
+      const tags = await h.server.server.app.inject({
+        url: "/v2/life/web/tags/list",
+        headers: { authorization: (await import("../../helpers/gallery.ts")).basic("alice") },
+      });
+      assert.deepEqual(JSON.parse(tags.body).tags.sort(), ["1.0.0", "1.10.0", "1.9.0"]);
+    });
+
+    it("moves channels with a full history and rolls them back", async () => {
+      await h.setup("chan");
+      const d1 = await h.publish("chan", "web", "1.0.0");
+      const d2 = await h.publish("chan", "web", "1.1.0");
+      for (const version of ["1.0.0", "1.1.0"]) {
+        const r = await h.api("PUT", "/galleries/chan/images/web/channels/staging", { version }, "carol");
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+      }
+      assert.equal((await h.pull("chan/web", "staging")).digest, d2);
+      const back = await h.api("POST", "/galleries/chan/images/web/channels/staging/rollback", {}, "carol");
+      assert.equal(back.status, 200);
+      assert.equal(back.body.channel.version, "1.0.0");
+      assert.equal((await h.pull("chan/web", "staging")).digest, d1);
+      const history = await h.api(
+        "GET",
+        "/galleries/chan/images/web/channels/staging/history",
+        undefined,
+        "dave",
+      );
+      assert.deepEqual(
+        history.body.map((m: { seq: number; version: string; previous: string | null; action: string }) => [
+          m.seq,
+          m.action,
+          m.previous,
+          m.version,
+        ]),
+        [
+          [3, "rollback", "1.1.0", "1.0.0"],
+          [2, "set", "1.0.0", "1.1.0"],
+          [1, "set", null, "1.0.0"],
+        ],
+      );
+    });
+
+    it("needs another approver to move a restricted channel (two-person rule)", async () => {
+      await h.setup("appr");
+      await h.publish("appr", "web", "1.0.0");
+      await h.publish("appr", "web", "2.0.0");
+      // Only an admin may restrict a channel.
+      const notAdmin = await h.api(
+        "PUT",
+        "/galleries/appr/images/web/channels/production",
+        { version: "1.0.0", restricted: true },
+        "carol",
+      );
+      assert.equal(notAdmin.status, 403);
+      const restricted = await h.api(
+        "PUT",
+        "/galleries/appr/images/web/channels/production",
+        { version: "1.0.0", restricted: true },
+        "alice",
+      );
+      assert.equal(restricted.status, 200);
+      const promoted = await h.api(
+        "POST",
+        "/promotions",
+        { gallery: "appr", image: "web", version: "2.0.0", channel: "production" },
+        "alice",
+      );
+      assert.equal(promoted.status, 202);
+      const id = promoted.body.request.id as string;
+      assert.equal((await h.pull("appr/web", "production")).status, 200);
+      assert.equal(
+        (await h.api("GET", "/galleries/appr/images/web/channels/production", undefined, "dave")).body
+          .version,
+        "1.0.0",
+      );
+      const self = await h.api("POST", `/requests/${id}/approve`, {}, "alice");
+      assert.equal(self.status, 403);
+      assert.match(apiError(self).message, /cannot approve it: another approver must/);
+      const publisher = await h.api("POST", `/requests/${id}/approve`, {}, "carol");
+      assert.equal(publisher.status, 403);
+      assert.equal((await h.api("GET", `/requests/${id}`, undefined, "dave")).body.state, "pending");
+      const approved = await h.api("POST", `/requests/${id}/approve`, { comment: "looks good" }, "bob");
+      assert.equal(approved.status, 200, JSON.stringify(approved.body));
+      assert.equal(approved.body.state, "applied");
+      const channel = await h.api("GET", "/galleries/appr/images/web/channels/production", undefined, "dave");
+      assert.equal(channel.body.version, "2.0.0");
+      const history = await h.api(
+        "GET",
+        "/galleries/appr/images/web/channels/production/history",
+        undefined,
+        "dave",
+      );
+      assert.equal(history.body[0].action, "approved");
+      assert.equal(history.body[0].request, id);
+      // A decided request cannot be approved again.
+      assert.equal((await h.api("POST", `/requests/${id}/approve`, {}, "bob")).status, 409);
+    });
+
+    it("copies a version into another gallery, blobs linked, after approval", async () => {
+      await h.setup("src");
+      await h.setup("dst", "other", { approvals: 1 });
+      const digest = await h.publish("src", "web", "3.1.4");
+      const req = await h.api(
+        "POST",
+        "/promotions",
+        { gallery: "src", image: "web", version: "3.1.4", toGallery: "dst" },
+        "carol",
+      );
+      assert.equal(req.status, 202);
+      assert.equal((await h.pull("dst/web", "3.1.4")).status, 404);
+      const approved = await h.api("POST", `/requests/${req.body.request.id}/approve`, {}, "bob");
+      assert.equal(approved.body.state, "applied", JSON.stringify(approved.body));
+      const copied = await h.api("GET", "/galleries/dst/images/web/versions/3.1.4", undefined, "dave");
+      assert.equal(copied.body.digest, digest);
+      assert.deepEqual(
+        copied.body.approvals.map((a: { user: string }) => a.user),
+        ["bob"],
+      );
+      assert.equal((await h.pull("dst/web", "3.1.4")).digest, digest);
+      const manifest = JSON.parse((await h.pull("dst/web", digest)).body);
+      const { basic } = await import("../../helpers/gallery.ts");
+      for (const blob of [manifest.config, ...manifest.layers]) {
+        const res = await h.server.server.app.inject({
+          method: "HEAD",
+          url: `/v2/dst/web/blobs/${blob.digest}`,
+          headers: { authorization: basic("alice") },
+        });
+        assert.equal(res.statusCode, 200);
+      }
+      // The definition was created in the target gallery from the source's metadata.
+      assert.equal((await h.api("GET", "/galleries/dst/images/web", undefined, "dave")).body.os, "linux");
+    });
+
+    it("warns on deprecated versions and refuses revoked ones, with cascade", async () => {
+      await h.setup("cyc");
+      const base = await h.publish("cyc", "web", "1.0.0");
+      await h.publish("cyc", "web", "1.1.0");
+      const dep = await h.api(
+        "POST",
+        "/galleries/cyc/images/web/versions/1.0.0/deprecate",
+        { reason: "old openssl", replacement: "1.1.0" },
+        "carol",
+      );
+      assert.equal(dep.status, 200);
+      const warned = await h.pull("cyc/web", "1.0.0");
+      assert.equal(warned.status, 200);
+      assert.match(
+        warned.warning ?? "",
+        /^299 - "cyc\/web:1\.0\.0 is deprecated: old openssl; use cyc\/web:1\.1\.0"$/,
+      );
+      assert.match((await h.pull("cyc/web", base, "HEAD")).warning ?? "", /deprecated/);
+      // An app built on 1.1.0, and one built on the app.
+      const baseOf11 = (await h.api("GET", "/galleries/cyc/images/web/versions/1.1.0", undefined, "dave"))
+        .body.digest;
+      const i = await h.api("POST", "/galleries/cyc/images", { name: "app", kind: "container" }, "carol");
+      assert.equal(i.status, 201);
+      const appDigest = await h.push("builds/app", "a1", "app-on-web-1.1.0", {
+        "org.opencontainers.image.base.digest": baseOf11,
+      });
+      assert.equal(
+        (
+          await h.api(
+            "POST",
+            "/galleries/cyc/images/app/versions",
+            { version: "0.1.0", from: `builds/app@${appDigest}` },
+            "carol",
+          )
+        ).status,
+        201,
+      );
+      const revoked = await h.api(
+        "POST",
+        "/galleries/cyc/images/web/versions/1.1.0/revoke",
+        { reason: "CVE-2026-0001", cascade: true },
+        "carol",
+      );
+      assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+      assert.deepEqual(
+        revoked.body.revoked.map((v: { image: string; version: string }) => `${v.image}:${v.version}`),
+        ["web:1.1.0", "app:0.1.0"],
+      );
+      const denied = await h.pull("cyc/app", "0.1.0");
+      assert.equal(denied.status, 403);
+      assert.match(
+        JSON.parse(denied.body).errors[0].message,
+        /cyc\/app:0\.1\.0 is revoked: base image cyc\/web:1\.1\.0 revoked: CVE-2026-0001/,
+      );
+      assert.equal((await h.pull("cyc/app", appDigest)).status, 403);
+      // warn mode: served with a warning; off: served silently.
+      await h.api("PATCH", "/galleries/cyc", { mode: "warn" }, "alice");
+      const warn = await h.pull("cyc/web", "1.1.0");
+      assert.equal(warn.status, 200);
+      assert.match(warn.warning ?? "", /revoked: CVE-2026-0001/);
+      await h.api("PATCH", "/galleries/cyc", { mode: "off" }, "alice");
+      const off = await h.pull("cyc/web", "1.1.0");
+      assert.equal(off.status, 200);
+      assert.equal(off.warning, undefined);
+      // Nothing left for latest; a revoked version is not a channel target.
+      assert.equal((await h.api("GET", "/galleries/cyc/images/web/latest", undefined, "dave")).status, 404);
+      assert.equal(
+        (await h.api("PUT", "/galleries/cyc/images/web/channels/x", { version: "1.1.0" }, "carol")).status,
+        409,
+      );
+    });
+
+    it("applies EOL dates and scheduled revocations when their time comes", async () => {
+      await h.setup("time");
+      const now = Date.now();
+      const eol = new Date(now + 10 * DAY).toISOString();
+      await h.publish("time", "web", "1.0.0", { eol });
+      await h.publish("time", "web", "0.9.0");
+      const at = new Date(now + 5 * DAY).toISOString();
+      const scheduled = await h.api(
+        "POST",
+        "/galleries/time/images/web/versions/0.9.0/revoke",
+        { reason: "retired", at },
+        "carol",
+      );
+      assert.equal(scheduled.status, 200);
+      assert.equal(scheduled.body.revoked[0].state, "published");
+      assert.equal((await h.pull("time/web", "0.9.0")).status, 200);
+      h.advance(6 * DAY);
+      assert.equal((await h.pull("time/web", "0.9.0")).status, 403);
+      assert.equal(
+        (await h.api("GET", "/galleries/time/images/web/versions/0.9.0", undefined, "dave")).body.state,
+        "revoked",
+      );
+      const swept = await h.server.server.gallery.sweep();
+      assert.ok(swept.revoked >= 1);
+      h.advance(5 * DAY);
+      const past = await h.pull("time/web", "1.0.0");
+      assert.equal(past.status, 403);
+      assert.match(JSON.parse(past.body).errors[0].message, /reached its end of life on/);
+      assert.equal((await h.api("GET", "/galleries/time/images/web/latest", undefined, "dave")).status, 404);
+      // Past its EOL a publisher may delete it without force.
+      assert.equal(
+        (await h.api("DELETE", "/galleries/time/images/web/versions/1.0.0", undefined, "carol")).status,
+        200,
+      );
+      h.advance(-11 * DAY);
+    });
+
+    it("deletes softly: EOL or admin force first, restorable within the window", async () => {
+      await h.setup("del", "web", { restoreDays: 7 });
+      const digest = await h.publish("del", "web", "1.0.0");
+      const early = await h.api("DELETE", "/galleries/del/images/web/versions/1.0.0", undefined, "carol");
+      assert.equal(early.status, 403);
+      assert.equal(apiError(early).code, "DENIED");
+      assert.match(apiError(early).message, /cannot be deleted before its end of life/);
+      assert.equal(
+        (await h.api("DELETE", "/galleries/del/images/web/versions/1.0.0?force=true", undefined, "carol"))
+          .status,
+        403,
+      );
+      const forced = await h.api(
+        "DELETE",
+        "/galleries/del/images/web/versions/1.0.0?force=true",
+        undefined,
+        "alice",
+      );
+      assert.equal(forced.status, 200);
+      assert.equal(forced.body.state, "deleted");
+      assert.deepEqual(
+        (await h.api("GET", "/galleries/del/images/web/versions", undefined, "dave")).body,
+        [],
+      );
+      assert.equal(
+        (await h.api("GET", "/galleries/del/images/web/versions?deleted=true", undefined, "dave")).body
+          .length,
+        1,
+      );
+      assert.equal((await h.pull("del/web", "1.0.0")).status, 403);
+      const restored = await h.api("POST", "/galleries/del/images/web/versions/1.0.0/restore", {}, "carol");
+      assert.equal(restored.status, 200);
+      assert.equal(restored.body.state, "published");
+      assert.equal((await h.pull("del/web", "1.0.0")).digest, digest);
+      // After the window a deleted version cannot come back, and the sweep purges it.
+      await h.api("DELETE", "/galleries/del/images/web/versions/1.0.0?force=true", undefined, "alice");
+      h.advance(8 * DAY);
+      const late = await h.api("POST", "/galleries/del/images/web/versions/1.0.0/restore", {}, "carol");
+      assert.equal(late.status, 403);
+      assert.match(apiError(late).message, /window ended/);
+      await h.server.server.gallery.sweep();
+      assert.equal(
+        (await h.api("GET", "/galleries/del/images/web/versions/1.0.0", undefined, "dave")).status,
+        404,
+      );
+      assert.equal((await h.pull("del/web", "1.0.0")).status, 404);
+      h.advance(-8 * DAY);
+    });
+
+    it("records every change in the audit log and delivers signed webhooks, retrying", async () => {
+      h.hooks.failNext(2);
+      await h.setup("aud");
+      await h.publish("aud", "web", "1.0.0");
+      await h.publish("aud", "web", "1.1.0");
+      await h.api("PUT", "/galleries/aud/images/web/channels/prod", { version: "1.1.0" }, "carol");
+      await h.api("POST", "/galleries/aud/images/web/versions/1.0.0/deprecate", {}, "carol");
+      await h.api("POST", "/galleries/aud/images/web/versions/1.0.0/revoke", { reason: "bad" }, "carol");
+      await h.api("DELETE", "/galleries/aud/images/web/versions/1.0.0?force=true", undefined, "alice");
+      const log = await h.api("GET", "/galleries/aud/audit?limit=100", undefined, "dave");
+      assert.deepEqual(
+        log.body.map((e: { action: string; actor: string }) => `${e.actor} ${e.action}`).reverse(),
+        [
+          "alice gallery.created",
+          "alice image.defined",
+          "alice version.published",
+          "alice version.published",
+          "carol channel.set",
+          "carol version.deprecated",
+          "carol version.revoked",
+          "alice version.deleted.forced",
+        ],
+      );
+      const deprecated = log.body.find((e: { action: string }) => e.action === "version.deprecated");
+      assert.equal(deprecated.before.state, "published");
+      assert.equal(deprecated.after.state, "deprecated");
+      const filtered = await h.api(
+        "GET",
+        "/galleries/aud/audit?actor=carol&action=version.",
+        undefined,
+        "dave",
+      );
+      assert.deepEqual(
+        filtered.body.map((e: { action: string }) => e.action),
+        ["version.revoked", "version.deprecated"],
+      );
+      const want = [
+        "version.published",
+        "version.published",
+        "version.promoted",
+        "version.deprecated",
+        "version.revoked",
+        "version.deleted",
+      ];
+      const ofGallery = () => h.hooks.received.filter((r) => JSON.parse(r.body).gallery === "aud");
+      await h.hooks.waitFor(() => ofGallery().length >= want.length);
+      const got = ofGallery().map((r) => JSON.parse(r.body) as { type: string; at: string });
+      assert.deepEqual(got.map((e) => e.type).sort(), [...want].sort());
+      for (const r of ofGallery()) {
+        assert.ok(verifySignature(r.headers, r.body), "valid signature");
+        assert.equal(r.headers["x-strata-event"], JSON.parse(r.body).type);
+      }
+      assert.ok(
+        !verifySignature(ofGallery()[0]?.headers ?? {}, `${ofGallery()[0]?.body ?? ""} `),
+        "a changed body fails",
+      );
+      const deliveries = await h.api("GET", "/webhooks/deliveries?limit=1000", undefined, "dave");
+      assert.ok(
+        deliveries.body.some(
+          (d: { attempts: number; state: string }) => d.attempts > 1 && d.state === "delivered",
+        ),
+        "a retried delivery",
+      );
+    });
+  });
+}
