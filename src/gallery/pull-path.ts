@@ -14,7 +14,16 @@ export interface PullPath {
   checkPull(repository: string, reference: string, digest: Digest): Promise<PullVerdict>;
   checkTagPush(repository: string, tag: string, digest: Digest): Promise<string | undefined>;
   checkDelete(repository: string, reference: string): Promise<string | undefined>;
+  /** Registry actions a member's role grants on the repositories of a gallery. */
+  grants(user: string | undefined, repository: string): Promise<readonly ("pull" | "push" | "delete")[]>;
 }
+
+const ROLE_GRANTS: Record<string, readonly ("pull" | "push" | "delete")[]> = {
+  reader: ["pull"],
+  publisher: ["pull", "push"],
+  approver: ["pull", "push"],
+  admin: ["pull", "push", "delete"],
+};
 
 /** Most permissive first: a digest pinned by several versions is judged by the best of them. */
 const RANK: Record<ImageVersion["state"], number> = {
@@ -27,6 +36,18 @@ const RANK: Record<ImageVersion["state"], number> = {
 
 export function createPullPath(ctx: GalleryContext): PullPath {
   return {
+    async grants(user, repository) {
+      const slash = repository.indexOf("/");
+      if (user === undefined || slash < 0) return [];
+      const row = await ctx.db
+        .selectFrom("gallery_members")
+        .select("role")
+        .where("gallery", "=", repository.slice(0, slash))
+        .where("user_name", "=", user)
+        .executeTakeFirst();
+      return row === undefined ? [] : (ROLE_GRANTS[row.role] ?? []);
+    },
+
     async resolveReference(repository, reference) {
       const repo = await galleryRepo(ctx.db, repository);
       if (repo === undefined) return undefined;

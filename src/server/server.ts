@@ -59,7 +59,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const meta = await createMetadataStore(config.database);
   const blobs = createFsBlobStore({ root: dataDir });
   const uploads = createUploadStore({ root: dataDir, blobs, meta });
-  const auth = await createAuthenticator(config.auth, { dataDir });
+  // Members of a gallery get registry access to its repositories by role; the gallery is
+  // created below, after the authenticator it depends on.
+  let galleryGrants: GalleryService["pullPath"]["grants"] = async () => [];
+  const auth = await createAuthenticator(config.auth, {
+    dataDir,
+    grants: (user, repository) => galleryGrants(user, repository),
+  });
   const events = createRegistryEvents();
   const gallery = await createGalleryService(
     { meta, blobs, log },
@@ -72,6 +78,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ...(options.now === undefined ? {} : { now: options.now }),
     },
   );
+  galleryGrants = gallery.pullPath.grants;
   const hooks: RegistryHooks = options.hooks ?? gallery.pullPath;
 
   const metricsRegistry = new MetricsRegistry();

@@ -296,12 +296,12 @@ describe("authorize", () => {
   }
 });
 
-test("canPull filters by the same rules", () => {
-  assert.equal(auths.none.canPull("alice", "team/app"), true);
-  assert.equal(auths.none.canPull("alice", "team/a/b"), false);
-  assert.equal(auths.none.canPull("bob", "shared/x"), false);
-  assert.equal(auths.none.canPull(undefined, "team/app"), false);
-  assert.equal(auths.read.canPull(undefined, "team/app"), true);
+test("canPull filters by the same rules", async () => {
+  assert.equal(await auths.none.canPull("alice", "team/app"), true);
+  assert.equal(await auths.none.canPull("alice", "team/a/b"), false);
+  assert.equal(await auths.none.canPull("bob", "shared/x"), false);
+  assert.equal(await auths.none.canPull(undefined, "team/app"), false);
+  assert.equal(await auths.read.canPull(undefined, "team/app"), true);
 });
 
 test("a configured realm replaces the request's base URL", async () => {
@@ -327,7 +327,7 @@ test("with no users auth is off and everything is allowed", async () => {
     assert.deepEqual(await auth.authorize({ headers: { authorization: "junk" }, baseUrl: BASE }, catalog), {
       ok: true,
     });
-    assert.equal(auth.canPull(undefined, "any/thing"), true);
+    assert.equal(await auth.canPull(undefined, "any/thing"), true);
     assert.equal((await auth.token({ headers: {}, query: {} })).status, 404);
   } finally {
     await rm(dir, { recursive: true, force: true });

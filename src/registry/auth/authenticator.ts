@@ -18,6 +18,11 @@ export interface AuthenticatorOptions {
   /** Clock for token times and the password cache (ms since the epoch). */
   readonly now?: () => number;
   readonly passwordCache?: Omit<PasswordCheckerOptions, "now">;
+  /**
+   * Actions granted beyond the access rules (the gallery's members and roles); asked only when
+   * the rules alone do not grant what a request needs.
+   */
+  readonly grants?: (user: string | undefined, repository: string) => Promise<readonly Action[]>;
 }
 
 const quote = (value: string): string =>
@@ -33,7 +38,7 @@ const disabled: Authenticator = {
       errors: [{ code: "UNSUPPORTED", message: "Token authentication is off: no users are configured" }],
     },
   }),
-  canPull: () => true,
+  canPull: async () => true,
 };
 
 export async function createAuthenticator(
@@ -52,6 +57,19 @@ export async function createAuthenticator(
   const policy: AccessPolicy = createAccessPolicy(config);
   const checkPassword = await createPasswordChecker(config.users, { ...options.passwordCache, now });
   const signer = createTokenSigner(await loadTokenKey(options.dataDir), config.token, now);
+  const grants = options.grants;
+
+  /** The rules' actions, plus the extra grants when the rules miss one of `wanted`. */
+  async function actionsFor(
+    user: string | undefined,
+    repository: string,
+    wanted: readonly Action[],
+  ): Promise<ReadonlySet<Action>> {
+    const allowed = policy.actions(user, repository);
+    if (grants === undefined || wanted.every((a) => allowed.has(a))) return allowed;
+    const extra = await grants(user, repository);
+    return extra.length === 0 ? allowed : new Set([...allowed, ...extra]);
+  }
 
   async function authorize(
     req: Parameters<Authenticator["authorize"]>[0],
@@ -104,7 +122,7 @@ export async function createAuthenticator(
       // client's login check fails on a wrong password even when anonymous pulls are allowed.
       return credentials.kind === "none" ? unauthorized("Authentication required") : ok;
     }
-    const allowed = policy.actions(user, repository);
+    const allowed = await actionsFor(user, repository, access.actions);
     const missing = access.actions.filter((a) => !allowed.has(a));
     if (missing.length > 0) {
       if (user === undefined) {
@@ -138,10 +156,10 @@ export async function createAuthenticator(
     authorize,
     token: (req) =>
       answerTokenRequest(
-        { config: config.token, policy, signer, checkPassword },
+        { config: config.token, policy, actions: actionsFor, signer, checkPassword },
         parseAuthorization(req.headers),
         req.query,
       ),
-    canPull: (user, repository) => policy.actions(user, repository).has("pull"),
+    canPull: async (user, repository) => (await actionsFor(user, repository, ["pull"])).has("pull"),
   };
 }

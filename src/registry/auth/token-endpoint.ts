@@ -6,13 +6,19 @@ import type { Credentials } from "./credentials.ts";
 import type { PasswordChecker } from "./password-checker.ts";
 import { parseScope } from "./scope.ts";
 import type { TokenAccess, TokenSigner } from "./tokens.ts";
-import type { TokenConfig, TokenResponse } from "./types.ts";
+import type { Action, TokenConfig, TokenResponse } from "./types.ts";
 
 const MAX_SCOPES = 64;
 
 export interface TokenEndpointDeps {
   readonly config: TokenConfig;
   readonly policy: AccessPolicy;
+  /** Actions a user has on a repository: the rules and any extra grants. */
+  readonly actions: (
+    user: string | undefined,
+    repository: string,
+    wanted: readonly Action[],
+  ) => Promise<ReadonlySet<Action>>;
   readonly signer: TokenSigner;
   readonly checkPassword: PasswordChecker;
 }
@@ -76,7 +82,7 @@ export async function answerTokenRequest(
     if (scope.type === "catalog") {
       catalog ||= user !== undefined || policy.anonymousCatalog;
     } else if (scope.type === "repository") {
-      const allowed = policy.actions(user, scope.name);
+      const allowed = await deps.actions(user, scope.name, scope.actions);
       const actions = granted.get(scope.name) ?? new Set<string>();
       for (const action of scope.actions) if (allowed.has(action)) actions.add(action);
       granted.set(scope.name, actions);

@@ -43,7 +43,7 @@ export interface Authenticator {
     query: Record<string, string | string[] | undefined>;
   }): Promise<TokenResponse>;
   /** Filters catalog entries to those the caller may pull. */
-  canPull(user: string | undefined, repository: string): boolean;
+  canPull(user: string | undefined, repository: string): Promise<boolean>;
 }
 
 /** `none`: anonymous callers get only what access rules grant "anonymous"; `read`: pull everywhere. */

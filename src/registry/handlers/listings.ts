@@ -44,7 +44,7 @@ export async function listCatalog(ctx: RequestContext): Promise<RegistryResponse
   for (;;) {
     const page = await meta.repositories.list({ n: size + 1, ...(last === undefined ? {} : { last }) });
     for (const repo of page) {
-      if (!auth.enabled || auth.canPull(ctx.user, repo)) {
+      if (!auth.enabled || (await auth.canPull(ctx.user, repo))) {
         if (out.length === size) {
           more = true;
           break;

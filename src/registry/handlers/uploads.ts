@@ -42,7 +42,7 @@ export async function startUpload(ctx: RequestContext): Promise<RegistryResponse
   if (mount !== null) {
     const digest = digestParam(mount, "mount digest");
     const from = ctx.query.get("from");
-    if (from !== null && isRepositoryName(from) && deps.auth.canPull(ctx.user, from)) {
+    if (from !== null && isRepositoryName(from) && (await deps.auth.canPull(ctx.user, from))) {
       const blob = await deps.meta.blobs.get(from, digest);
       if (blob !== undefined && (await deps.blobs.stat(digest)) !== undefined) {
         await deps.meta.blobs.link(name, blob);
