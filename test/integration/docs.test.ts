@@ -30,3 +30,42 @@ describe("docs/cli.md", () => {
     }
   });
 });
+
+describe("docs/gallery-api.md and docs/openapi.json", () => {
+  it("match the gallery's route table (run npm run docs:gen after changing it)", async () => {
+    const { renderGalleryApiDoc, renderOpenApi } = await import("../../scripts/docs/gallery-api.ts");
+    assert.equal(
+      await readFile(new URL("../../docs/gallery-api.md", import.meta.url), "utf8"),
+      renderGalleryApiDoc(),
+    );
+    assert.equal(
+      await readFile(new URL("../../docs/openapi.json", import.meta.url), "utf8"),
+      renderOpenApi(),
+    );
+  });
+
+  it("is what the server serves at /api/v1/openapi.json, naming every route", async () => {
+    const { startInProcess } = await import("../helpers/in-process.ts");
+    const { API_ROUTES } = await import("../../src/gallery/index.ts");
+    const s = await startInProcess();
+    try {
+      const res = await s.server.app.inject({ url: "/api/v1/openapi.json" });
+      assert.equal(res.statusCode, 200);
+      const served = JSON.parse(res.body) as {
+        openapi: string;
+        paths: Record<string, Record<string, unknown>>;
+      };
+      assert.equal(served.openapi, "3.1.0");
+      for (const route of API_ROUTES) {
+        const path = `/api/v1${route.path.replace(/:([a-zA-Z]+)/g, "{$1}")}`;
+        assert.ok(served.paths[path]?.[route.method.toLowerCase()] !== undefined, `${route.method} ${path}`);
+      }
+      assert.deepEqual(
+        served,
+        JSON.parse(await readFile(new URL("../../docs/openapi.json", import.meta.url), "utf8")),
+      );
+    } finally {
+      await s.stop();
+    }
+  });
+});
