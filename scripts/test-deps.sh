@@ -9,6 +9,7 @@ declare -A need=(
   [runc]=runc
   [busybox]=busybox-static
   [docker-registry]=docker-registry
+  [podman]=podman
 )
 missing=()
 for cmd in "${!need[@]}"; do
