@@ -39,6 +39,8 @@ export interface GalleryContext {
   readonly webhooks: readonly WebhookTarget[];
   /** Called after a transaction that queued deliveries commits. */
   readonly deliveriesQueued: () => void;
+  /** Bumped after every local change; caches of gallery state are valid only within one value. */
+  readonly generation: { value: number };
 }
 
 export const actorName = (actor: Actor): string => actor.user ?? "anonymous";
@@ -50,6 +52,7 @@ export async function inTransaction<T>(
   fn: (trx: Transaction<GalleryDatabase>) => Promise<T>,
 ): Promise<T> {
   const result = await ctx.db.transaction().execute(fn);
+  ctx.generation.value++;
   ctx.deliveriesQueued();
   return result;
 }

@@ -5,7 +5,13 @@ import type { Digest } from "../oci/index.ts";
 import type { GalleryContext } from "./context.ts";
 import { pullVerdict, type PullVerdict } from "./lifecycle.ts";
 import { LATEST, type EnforcementMode, type ImageVersion } from "./model.ts";
-import { galleryRepo, latestVersion, resolveVersion, versionRows } from "./resolve.ts";
+import {
+  galleryRepo as lookupRepo,
+  latestVersion,
+  resolveVersion,
+  versionRows,
+  type GalleryRepo,
+} from "./resolve.ts";
 import { toVersion } from "./rows.ts";
 import { isVersionNumber } from "./semver.ts";
 
@@ -34,7 +40,25 @@ const RANK: Record<ImageVersion["state"], number> = {
   deleted: 4,
 };
 
+/** How long the pull path trusts what it read about a repository (changes by other servers). */
+const REPO_CACHE_MS = 1000;
+const REPO_CACHE_MAX = 10_000;
+
 export function createPullPath(ctx: GalleryContext): PullPath {
+  // Every manifest request asks whether its repository belongs to a gallery; the answer is
+  // cached briefly, and dropped at once when this server changes gallery state.
+  const cache = new Map<string, { at: number; generation: number; repo: GalleryRepo | undefined }>();
+  async function galleryRepo(_db: unknown, repository: string): Promise<GalleryRepo | undefined> {
+    const now = Date.now();
+    const hit = cache.get(repository);
+    if (hit !== undefined && hit.generation === ctx.generation.value && now - hit.at < REPO_CACHE_MS)
+      return hit.repo;
+    const repo = await lookupRepo(ctx.db, repository);
+    if (cache.size >= REPO_CACHE_MAX) cache.clear();
+    cache.set(repository, { at: now, generation: ctx.generation.value, repo });
+    return repo;
+  }
+
   return {
     async grants(user, repository) {
       const slash = repository.indexOf("/");

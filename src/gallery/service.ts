@@ -79,6 +79,7 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     webhooks: options.webhooks ?? [],
     // Called only after the deliverer below exists (after a commit).
     deliveriesQueued: () => deliverer.kick(),
+    generation: { value: 0 },
   };
   const deliverer: Deliverer = createDeliverer(ctx, {
     backoffMs: options.delivery?.backoffMs ?? 2000,
