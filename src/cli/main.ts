@@ -1,4 +1,5 @@
 // The `strata` command line: parses arguments and dispatches to commands.
+import { CliError } from "./errors.ts";
 import { buildProgram, SilentExit } from "./program.ts";
 
 const program = buildProgram({
@@ -10,5 +11,5 @@ const program = buildProgram({
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof SilentExit) return;
   process.stderr.write(`strata: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof CliError ? error.exitCode : 1;
 });

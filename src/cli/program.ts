@@ -4,6 +4,13 @@ import type { CliIo } from "./io.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerHashPassword } from "./commands/hash-password.ts";
 import { registerGc } from "./commands/gc.ts";
+import { registerLogin } from "./commands/login.ts";
+import { registerGallery } from "./commands/gallery.ts";
+import { registerImage } from "./commands/image.ts";
+import { registerVersion } from "./commands/version.ts";
+import { registerChannel } from "./commands/channel.ts";
+import { registerPromote } from "./commands/promote.ts";
+import { registerAudit } from "./commands/audit.ts";
 
 export const VERSION = "0.1.0";
 
@@ -24,6 +31,13 @@ export function buildProgram(io: CliIo): Command {
   registerServe(program, io);
   registerHashPassword(program, io);
   registerGc(program, io);
+  registerLogin(program, io);
+  registerGallery(program, io);
+  registerImage(program, io);
+  registerVersion(program, io);
+  registerChannel(program, io);
+  registerPromote(program, io);
+  registerAudit(program, io);
   return program;
 }
 

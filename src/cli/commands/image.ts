@@ -1,0 +1,115 @@
+// `strata image define|list|show`: image definitions and their typed metadata.
+import type { Command } from "commander";
+import { clientFor } from "../api-client.ts";
+import { type ApiFlags, apiCommand } from "../api-command.ts";
+import {
+  collect,
+  defined,
+  galleryPath,
+  imagePath,
+  parseImageRef,
+  parseInteger,
+  parsePairs,
+} from "../args.ts";
+import type { CliIo } from "../io.ts";
+import { printObject, printTable, show } from "../output.ts";
+
+interface Definition extends Record<string, unknown> {
+  repository: string;
+  kind: string;
+  os?: string;
+  arch?: string;
+  description?: string;
+}
+
+interface DefineFlags extends ApiFlags {
+  kind: string;
+  os?: string;
+  arch?: string;
+  description?: string;
+  publisher?: string;
+  owner?: string;
+  releaseNotes?: string;
+  label?: string[];
+  generation?: string;
+  bootMode?: string;
+  secureBoot?: boolean;
+  vcpus?: string;
+  memoryMib?: string;
+}
+
+export function registerImage(program: Command, io: CliIo): void {
+  const image = program
+    .command("image")
+    .description("Image definitions: the repositories of a gallery, with typed metadata");
+
+  apiCommand(image, "define <gallery/name>", "Define an image in a gallery (publisher)")
+    .requiredOption("--kind <kind>", "container | vm")
+    .option("--os <os>", "operating system, e.g. linux")
+    .option("--arch <arch>", "architecture, e.g. amd64")
+    .option("--description <text>", "what the image is")
+    .option("--publisher <name>", "who publishes it")
+    .option("--owner <name>", "who owns it")
+    .option("--release-notes <url>", "release notes URL")
+    .option("--label <key=value>", "a label; repeatable", collect)
+    .option("--generation <gen>", "vm: hypervisor generation v1 | v2")
+    .option("--boot-mode <mode>", "vm: bios | uefi")
+    .option("--secure-boot", "vm: secure boot on")
+    .option("--vcpus <n>", "vm: recommended vCPUs")
+    .option("--memory-mib <n>", "vm: recommended memory in MiB")
+    .action(async (ref: string, flags: DefineFlags) => {
+      const { gallery, image: name } = parseImageRef(ref);
+      const vm = defined({
+        generation: flags.generation,
+        bootMode: flags.bootMode,
+        secureBoot: flags.secureBoot,
+        recommendedVcpus: parseInteger("--vcpus", flags.vcpus),
+        recommendedMemoryMiB: parseInteger("--memory-mib", flags.memoryMib),
+      });
+      const body = {
+        name,
+        kind: flags.kind,
+        ...defined({
+          os: flags.os,
+          arch: flags.arch,
+          description: flags.description,
+          publisher: flags.publisher,
+          owner: flags.owner,
+          releaseNotesUrl: flags.releaseNotes,
+          labels: parsePairs("--label", flags.label),
+        }),
+        ...(Object.keys(vm).length === 0 ? {} : { vm }),
+      };
+      const answer = await (
+        await clientFor(flags, io.env)
+      ).call("POST", `${galleryPath(gallery)}/images`, body);
+      show(io, flags, answer.body as Definition, (d) =>
+        io.stdout.write(`Defined ${d.repository} (${d.kind})\n`),
+      );
+    });
+
+  apiCommand(image, "list <gallery>", "List the image definitions of a gallery").action(
+    async (gallery: string, flags: ApiFlags) => {
+      const answer = await (await clientFor(flags, io.env)).call("GET", `${galleryPath(gallery)}/images`);
+      show(io, flags, answer.body as Definition[], (rows) =>
+        printTable(
+          io,
+          [
+            ["IMAGE", (d: Definition) => d.repository],
+            ["KIND", (d: Definition) => d.kind],
+            ["OS/ARCH", (d: Definition) => (d.os === undefined ? undefined : `${d.os}/${d.arch ?? "-"}`)],
+            ["DESCRIPTION", (d: Definition) => d.description],
+          ],
+          rows,
+        ),
+      );
+    },
+  );
+
+  apiCommand(image, "show <gallery/name>", "Show an image definition").action(
+    async (ref: string, flags: ApiFlags) => {
+      const answer = await (await clientFor(flags, io.env)).call("GET", imagePath(parseImageRef(ref)));
+      show(io, flags, answer.body as Definition, (d) => printObject(io, d));
+    },
+  );
+}

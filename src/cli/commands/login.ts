@@ -1,0 +1,61 @@
+// `strata login` and `strata logout`: check credentials against the server and keep them for
+// the gallery commands, per server URL, in a file only the user can read.
+import type { Command } from "commander";
+import { createApiClient, serverUrl } from "../api-client.ts";
+import { credentialsFile, removeCredentials, saveCredentials } from "../credentials.ts";
+import { CliError, usageError } from "../errors.ts";
+import type { CliIo } from "../io.ts";
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = "";
+  for await (const chunk of stream)
+    text += typeof chunk === "string" ? chunk : (chunk as Buffer).toString("utf8");
+  return text;
+}
+
+export function registerLogin(program: Command, io: CliIo): void {
+  program
+    .command("login")
+    .description("Check a user's credentials with the server and store them for later commands")
+    .option("--server <url>", "Strata server (default $STRATA_SERVER or http://127.0.0.1:5000)")
+    .requiredOption("-u, --username <name>", "user name")
+    .option(
+      "-p, --password <password>",
+      "password (prefer --password-stdin: arguments are visible to other users)",
+    )
+    .option("--password-stdin", "read the password from standard input")
+    .action(
+      async (flags: { server?: string; username: string; password?: string; passwordStdin?: boolean }) => {
+        if ((flags.password === undefined) === (flags.passwordStdin !== true)) {
+          throw usageError("Give the password with exactly one of --password and --password-stdin");
+        }
+        const password = flags.password ?? (await readAll(io.stdin)).replace(/\r?\n$/, "");
+        if (password === "") throw usageError("Empty password");
+        const server = serverUrl(flags.server, io.env);
+        const client = createApiClient(server, { username: flags.username, password });
+        const answer = await client.call("GET", "/whoami");
+        const body = answer.body as { user?: string | null; authentication?: boolean };
+        if (body.authentication === false) {
+          throw new CliError(`Server ${server} has authentication off: there is nothing to log in to`);
+        }
+        if (body.user !== flags.username)
+          throw new CliError(`Server ${server} did not accept the credentials of "${flags.username}"`);
+        const file = await saveCredentials(io.env, server, { username: flags.username, password });
+        io.stdout.write(`Logged in to ${server} as ${flags.username} (credentials in ${file})\n`);
+      },
+    );
+
+  program
+    .command("logout")
+    .description("Forget the credentials stored for a server")
+    .option("--server <url>", "Strata server (default $STRATA_SERVER or http://127.0.0.1:5000)")
+    .action(async (flags: { server?: string }) => {
+      const server = serverUrl(flags.server, io.env);
+      const removed = await removeCredentials(io.env, server);
+      io.stdout.write(
+        removed
+          ? `Logged out of ${server}\n`
+          : `No credentials stored for ${server} in ${credentialsFile(io.env)}\n`,
+      );
+    });
+}
