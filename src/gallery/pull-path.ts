@@ -20,6 +20,7 @@ export interface PullPath {
   checkPull(repository: string, reference: string, digest: Digest): Promise<PullVerdict>;
   checkTagPush(repository: string, tag: string, digest: Digest): Promise<string | undefined>;
   checkDelete(repository: string, reference: string): Promise<string | undefined>;
+  checkBlobDelete(repository: string, digest: Digest): Promise<string | undefined>;
   /** Registry actions a member's role grants on the repositories of a gallery. */
   grants(user: string | undefined, repository: string): Promise<readonly ("pull" | "push" | "delete")[]>;
 }
@@ -82,22 +83,32 @@ export function createPullPath(ctx: GalleryContext): PullPath {
       const repo = await galleryRepo(ctx.db, repository);
       if (repo === undefined) return {};
       const now = ctx.now();
-      let version: ImageVersion | undefined;
-      if (reference.includes(":") || !(await isGalleryReference(reference, repo))) {
+      const named = reference.includes(":") ? undefined : await resolveVersion(ctx, ctx.db, repo, reference);
+      let version: ImageVersion | undefined = named?.digest === digest ? named : undefined;
+      if (version === undefined) {
         // By digest (or a plain tag): judged by the versions that pin that digest, if any.
-        const pinning = (await versionRows(ctx.db, repo.gallery, repo.image))
-          .filter((r) => r.digest === digest)
+        const pinning = await ctx.db
+          .selectFrom("gallery_versions")
+          .selectAll()
+          .where("gallery", "=", repo.gallery)
+          .where("image", "=", repo.image)
+          .where("digest", "=", digest)
+          .execute();
+        version = pinning
           .map((r) => toVersion(r, now, repo.restoreDays))
-          .sort((a, b) => RANK[a.state] - RANK[b.state]);
-        version = pinning[0];
-      } else {
-        version = await resolveVersion(ctx, ctx.db, repo, reference);
+          .sort((a, b) => RANK[a.state] - RANK[b.state])[0];
       }
       if (version === undefined) return {};
+      const mode = repo.mode as EnforcementMode;
+      const verdict = pullVerdict(mode, version, undefined);
+      if (verdict.deny === undefined && verdict.warnings === undefined) return verdict;
+      // Only a warned or refused pull names what to use instead.
       const latest = await latestVersion(ctx, ctx.db, repo);
-      const replacement =
-        latest !== undefined && latest.version !== version.version ? latest.version : undefined;
-      return pullVerdict(repo.mode as EnforcementMode, version, replacement);
+      return pullVerdict(
+        mode,
+        version,
+        latest !== undefined && latest.version !== version.version ? latest.version : undefined,
+      );
     },
 
     async checkTagPush(repository, tag, digest) {
@@ -129,27 +140,39 @@ export function createPullPath(ctx: GalleryContext): PullPath {
     async checkDelete(repository, reference) {
       const repo = await galleryRepo(ctx.db, repository);
       if (repo === undefined) return undefined;
-      const pins = (await versionRows(ctx.db, repo.gallery, repo.image)).filter((r) =>
-        reference.includes(":") ? r.digest === reference : r.version === reference,
-      );
-      const pin = pins[0];
-      if (pin === undefined) return undefined;
-      return `${repository}:${pin.version} is a gallery version and pins this content; delete the version through the gallery`;
+      const rows = await versionRows(ctx.db, repo.gallery, repo.image);
+      const byTag = rows.find((r) => r.version === reference);
+      if (byTag !== undefined) {
+        return `${repository}:${byTag.version} is a gallery version; delete the version through the gallery`;
+      }
+      if (!reference.includes(":") || !(await pinnedDigests(repository, rows)).has(reference))
+        return undefined;
+      return `${repository}@${reference.slice(0, 19)}… is content a gallery version pins; delete the version through the gallery`;
+    },
+
+    async checkBlobDelete(repository, digest) {
+      const repo = await galleryRepo(ctx.db, repository);
+      if (repo === undefined) return undefined;
+      const rows = await versionRows(ctx.db, repo.gallery, repo.image);
+      if (!(await pinnedDigests(repository, rows)).has(digest)) return undefined;
+      return `Blob ${digest.slice(0, 19)}… of ${repository} belongs to a gallery version; delete the version through the gallery`;
     },
   };
 
-  async function isGalleryReference(
-    reference: string,
-    repo: { gallery: string; image: string },
-  ): Promise<boolean> {
-    if (reference === LATEST || isVersionNumber(reference)) return true;
-    const channel = await ctx.db
-      .selectFrom("gallery_channels")
-      .select("name")
-      .where("gallery", "=", repo.gallery)
-      .where("image", "=", repo.image)
-      .where("name", "=", reference)
-      .executeTakeFirst();
-    return channel !== undefined;
+  /** Every digest the versions of a repository need: manifests, child manifests, blobs. */
+  async function pinnedDigests(
+    repository: string,
+    rows: readonly { digest: string }[],
+  ): Promise<Set<string>> {
+    const pinned = new Set<string>();
+    const queue = rows.map((r) => r.digest);
+    while (queue.length > 0) {
+      const digest = queue.pop();
+      if (digest === undefined || pinned.has(digest)) continue;
+      pinned.add(digest);
+      const record = await ctx.meta.manifests.get(repository, digest as Digest);
+      if (record !== undefined) queue.push(...record.references);
+    }
+    return pinned;
   }
 }

@@ -23,6 +23,8 @@ export interface RegistryHooks {
   checkTagPush?(repository: string, tag: string, digest: Digest, user?: string): Promise<string | undefined>;
   /** Decides whether a tag or manifest (by digest) may be deleted; a returned string refuses it. */
   checkDelete?(repository: string, reference: string, user?: string): Promise<string | undefined>;
+  /** Decides whether a blob may be unlinked from a repository; a returned string refuses it. */
+  checkBlobDelete?(repository: string, digest: Digest, user?: string): Promise<string | undefined>;
 }
 
 /** Formats a warning as the distribution spec asks: code 299, agent "-", no date. */

@@ -181,6 +181,18 @@ describe("gallery lifecycle through the CLI, skopeo, podman and runc", () => {
     assert.equal((await strataJson("carol", ["version", "latest", "prod/web"])).version, "1.2.0");
     assert.equal(await digestOf("prod/web:latest"), digests.v3);
     assert.equal(await digestOf("prod/web:1.0.0"), digests.v1);
+    // A version tag is immutable: skopeo cannot move it.
+    const moved = await skopeo([
+      "copy",
+      "--src-tls-verify=false",
+      "--dest-tls-verify=false",
+      ...["--src-creds", `carol:${PASSWORDS.carol}`, "--dest-creds", `carol:${PASSWORDS.carol}`],
+      `docker://${server.host}/builds/web:v2`,
+      `docker://${server.host}/prod/web:1.0.0`,
+    ]);
+    assert.notEqual(moved.code, 0);
+    assert.match(moved.stderr, /denied: Version prod\/web:1\.0\.0 is immutable/);
+    assert.equal(await digestOf("prod/web:1.0.0"), digests.v1);
   });
 
   it("sets a channel and rolls it back", async () => {

@@ -52,6 +52,8 @@ export async function getBlob(ctx: RequestContext): Promise<RegistryResponse> {
 export async function deleteBlob(ctx: RequestContext): Promise<RegistryResponse> {
   const name = nameOf(ctx);
   const digest = digestParam(ctx.params.digest);
+  const refusal = await ctx.deps.hooks?.checkBlobDelete?.(name, digest, ctx.user);
+  if (refusal !== undefined) throw new RegistryError("DENIED", refusal, { detail: { digest } });
   const removed = await ctx.deps.meta.blobs.unlink(name, digest);
   if (!removed) {
     throw new RegistryError("BLOB_UNKNOWN", `Blob "${digest}" is not in repository "${name}"`, {

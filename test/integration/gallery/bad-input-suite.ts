@@ -420,8 +420,23 @@ export function badInputSuite(h: Harness): void {
           headers: { authorization: basic("alice") },
         });
         assert.equal(res.statusCode, 403, ref);
-        assert.match(res.body, /pins this content/);
+        assert.match(res.body, /gallery version/);
       }
+      const manifest = JSON.parse((await h.pull("bad/web", digest)).body) as { layers: { digest: string }[] };
+      const layer = manifest.layers[0]?.digest ?? "";
+      const blobDelete = await h.server.server.app.inject({
+        method: "DELETE",
+        url: `/v2/bad/web/blobs/${layer}`,
+        headers: { authorization: basic("alice") },
+      });
+      assert.equal(blobDelete.statusCode, 403);
+      assert.match(blobDelete.body, /belongs to a gallery version/);
+      const blobStill = await h.server.server.app.inject({
+        method: "HEAD",
+        url: `/v2/bad/web/blobs/${layer}`,
+        headers: { authorization: basic("alice") },
+      });
+      assert.equal(blobStill.statusCode, 200);
       assert.deepEqual(await snapshot(), before);
       assert.notEqual(other, digest);
       // Plain tags in a gallery repository stay ordinary tags.

@@ -6,6 +6,33 @@ import { apiError, verifySignature, type Harness } from "./harness.ts";
 
 const DAY = 86_400_000;
 
+/** Pushes an artifact manifest whose subject is `subject` into `repository`; returns its digest. */
+async function pushReferrer(h: Harness, repository: string, subject: string): Promise<string> {
+  const { basic } = await import("../../helpers/gallery.ts");
+  const { EMPTY_CONFIG } = await import("../../helpers/manifests.ts");
+  const { digestOf, MediaType } = await import("../../../src/oci/index.ts");
+  const target = await h.pull(repository, subject);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ImageManifest,
+      artifactType: "application/vnd.example.sbom+json",
+      config: { mediaType: MediaType.ImageConfig, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length },
+      layers: [],
+      subject: { mediaType: MediaType.ImageManifest, digest: subject, size: Buffer.byteLength(target.body) },
+    }),
+  );
+  const digest = digestOf(manifest);
+  const res = await h.server.server.app.inject({
+    method: "PUT",
+    url: `/v2/${repository}/manifests/${digest}`,
+    headers: { authorization: basic("alice"), "content-type": MediaType.ImageManifest },
+    payload: manifest,
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return digest;
+}
+
 export function lifecycleSuite(h: Harness): void {
   describe("lifecycle", () => {
     it("publishes immutable versions and computes latest", async () => {
@@ -157,6 +184,8 @@ export function lifecycleSuite(h: Harness): void {
       await h.setup("src");
       await h.setup("dst", "other", { approvals: 1 });
       const digest = await h.publish("src", "web", "3.1.4");
+      // A referrer (an SBOM, say) of the version in the source repository comes along.
+      const referrer = await pushReferrer(h, "src/web", digest);
       const req = await h.api(
         "POST",
         "/promotions",
@@ -184,6 +213,15 @@ export function lifecycleSuite(h: Harness): void {
         });
         assert.equal(res.statusCode, 200);
       }
+      const { basic: auth } = await import("../../helpers/gallery.ts");
+      const referrers = await h.server.server.app.inject({
+        url: `/v2/dst/web/referrers/${digest}`,
+        headers: { authorization: auth("alice") },
+      });
+      assert.deepEqual(
+        JSON.parse(referrers.body).manifests.map((m: { digest: string }) => m.digest),
+        [referrer],
+      );
       // The definition was created in the target gallery from the source's metadata.
       assert.equal((await h.api("GET", "/galleries/dst/images/web", undefined, "dave")).body.os, "linux");
     });
