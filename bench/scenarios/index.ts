@@ -1,6 +1,7 @@
 // Every scenario, in the order the benchmark runs them.
 import type { Scenario } from "../scenario.ts";
 import { manifestPut, manifestReadC16, manifestReadC4, tagsList } from "./manifests.ts";
+import { galleryPullC4 } from "./gallery.ts";
 import { getLarge, pullSmall, pullStorm } from "./pull.ts";
 import { pushChunks, pushLarge, pushSmall } from "./push.ts";
 import { streamGet, streamPush } from "./stream.ts";
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   manifestReadC16,
   pullStorm,
   tagsList,
+  galleryPullC4,
   streamPush,
   streamGet,
 ];
