@@ -19,7 +19,7 @@ import { checkChannelName, LATEST, type Channel, type ChannelMove } from "./mode
 import { latestVersion } from "./resolve.ts";
 import { toChannel, toMove, toVersion } from "./rows.ts";
 import type { ChannelRollback, ChannelSet } from "./schemas.ts";
-import { mustLoadVersionRow } from "./versions.ts";
+import { mustLoadVersionRow } from "./version-rows.ts";
 
 export interface ChannelKey {
   readonly gallery: string;

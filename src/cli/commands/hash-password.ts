@@ -3,13 +3,7 @@
 import type { Command } from "commander";
 import { hashPassword } from "../../registry/index.ts";
 import type { CliIo } from "../io.ts";
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  let text = "";
-  for await (const chunk of stream)
-    text += typeof chunk === "string" ? chunk : (chunk as Buffer).toString("utf8");
-  return text;
-}
+import { readAll } from "../read-stdin.ts";
 
 export function registerHashPassword(program: Command, io: CliIo): void {
   program

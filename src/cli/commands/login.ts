@@ -5,13 +5,7 @@ import { createApiClient, serverUrl } from "../api-client.ts";
 import { credentialsFile, removeCredentials, saveCredentials } from "../credentials.ts";
 import { CliError, usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  let text = "";
-  for await (const chunk of stream)
-    text += typeof chunk === "string" ? chunk : (chunk as Buffer).toString("utf8");
-  return text;
-}
+import { readAll } from "../read-stdin.ts";
 
 export function registerLogin(program: Command, io: CliIo): void {
   program

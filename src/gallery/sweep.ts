@@ -1,0 +1,77 @@
+// The sweep: applies scheduled revocations once their time has come (recording them) and purges
+// deleted versions whose restore window has ended, with their registry tags.
+import { type Actor, type GalleryContext, audit, inTransaction } from "./context.ts";
+
+const DAY = 86_400_000;
+
+export function sweepOps(ctx: GalleryContext) {
+  const db = ctx.db;
+  /** Applies due scheduled revocations and purges deletions whose restore window ended. */
+  return async function sweep(): Promise<{ revoked: number; purged: number }> {
+    const now = ctx.now();
+    const system: Actor = { user: "system" };
+    const due = await db
+      .selectFrom("gallery_versions")
+      .selectAll()
+      .where("revoke_at", "<=", now)
+      .where("state", "in", ["published", "deprecated"])
+      .execute();
+    for (const row of due) {
+      await inTransaction(ctx, async (trx) => {
+        await trx
+          .updateTable("gallery_versions")
+          .set({ state: "revoked" })
+          .where("gallery", "=", row.gallery)
+          .where("image", "=", row.image)
+          .where("version", "=", row.version)
+          .where("state", "=", row.state)
+          .execute();
+        await audit(ctx, trx, system, {
+          action: "version.revoked.scheduled",
+          gallery: row.gallery,
+          image: row.image,
+          version: row.version,
+          before: { state: row.state },
+          after: { state: "revoked" },
+        });
+      });
+    }
+    const deleted = await db
+      .selectFrom("gallery_versions")
+      .innerJoin("gallery_galleries", "gallery_galleries.name", "gallery_versions.gallery")
+      .select([
+        "gallery_versions.gallery",
+        "gallery_versions.image",
+        "gallery_versions.version",
+        "gallery_versions.deleted_at",
+        "gallery_galleries.restore_days",
+      ])
+      .where("gallery_versions.state", "=", "deleted")
+      .execute();
+    let purged = 0;
+    for (const row of deleted) {
+      if (row.deleted_at === null || row.deleted_at + row.restore_days * DAY > now) continue;
+      await inTransaction(ctx, async (trx) => {
+        const gone = await trx
+          .deleteFrom("gallery_versions")
+          .where("gallery", "=", row.gallery)
+          .where("image", "=", row.image)
+          .where("version", "=", row.version)
+          .where("state", "=", "deleted")
+          .executeTakeFirst();
+        if (Number(gone.numDeletedRows) > 0) {
+          purged++;
+          await audit(ctx, trx, system, {
+            action: "version.purged",
+            gallery: row.gallery,
+            image: row.image,
+            version: row.version,
+          });
+        }
+      });
+      // The version's tag goes too, so garbage collection can reclaim content nothing else holds.
+      await ctx.meta.tags.delete(`${row.gallery}/${row.image}`, row.version);
+    }
+    return { revoked: due.length, purged };
+  };
+}
