@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseImageRef, parseInteger, parsePairs, parseVersionRef, versionPath } from "./args.ts";
+import { CliError } from "./errors.ts";
+
+const usage = (e: unknown) => e instanceof CliError && e.exitCode === 2;
+
+describe("CLI arguments", () => {
+  it("read GALLERY/NAME and the three spellings of a version", () => {
+    assert.deepEqual(parseImageRef("prod/web"), { gallery: "prod", image: "web" });
+    for (const [text, version] of [
+      ["prod/web", "1.4.2"],
+      ["prod/web:1.4.2", undefined],
+      ["prod/web@1.4.2", undefined],
+    ] as const) {
+      assert.deepEqual(parseVersionRef(text, version), { gallery: "prod", image: "web", version: "1.4.2" });
+    }
+  });
+  it("refuse malformed references as usage errors", () => {
+    for (const bad of ["web", "prod/", "/web", "a/b/c"]) assert.throws(() => parseImageRef(bad), usage, bad);
+    assert.throws(() => parseVersionRef("prod/web"), usage);
+    assert.throws(() => parseVersionRef("prod/web:1.0.0", "1.0.0"), usage);
+  });
+  it("read integers and KEY=VALUE pairs, refusing anything else", () => {
+    assert.equal(parseInteger("--approvals", "2"), 2);
+    assert.equal(parseInteger("--approvals", undefined), undefined);
+    for (const bad of ["-1", "1.5", "two", "", "1e3"])
+      assert.throws(() => parseInteger("--approvals", bad), usage, bad);
+    assert.deepEqual(parsePairs("--label", ["a=1", "b=x=y", "c="]), { a: "1", b: "x=y", c: "" });
+    assert.throws(() => parsePairs("--label", ["=1"]), usage);
+    assert.throws(() => parsePairs("--label", ["novalue"]), usage);
+  });
+  it("escape path segments", () => {
+    assert.equal(
+      versionPath({ gallery: "p", image: "w", version: "1.0.0/../x" }),
+      "/galleries/p/images/w/versions/1.0.0%2F..%2Fx",
+    );
+  });
+});
