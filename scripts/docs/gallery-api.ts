@@ -46,6 +46,12 @@ function fields(schema: JsonSchema, prefix = ""): string[] {
   return out;
 }
 
+function schemaName(schema: JsonSchema & { $id?: string; items?: JsonSchema & { $id?: string } }): string {
+  if (schema.$id !== undefined) return `\`${schema.$id}\``;
+  if (schema.type === "array" && schema.items?.$id !== undefined) return `a list of \`${schema.items.$id}\``;
+  return "JSON";
+}
+
 export function renderGalleryApiDoc(): string {
   const lines = [
     "# Gallery API reference",
@@ -54,7 +60,9 @@ export function renderGalleryApiDoc(): string {
     "",
     "Every path is under `/api/v1`. The machine-readable document is served at",
     "`/api/v1/openapi.json` (a copy is [openapi.json](openapi.json)). Bodies are JSON; fields not",
-    "listed are refused. The model behind the endpoints is described in [the gallery](gallery.md).",
+    "listed are refused. The model behind the endpoints is described in [the gallery](gallery.md);",
+    "the shapes of the answers (`Gallery`, `ImageVersion`, …) are the `components/schemas` of the",
+    "OpenAPI document.",
     "",
     "## Errors",
     "",
@@ -92,11 +100,11 @@ export function renderGalleryApiDoc(): string {
       lines.push(...fields(body), "");
     }
     lines.push(
-      "Answers: " +
-        Object.entries(route.responses)
-          .map(([status, what]) => `${status} ${what.toLowerCase()}`)
-          .join("; ") +
-        ".",
+      `Answers: ${Object.entries(route.responses)
+        .map(([status, what]) => `${status} ${what.toLowerCase()}`)
+        .join(
+          "; ",
+        )}. Body of a success: ${schemaName(route.response as JsonSchema & { $id?: string; items?: JsonSchema & { $id?: string } })}.`,
       "",
     );
   }

@@ -116,7 +116,8 @@ export interface ChannelMove {
 }
 
 export type RequestKind = "channel" | "copy";
-export type RequestState = "pending" | "applied" | "rejected" | "failed";
+/** "applying" while the change of the last needed approval is being made. */
+export type RequestState = "pending" | "applying" | "applied" | "rejected" | "failed";
 
 export interface ApprovalRequest {
   readonly id: string;

@@ -1,6 +1,8 @@
 // Helpers for gallery tests: push small images through the registry API and call the gallery
 // API as a given user, both in-process through Fastify's inject().
 import type { FastifyInstance } from "fastify";
+import { Value } from "@sinclair/typebox/value";
+import { API_ROUTES } from "../../src/gallery/index.ts";
 import { digestOf, MediaType } from "../../src/oci/index.ts";
 import { hashPassword } from "../../src/registry/index.ts";
 import { EMPTY_CONFIG } from "./manifests.ts";
@@ -47,8 +49,26 @@ export function galleryApi(app: FastifyInstance) {
     } catch {
       // not JSON
     }
+    if (res.statusCode < 300) checkDocumented(method, path, parsed);
     return { status: res.statusCode, body: parsed, headers: res.headers };
   };
+}
+
+/**
+ * Fails unless a successful answer matches the response schema its route documents (and
+ * thereby the OpenAPI document): every answer the suites receive is checked.
+ */
+export function checkDocumented(method: string, path: string, body: unknown): void {
+  const bare = path.split("?")[0] ?? "";
+  const route = API_ROUTES.find(
+    (r) => r.method === method && new RegExp(`^${r.path.replace(/:[a-zA-Z]+/g, "[^/]+")}$`).test(bare),
+  );
+  if (route === undefined) throw new Error(`No documented route for ${method} ${bare}`);
+  if (Value.Check(route.response, body)) return;
+  const first = Value.Errors(route.response, body).First();
+  throw new Error(
+    `${method} ${bare} answered what ${route.operationId} does not document: ${first?.path ?? ""} ${first?.message ?? ""}: ${JSON.stringify(body).slice(0, 500)}`,
+  );
 }
 
 /**

@@ -17,6 +17,7 @@ const ERROR = {
 
 export function buildOpenApi(routes: readonly ApiRoute[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const components: Record<string, unknown> = { Error: ERROR };
   for (const route of routes) {
     const path = `/api/v1${route.path.replace(/:([a-zA-Z]+)/g, "{$1}")}`;
     const params = [...route.path.matchAll(/:([a-zA-Z]+)/g)].map((m) => ({
@@ -37,7 +38,7 @@ export function buildOpenApi(routes: readonly ApiRoute[]): Record<string, unknow
     for (const [status, description] of Object.entries(route.responses)) {
       responses[status] =
         Number(status) < 300
-          ? { description, content: { "application/json": {} } }
+          ? { description, content: { "application/json": { schema: refs(route.response, components) } } }
           : {
               description,
               content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
@@ -85,7 +86,7 @@ export function buildOpenApi(routes: readonly ApiRoute[]): Record<string, unknow
         "Galleries, image definitions, immutable versions, channels, approvals, lifecycle and audit. Authentication: the registry's (Basic credentials or a bearer token from /token).",
     },
     components: {
-      schemas: { Error: ERROR },
+      schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),
       securitySchemes: {
         basic: { type: "http", scheme: "basic" },
         bearer: { type: "http", scheme: "bearer" },
@@ -94,6 +95,23 @@ export function buildOpenApi(routes: readonly ApiRoute[]): Record<string, unknow
     security: [{ basic: [] }, { bearer: [] }, {}],
     paths,
   };
+}
+
+/**
+ * Plain JSON Schema of a response: every sub-schema with an $id (the model's objects) becomes a
+ * $ref to components/schemas, defined there once.
+ */
+function refs(schema: unknown, components: Record<string, unknown>): unknown {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== "object" || node === null) return node;
+    const { $id, ...rest } = node as Record<string, unknown>;
+    const body = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, walk(v)]));
+    if (typeof $id !== "string") return body;
+    components[$id] ??= body;
+    return { $ref: `#/components/schemas/${$id}` };
+  };
+  return walk(plain(schema));
 }
 
 /** TypeBox schemas carry symbol keys; JSON round-tripping leaves plain JSON Schema. */

@@ -25,6 +25,8 @@ export interface ApiRoute {
   readonly tag: string;
   readonly query?: TSchema;
   readonly body?: TSchema;
+  /** The body of a successful answer. */
+  readonly response: TSchema;
   /** Statuses this route answers with on success, with a description each. */
   readonly responses: Readonly<Record<number, string>>;
   readonly handler: (service: GalleryService, req: ApiRequest) => Promise<ApiResult>;

@@ -60,6 +60,29 @@ describe("registry access from gallery roles", () => {
     assert.deepEqual(claims.access, [{ type: "repository", name: "prod/web", actions: ["pull"] }]);
   });
 
+  it("accepts the registry's bearer tokens on the gallery API", async () => {
+    const token = await s.server.app.inject({
+      url: "/token?service=strata",
+      headers: { authorization: basic("dave") },
+    });
+    const bearer = `Bearer ${JSON.parse(token.body).token as string}`;
+    const whoami = await s.server.app.inject({ url: "/api/v1/whoami", headers: { authorization: bearer } });
+    assert.deepEqual(JSON.parse(whoami.body), { user: "dave", authentication: true });
+    const galleries = await s.server.app.inject({
+      url: "/api/v1/galleries",
+      headers: { authorization: bearer },
+    });
+    assert.deepEqual(
+      JSON.parse(galleries.body).map((g: { name: string }) => g.name),
+      ["prod"],
+    );
+    const forged = await s.server.app.inject({
+      url: "/api/v1/galleries",
+      headers: { authorization: `${bearer}x` },
+    });
+    assert.equal(forged.statusCode, 401);
+  });
+
   it("lists only the gallery repositories a member may pull in the catalog", async () => {
     await pushImage(s.server.app, "builds/app", "1", "catalog", { user: "alice" });
     const res = await s.server.app.inject({ url: "/v2/_catalog", headers: { authorization: basic("dave") } });

@@ -1,0 +1,203 @@
+// What the gallery API answers, as TypeBox schemas: documented in the OpenAPI document, and
+// every answer of the test suites is checked against them, so the document cannot drift.
+import { Type, type TSchema } from "@sinclair/typebox";
+import { KINDS, MODES, ROLES } from "../model.ts";
+
+const strict = { additionalProperties: false } as const;
+const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const time = Type.String({ description: "RFC 3339 date-time (UTC)" });
+const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
+
+const Approval = Type.Object({ user: Type.String(), at: time, comment: opt(Type.String()) }, strict);
+
+export const GalleryOut = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.String(),
+    mode: literals(MODES),
+    approvals: Type.Integer(),
+    restoreDays: Type.Integer(),
+    members: Type.Record(Type.String(), literals(ROLES)),
+    createdAt: time,
+    createdBy: Type.String(),
+  },
+  { ...strict, $id: "Gallery" },
+);
+
+export const DefinitionOut = Type.Object(
+  {
+    gallery: Type.String(),
+    name: Type.String(),
+    repository: Type.String({ description: "<gallery>/<name>, the registry repository" }),
+    kind: literals(KINDS),
+    description: opt(Type.String()),
+    os: opt(Type.String()),
+    arch: opt(Type.String()),
+    publisher: opt(Type.String()),
+    owner: opt(Type.String()),
+    releaseNotesUrl: opt(Type.String()),
+    labels: opt(Type.Record(Type.String(), Type.String())),
+    vm: opt(
+      Type.Object(
+        {
+          generation: opt(literals(["v1", "v2"])),
+          bootMode: opt(literals(["bios", "uefi"])),
+          secureBoot: opt(Type.Boolean()),
+          recommendedVcpus: opt(Type.Integer()),
+          recommendedMemoryMiB: opt(Type.Integer()),
+        },
+        strict,
+      ),
+    ),
+    createdAt: time,
+    createdBy: Type.String(),
+  },
+  { ...strict, $id: "ImageDefinition" },
+);
+
+export const VersionOut = Type.Object(
+  {
+    gallery: Type.String(),
+    image: Type.String(),
+    version: Type.String(),
+    digest: Type.String(),
+    mediaType: Type.String(),
+    state: literals(["published", "deprecated", "revoked", "end-of-life", "deleted"]),
+    changelog: opt(Type.String()),
+    buildId: opt(Type.String()),
+    sourceRevision: opt(Type.String()),
+    owner: opt(Type.String()),
+    baseDigest: opt(Type.String({ description: "From the org.opencontainers.image.base.digest annotation" })),
+    eol: opt(time),
+    excludeFromLatest: Type.Boolean(),
+    createdAt: time,
+    publishedBy: Type.String(),
+    approvals: Type.Array(Approval, { description: "Approvals that let a copy of this version in" }),
+    deprecation: opt(
+      Type.Object({ reason: Type.String(), replacement: opt(Type.String()), at: time }, strict),
+    ),
+    revocation: opt(
+      Type.Object(
+        { reason: Type.String(), at: time, by: Type.String() },
+        { ...strict, description: "at: when it takes effect" },
+      ),
+    ),
+    deletion: opt(Type.Object({ at: time, by: Type.String(), restorableUntil: time }, strict)),
+  },
+  { ...strict, $id: "ImageVersion" },
+);
+
+export const ChannelOut = Type.Object(
+  {
+    gallery: Type.String(),
+    image: Type.String(),
+    name: Type.String(),
+    version: Type.Union([Type.String(), Type.Null()]),
+    restricted: Type.Boolean(),
+    approvals: Type.Integer(),
+    seq: Type.Integer({ description: "Number of moves so far" }),
+    updatedAt: time,
+    updatedBy: Type.String(),
+  },
+  { ...strict, $id: "Channel" },
+);
+
+export const MoveOut = Type.Object(
+  {
+    seq: Type.Integer(),
+    version: Type.Union([Type.String(), Type.Null()]),
+    previous: Type.Union([Type.String(), Type.Null()]),
+    action: literals(["set", "rollback", "approved"]),
+    actor: Type.String(),
+    at: time,
+    request: opt(Type.String()),
+  },
+  { ...strict, $id: "ChannelMove" },
+);
+
+export const RequestOut = Type.Object(
+  {
+    id: Type.String(),
+    kind: literals(["channel", "copy"]),
+    gallery: Type.String(),
+    image: Type.String(),
+    version: Type.String(),
+    target: Type.Object(
+      { gallery: Type.String(), image: Type.String(), channel: opt(Type.String()) },
+      strict,
+    ),
+    requestedBy: Type.String(),
+    requestedAt: time,
+    required: Type.Integer(),
+    approvals: Type.Array(Approval),
+    state: literals(["pending", "applying", "applied", "rejected", "failed"]),
+    decidedBy: opt(Type.String()),
+    decidedAt: opt(time),
+    reason: opt(Type.String()),
+  },
+  { ...strict, $id: "ApprovalRequest" },
+);
+
+export const AuditOut = Type.Object(
+  {
+    id: Type.Integer(),
+    at: time,
+    actor: Type.String(),
+    action: Type.String(),
+    gallery: Type.String(),
+    image: opt(Type.String()),
+    version: opt(Type.String()),
+    target: opt(Type.String()),
+    before: opt(Type.Unknown()),
+    after: opt(Type.Unknown()),
+  },
+  { ...strict, $id: "AuditEntry" },
+);
+
+export const DeliveryOut = Type.Object(
+  {
+    id: Type.String(),
+    webhook: Type.String(),
+    event: Type.String(),
+    state: literals(["pending", "delivered", "failed"]),
+    attempts: Type.Integer(),
+    lastStatus: opt(Type.Integer()),
+    lastError: opt(Type.String()),
+    createdAt: time,
+    deliveredAt: opt(time),
+    nextAttemptAt: opt(time),
+    payload: Type.Unknown(),
+  },
+  { ...strict, $id: "Delivery" },
+);
+
+export const MoveOutcomeOut = Type.Union(
+  [
+    Type.Object({ status: Type.Literal("moved"), channel: ChannelOut }, strict),
+    Type.Object({ status: Type.Literal("pending"), request: RequestOut }, strict),
+  ],
+  { $id: "MoveOutcome" },
+);
+
+export const PromoteOutcomeOut = Type.Union(
+  [
+    Type.Object({ status: Type.Literal("done"), version: opt(VersionOut), channel: opt(ChannelOut) }, strict),
+    Type.Object({ status: Type.Literal("pending"), request: RequestOut }, strict),
+  ],
+  { $id: "PromoteOutcome" },
+);
+
+export const RevokeOut = Type.Object(
+  {
+    revoked: Type.Array(VersionOut),
+    skipped: Type.Array(
+      Type.Object({ gallery: Type.String(), image: Type.String(), version: Type.String() }, strict),
+    ),
+  },
+  { ...strict, $id: "RevokeResult" },
+);
+
+export const WhoamiOut = Type.Object(
+  { user: Type.Union([Type.String(), Type.Null()]), authentication: Type.Boolean() },
+  { ...strict, $id: "Whoami" },
+);
