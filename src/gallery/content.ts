@@ -27,6 +27,7 @@ export async function resolveFrom(
   ctx: GalleryContext,
   from: string,
   resolveGallery: GalleryResolver,
+  user: string | undefined,
 ): Promise<ManifestRecord> {
   let ref;
   try {
@@ -40,6 +41,17 @@ export async function resolveFrom(
     throw new GalleryError(
       "INVALID",
       `Invalid --from reference ${q(from)}: name a repository of this registry, without the host ${q(ref.registry)}`,
+    );
+  }
+  // A version makes its content pullable by the gallery's readers: its publisher must be
+  // allowed to pull that content in the first place.
+  if (!(await ctx.canPull(user, ref.repository))) {
+    throw new GalleryError(
+      "FORBIDDEN",
+      `User ${q(user ?? "anonymous")} may not pull from ${q(ref.repository)}`,
+      {
+        detail: { from },
+      },
     );
   }
   let record: ManifestRecord | undefined;

@@ -36,6 +36,8 @@ export interface GalleryContext {
   readonly now: () => number;
   /** False when the server has no users: every caller may do everything. */
   readonly authEnabled: boolean;
+  /** Whether a user may pull a repository through the registry (its access rules and roles). */
+  readonly canPull: (user: string | undefined, repository: string) => Promise<boolean>;
   readonly webhooks: readonly WebhookTarget[];
   /** Called after a transaction that queued deliveries commits. */
   readonly deliveriesQueued: () => void;

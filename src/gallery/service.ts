@@ -28,6 +28,8 @@ export interface GalleryServiceOptions {
   /** The metadata database URL (sqlite:… or postgres://…); the gallery keeps its tables there. */
   readonly database: string;
   readonly authEnabled: boolean;
+  /** The registry's pull check, so a version can only pin content its publisher may pull. */
+  readonly canPull?: (user: string | undefined, repository: string) => Promise<boolean>;
   readonly webhooks?: readonly WebhookTarget[];
   readonly delivery?: Partial<DeliveryOptions>;
   /** How often scheduled revocations and expired deletions are applied (ms). */
@@ -57,6 +59,7 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     log: deps.log,
     now: options.now ?? Date.now,
     authEnabled: options.authEnabled,
+    canPull: options.canPull ?? (async () => true),
     webhooks: options.webhooks ?? [],
     // Called only after the deliverer below exists (after a commit).
     deliveriesQueued: () => deliverer.kick(),

@@ -145,7 +145,12 @@ export function versionOps(ctx: GalleryContext) {
       await requireRole(ctx, ctx.db, actor, gallery, "publisher");
       await mustLoadImage(ctx.db, gallery, image);
       const eol = input.eol === undefined ? null : parseFutureDate("eol", input.eol, ctx.now());
-      const record = await resolveFrom(ctx, input.from, (repo, ref) => resolveDigest(ctx, repo, ref));
+      const record = await resolveFrom(
+        ctx,
+        input.from,
+        (repo, ref) => resolveDigest(ctx, repo, ref),
+        actor.user,
+      );
       const existing = await versionRow(ctx.db, gallery, image, input.version);
       if (existing !== undefined && existing.digest !== record.digest) {
         throw new GalleryError(

@@ -72,6 +72,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     {
       database: config.database,
       authEnabled: auth.enabled,
+      canPull: (user, repository) => auth.canPull(user, repository),
       webhooks: Object.entries(config.gallery.webhooks).map(([name, hook]) => ({ name, ...hook })),
       delivery: { backoffMs: config.gallery.delivery.backoff, timeoutMs: config.gallery.delivery.timeout },
       sweepMs: config.gallery.sweep,

@@ -49,6 +49,37 @@ describe("registry access from gallery roles", () => {
     await assert.rejects(pushImage(s.server.app, "other/web", "x", "elsewhere", { user: "carol" }), /403/);
   });
 
+  it("lets a publisher pin only content they may pull", async () => {
+    const api = galleryApi(s.server.app);
+    assert.equal(
+      (await api("POST", "/galleries/prod/images", { name: "app", kind: "container" }, "carol")).status,
+      201,
+    );
+    const digest = await pushImage(s.server.app, "builds/secret", "1", "secret-content", { user: "alice" });
+    const refused = await api(
+      "POST",
+      "/galleries/prod/images/app/versions",
+      { version: "1.0.0", from: `builds/secret@${digest}` },
+      "carol",
+    );
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.errors[0].message, /User "carol" may not pull from "builds\/secret"/);
+    assert.deepEqual((await api("GET", "/galleries/prod/images/app/versions", undefined, "alice")).body, []);
+    assert.equal(await status("GET", `/v2/prod/app/manifests/${digest}`, "alice"), 404);
+    // alice may pull it, and is admin of the gallery.
+    assert.equal(
+      (
+        await api(
+          "POST",
+          "/galleries/prod/images/app/versions",
+          { version: "1.0.0", from: `builds/secret@${digest}` },
+          "alice",
+        )
+      ).status,
+      201,
+    );
+  });
+
   it("issues tokens with what the role grants", async () => {
     const res = await s.server.app.inject({
       url: "/token?service=strata&scope=repository:prod/web:pull,push",
@@ -86,6 +117,6 @@ describe("registry access from gallery roles", () => {
   it("lists only the gallery repositories a member may pull in the catalog", async () => {
     await pushImage(s.server.app, "builds/app", "1", "catalog", { user: "alice" });
     const res = await s.server.app.inject({ url: "/v2/_catalog", headers: { authorization: basic("dave") } });
-    assert.deepEqual(JSON.parse(res.body).repositories, ["prod/web"]);
+    assert.deepEqual(JSON.parse(res.body).repositories, ["prod/app", "prod/web"]);
   });
 });
