@@ -180,6 +180,84 @@ export function lifecycleSuite(h: Harness): void {
       assert.equal((await h.api("POST", `/requests/${id}/approve`, {}, "bob")).status, 409);
     });
 
+    it("counts as many approvals as configured; rejected and withdrawn requests change nothing", async () => {
+      await h.setup("two");
+      await h.publish("two", "web", "1.0.0");
+      await h.publish("two", "web", "1.1.0");
+      const configured = await h.api(
+        "PUT",
+        "/galleries/two/images/web/channels/prod",
+        { version: "1.0.0", restricted: true, approvals: 2 },
+        "alice",
+      );
+      assert.equal(configured.status, 200);
+      const channelAt = async () =>
+        (await h.api("GET", "/galleries/two/images/web/channels/prod", undefined, "dave")).body.version;
+      // Rejected by an approver: nothing moves.
+      const first = await h.api(
+        "PUT",
+        "/galleries/two/images/web/channels/prod",
+        { version: "1.1.0" },
+        "carol",
+      );
+      assert.equal(first.status, 202);
+      assert.equal(first.body.request.required, 2);
+      const rejected = await h.api(
+        "POST",
+        `/requests/${first.body.request.id}/reject`,
+        { comment: "not today" },
+        "bob",
+      );
+      assert.equal(rejected.body.state, "rejected");
+      assert.equal(rejected.body.reason, "not today");
+      assert.equal(
+        (await h.api("POST", `/requests/${first.body.request.id}/approve`, {}, "alice")).status,
+        409,
+      );
+      assert.equal(await channelAt(), "1.0.0");
+      // Withdrawn by its requester.
+      const second = await h.api(
+        "PUT",
+        "/galleries/two/images/web/channels/prod",
+        { version: "1.1.0" },
+        "carol",
+      );
+      assert.equal(
+        (await h.api("POST", `/requests/${second.body.request.id}/reject`, {}, "carol")).body.state,
+        "rejected",
+      );
+      // Two approvals by two users: the first leaves it pending, the same user cannot count twice.
+      const third = await h.api(
+        "PUT",
+        "/galleries/two/images/web/channels/prod",
+        { version: "1.1.0" },
+        "carol",
+      );
+      const id = third.body.request.id as string;
+      assert.equal((await h.api("POST", `/requests/${id}/approve`, {}, "bob")).body.state, "pending");
+      assert.equal(await channelAt(), "1.0.0");
+      const twice = await h.api("POST", `/requests/${id}/approve`, {}, "bob");
+      assert.equal(twice.status, 409);
+      assert.match(apiError(twice).message, /has already approved/);
+      const done = await h.api("POST", `/requests/${id}/approve`, {}, "alice");
+      assert.equal(done.body.state, "applied");
+      assert.deepEqual(
+        done.body.approvals.map((a: { user: string }) => a.user),
+        ["bob", "alice"],
+      );
+      assert.equal(await channelAt(), "1.1.0");
+      // A rollback of a restricted channel needs approval too.
+      const back = await h.api("POST", "/galleries/two/images/web/channels/prod/rollback", {}, "carol");
+      assert.equal(back.status, 202);
+      assert.equal(back.body.request.version, "1.0.0");
+      assert.equal(await channelAt(), "1.1.0");
+      const pending = await h.api("GET", "/requests?gallery=two&state=pending", undefined, "dave");
+      assert.deepEqual(
+        pending.body.map((r: { id: string }) => r.id),
+        [back.body.request.id],
+      );
+    });
+
     it("copies a version into another gallery, blobs linked, after approval", async () => {
       await h.setup("src");
       await h.setup("dst", "other", { approvals: 1 });
