@@ -53,6 +53,16 @@ export function promotionOps(
   const requests = requestOps(ctx, async (request) => {
     const approver: Actor = { user: request.approvals.at(-1)?.user };
     if (request.kind === "channel" && request.target.channel !== undefined) {
+      // Applied before (a resumed request): the move is in the history already.
+      const done = await db
+        .selectFrom("gallery_channel_history")
+        .select("seq")
+        .where("gallery", "=", request.target.gallery)
+        .where("image", "=", request.target.image)
+        .where("channel", "=", request.target.channel)
+        .where("request", "=", request.id)
+        .executeTakeFirst();
+      if (done !== undefined) return;
       await channels.move(
         approver,
         { gallery: request.target.gallery, image: request.target.image, channel: request.target.channel },
@@ -204,6 +214,7 @@ export function promotionOps(
     setChannel,
     rollback,
     promote,
+    resumeInterrupted: requests.resumeInterrupted,
     requests: { list: requests.list, get: requests.get, approve: requests.approve, reject: requests.reject },
   };
 }

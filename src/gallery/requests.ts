@@ -42,9 +42,12 @@ export function requestOps(ctx: GalleryContext, apply: ApplyRequest) {
     actor: Actor,
     reason?: string,
   ): Promise<ApprovalRequest> {
+    // A rejection ends a pending request; applied and failed end one being applied. A request
+    // that moved on meanwhile (approved as it was rejected) is not overwritten.
+    const from = state === "rejected" ? "pending" : "applying";
     return inTransaction(ctx, async (trx) => {
       const before = await mustLoadRequest(trx, id);
-      await trx
+      const result = await trx
         .updateTable("gallery_requests")
         .set({
           state,
@@ -54,7 +57,11 @@ export function requestOps(ctx: GalleryContext, apply: ApplyRequest) {
           revision: before.approvals.length + 1000,
         })
         .where("id", "=", id)
-        .execute();
+        .where("state", "=", from)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) {
+        throw new GalleryError("CONFLICT", `Approval request ${q(id)} is ${before.state}, not ${from}`);
+      }
       const after = await mustLoadRequest(trx, id);
       await audit(ctx, trx, actor, {
         action: `request.${state}`,
@@ -165,7 +172,8 @@ export function requestOps(ctx: GalleryContext, apply: ApplyRequest) {
           .set({
             approvals: JSON.stringify(approvals),
             revision: approvals.length,
-            ...(complete ? { state: "applying" } : {}),
+            // While applying, decided_at is when the change began (see resumeInterrupted).
+            ...(complete ? { state: "applying", decided_at: ctx.now() } : {}),
           })
           .where("id", "=", id)
           .where("state", "=", "pending")
@@ -197,6 +205,43 @@ export function requestOps(ctx: GalleryContext, apply: ApplyRequest) {
         throw error;
       }
       return finish(id, "applied", actor);
+    },
+
+    /**
+     * Applies again the requests whose change a crash interrupted (still "applying" after
+     * `olderThanMs`); applying is idempotent. Returns how many were finished.
+     */
+    async resumeInterrupted(olderThanMs: number): Promise<number> {
+      const stuck = await ctx.db
+        .selectFrom("gallery_requests")
+        .select("id")
+        .where("state", "=", "applying")
+        .where("decided_at", "<", ctx.now() - olderThanMs)
+        .execute();
+      let finished = 0;
+      for (const { id } of stuck) {
+        const request = await mustLoadRequest(ctx.db, id);
+        const actor: Actor = { user: request.approvals.at(-1)?.user };
+        try {
+          await apply(request);
+          await finish(id, "applied", actor);
+        } catch (error) {
+          if (
+            error instanceof GalleryError &&
+            error.code === "CONFLICT" &&
+            /not applying/.test(error.message)
+          )
+            continue;
+          await finish(
+            id,
+            "failed",
+            actor,
+            error instanceof Error ? error.message.slice(0, 1000) : "apply failed",
+          ).catch(() => undefined);
+        }
+        finished++;
+      }
+      return finished;
     },
 
     async reject(actor: Actor, id: string, reason?: string): Promise<ApprovalRequest> {

@@ -37,6 +37,9 @@ export interface GalleryServiceOptions {
   readonly now?: () => number;
 }
 
+/** An approved request still being applied after this long was interrupted by a crash. */
+const RESUME_AFTER_MS = 60_000;
+
 export type GalleryService = Awaited<ReturnType<typeof createGalleryService>>;
 
 export async function createGalleryService(deps: GalleryServiceDeps, options: GalleryServiceOptions) {
@@ -79,7 +82,12 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
   const pullPath: PullPath = createPullPath(ctx);
 
   const promotion = promotionOps(ctx, { images, versions, channels });
-  const sweep = sweepOps(ctx);
+  const sweepLifecycle = sweepOps(ctx);
+  /** Scheduled revocations, expired deletions, and approvals a crash interrupted. */
+  async function sweep(): Promise<{ revoked: number; purged: number; resumed: number }> {
+    const done = await sweepLifecycle();
+    return { ...done, resumed: await promotion.resumeInterrupted(RESUME_AFTER_MS) };
+  }
 
   const sweepTimer = setInterval(() => {
     sweep().catch((err: unknown) => deps.log.error({ err }, "gallery sweep failed"));

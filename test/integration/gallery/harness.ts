@@ -21,6 +21,8 @@ export interface Harness {
     reference: string,
     method?: "GET" | "HEAD",
   ): Promise<{ status: number; digest?: string; warning?: string; body: string }>;
+  /** The server's metadata database URL. */
+  readonly databaseUrl: string;
   /** Moves the gallery clock forward. */
   advance(ms: number): void;
   /** A gallery with alice admin, bob approver, carol publisher, dave reader, and one definition. */
@@ -34,6 +36,7 @@ export function useHarness(database: () => Promise<string | undefined>): Harness
   let server: InProcess | undefined;
   let hooks: WebhookReceiver | undefined;
   let offset = 0;
+  let databaseUrl = "";
   let seeds = 0;
   before(async () => {
     hooks = await startWebhookReceiver();
@@ -47,6 +50,7 @@ export function useHarness(database: () => Promise<string | undefined>): Harness
       ...(url === undefined ? {} : { database: url }),
       now: () => Date.now() + offset,
     });
+    databaseUrl = url ?? `sqlite:${server.dataDir}/data/strata.db`;
   });
   after(async () => {
     await server?.stop();
@@ -56,6 +60,9 @@ export function useHarness(database: () => Promise<string | undefined>): Harness
     get server() {
       if (server === undefined) throw new Error("harness not started");
       return server;
+    },
+    get databaseUrl() {
+      return databaseUrl;
     },
     get hooks() {
       if (hooks === undefined) throw new Error("harness not started");

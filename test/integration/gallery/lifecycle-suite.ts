@@ -258,6 +258,59 @@ export function lifecycleSuite(h: Harness): void {
       );
     });
 
+    it("finishes an approved request whose change a crash interrupted", async () => {
+      await h.setup("resume");
+      await h.publish("resume", "web", "1.0.0");
+      await h.publish("resume", "web", "1.1.0");
+      await h.api(
+        "PUT",
+        "/galleries/resume/images/web/channels/prod",
+        { version: "1.0.0", restricted: true },
+        "alice",
+      );
+      const requested = await h.api(
+        "PUT",
+        "/galleries/resume/images/web/channels/prod",
+        { version: "1.1.0" },
+        "carol",
+      );
+      const id = requested.body.request.id as string;
+      // What a crash between the last approval and its change leaves behind.
+      const { connectDatabase } = await import("../../../src/store/index.ts");
+      const { db, release } = connectDatabase<{
+        gallery_requests: { id: string; state: string; approvals: string; decided_at: number };
+      }>(h.databaseUrl);
+      try {
+        await db
+          .updateTable("gallery_requests")
+          .set({
+            state: "applying",
+            approvals: JSON.stringify([{ user: "bob", at: new Date().toISOString() }]),
+            decided_at: Date.now() - 120_000,
+          })
+          .where("id", "=", id)
+          .execute();
+      } finally {
+        await release();
+      }
+      assert.equal((await h.server.server.gallery.sweep()).resumed, 1);
+      const request = await h.api("GET", `/requests/${id}`, undefined, "dave");
+      assert.equal(request.body.state, "applied");
+      assert.equal(request.body.decidedBy, "bob");
+      assert.equal(
+        (await h.api("GET", "/galleries/resume/images/web/channels/prod", undefined, "dave")).body.version,
+        "1.1.0",
+      );
+      assert.equal((await h.server.server.gallery.sweep()).resumed, 0);
+      const history = await h.api(
+        "GET",
+        "/galleries/resume/images/web/channels/prod/history",
+        undefined,
+        "dave",
+      );
+      assert.equal(history.body.filter((m: { request?: string }) => m.request === id).length, 1);
+    });
+
     it("copies a version into another gallery, blobs linked, after approval", async () => {
       await h.setup("src");
       await h.setup("dst", "other", { approvals: 1 });
