@@ -103,6 +103,7 @@ export async function emit(
       .insertInto("gallery_deliveries")
       .values({
         id,
+        gallery: event.gallery,
         webhook: hook.name,
         event: event.type,
         payload: JSON.stringify({ id, ...full }),

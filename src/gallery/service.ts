@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { connectDatabase, migrateSet, type BlobStore, type MetadataStore } from "../store/index.ts";
 import { auditOps } from "./audit-log.ts";
 import { channelOps } from "./channels.ts";
+import { deliveryOps } from "./deliveries.ts";
 import type { GalleryContext, WebhookTarget } from "./context.ts";
 import type { GalleryDatabase } from "./db/schema.ts";
 import { galleryMigrations } from "./db/migrations.ts";
@@ -109,7 +110,9 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     promote: promotion.promote,
     requests: promotion.requests,
     audit: auditLog,
-    deliveries: deliverer,
+    deliveries: deliveryOps(ctx, deliverer),
+    /** Resolves when no due webhook delivery is left. */
+    deliveriesIdle: () => deliverer.idle(),
     pullPath,
     sweep,
     async close(): Promise<void> {

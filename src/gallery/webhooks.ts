@@ -5,6 +5,7 @@
 // with a compare-and-set before it is sent.
 import { createHmac } from "node:crypto";
 import type { GalleryContext, WebhookTarget } from "./context.ts";
+import type { DeliveriesTable } from "./db/schema.ts";
 import { iso } from "./context.ts";
 
 export const SIGNATURE_HEADER = "X-Strata-Signature";
@@ -27,6 +28,7 @@ export interface DeliveryOptions {
 
 export interface Delivery {
   readonly id: string;
+  readonly gallery: string;
   readonly webhook: string;
   readonly event: string;
   readonly state: "pending" | "delivered" | "failed";
@@ -41,7 +43,13 @@ export interface Delivery {
 
 export interface Deliverer {
   kick(): void;
-  list(filter: { state?: string; limit?: number }): Promise<Delivery[]>;
+  /** The log, newest first, of the given galleries only. */
+  list(filter: { galleries: readonly string[]; state?: string; limit?: number }): Promise<Delivery[]>;
+  /** Queues a delivery again with a fresh set of attempts; false when it does not exist. */
+  redeliver(id: string): Promise<boolean>;
+  /** The gallery of a delivery; undefined when there is no such delivery. */
+  galleryOf(id: string): Promise<string | null | undefined>;
+  get(id: string): Promise<Delivery | undefined>;
   /** Resolves when no due delivery is left (tests and shutdown). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -185,20 +193,36 @@ export function createDeliverer(ctx: GalleryContext, options: DeliveryOptions): 
         .selectAll()
         .orderBy("created_at", "desc")
         .limit(filter.limit ?? 100);
+      if (filter.galleries.length === 0) return [];
+      query = query.where("gallery", "in", [...filter.galleries]);
       if (filter.state !== undefined) query = query.where("state", "=", filter.state);
-      return (await query.execute()).map((r) => ({
-        id: r.id,
-        webhook: r.webhook,
-        event: r.event,
-        state: r.state as Delivery["state"],
-        attempts: r.attempts,
-        ...(r.last_status === null ? {} : { lastStatus: r.last_status }),
-        ...(r.last_error === null ? {} : { lastError: r.last_error }),
-        createdAt: iso(r.created_at),
-        ...(r.delivered_at === null ? {} : { deliveredAt: iso(r.delivered_at) }),
-        ...(r.state === "pending" ? { nextAttemptAt: iso(r.next_at) } : {}),
-        payload: JSON.parse(r.payload) as unknown,
-      }));
+      return (await query.execute()).map(toDelivery);
+    },
+    async get(id) {
+      const row = await ctx.db
+        .selectFrom("gallery_deliveries")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toDelivery(row);
+    },
+    async galleryOf(id) {
+      const row = await ctx.db
+        .selectFrom("gallery_deliveries")
+        .select("gallery")
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row?.gallery;
+    },
+    async redeliver(id) {
+      const result = await ctx.db
+        .updateTable("gallery_deliveries")
+        .set({ state: "pending", attempts: 0, next_at: ctx.now(), claimed_until: 0, delivered_at: null })
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      kick();
+      return true;
     },
     async idle() {
       while (running !== undefined) await running;
@@ -209,5 +233,22 @@ export function createDeliverer(ctx: GalleryContext, options: DeliveryOptions): 
       clearTimeout(wake);
       while (running !== undefined) await running;
     },
+  };
+}
+
+function toDelivery(r: DeliveriesTable): Delivery {
+  return {
+    id: r.id,
+    gallery: r.gallery ?? "",
+    webhook: r.webhook,
+    event: r.event,
+    state: r.state as Delivery["state"],
+    attempts: r.attempts,
+    ...(r.last_status === null ? {} : { lastStatus: r.last_status }),
+    ...(r.last_error === null ? {} : { lastError: r.last_error }),
+    createdAt: iso(r.created_at),
+    ...(r.delivered_at === null ? {} : { deliveredAt: iso(r.delivered_at) }),
+    ...(r.state === "pending" ? { nextAttemptAt: iso(r.next_at) } : {}),
+    payload: JSON.parse(r.payload) as unknown,
   };
 }

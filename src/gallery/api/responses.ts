@@ -157,6 +157,7 @@ export const AuditOut = Type.Object(
 export const DeliveryOut = Type.Object(
   {
     id: Type.String(),
+    gallery: Type.String(),
     webhook: Type.String(),
     event: Type.String(),
     state: literals(["pending", "delivered", "failed"]),

@@ -15,7 +15,6 @@ import {
   VersionPublish,
   VersionUpdate,
 } from "../schemas.ts";
-import { GalleryError } from "../errors.ts";
 import {
   AuditOut,
   ChannelOut,
@@ -502,23 +501,33 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: "/webhooks/deliveries",
     operationId: "listDeliveries",
     response: Type.Array(DeliveryOut),
-    summary: "The webhook delivery log, newest first",
+    summary: "The webhook delivery log of the galleries the caller may read, newest first",
     tag: "webhooks",
     query: strictQuery({
+      gallery: Type.Optional(Type.String({ maxLength: 64 })),
       state: Type.Optional(Type.Union(["pending", "delivered", "failed"].map((v) => Type.Literal(v)))),
       limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })),
     }),
     responses: { 200: "Deliveries" },
-    handler: async (s, req) => {
-      if (req.actor.user === undefined && s.authEnabled) {
-        throw new GalleryError("UNAUTHORIZED", "Authentication required");
-      }
-      return ok(
-        await s.deliveries.list({
+    handler: async (s, req) =>
+      ok(
+        await s.deliveries.list(req.actor, {
+          ...(req.query.gallery ? { gallery: req.query.gallery } : {}),
           ...(req.query.state ? { state: req.query.state } : {}),
-          ...(req.query.limit ? { limit: Math.min(Number(req.query.limit), 1000) } : {}),
+          ...(req.query.limit ? { limit: Math.min(Math.max(Number(req.query.limit), 1), 1000) } : {}),
         }),
-      );
-    },
+      ),
+  },
+  {
+    method: "POST",
+    path: "/webhooks/deliveries/:id/redeliver",
+    operationId: "redeliver",
+    response: DeliveryOut,
+    summary: "Queues a delivery again with a fresh set of attempts (admin of its gallery)",
+    tag: "webhooks",
+    query: NoQuery,
+    body: Type.Object({}, { additionalProperties: false }),
+    responses: { 200: "The delivery, pending again" },
+    handler: async (s, req) => ok(await s.deliveries.redeliver(req.actor, p(req, "id"))),
   },
 ];

@@ -161,5 +161,16 @@ export function galleryMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0002_delivery_gallery": {
+      // Deliveries name their gallery, so the log is shown only to those who may read it.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("gallery_deliveries").addColumn("gallery", key).execute();
+        await db.schema
+          .createIndex("gallery_deliveries_gallery")
+          .on("gallery_deliveries")
+          .columns(["gallery", "created_at"])
+          .execute();
+      },
+    },
   };
 }

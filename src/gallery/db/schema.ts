@@ -117,6 +117,8 @@ export interface AuditTable {
 
 export interface DeliveriesTable {
   id: string;
+  /** The gallery whose event this is (null only for rows from before it was recorded). */
+  gallery: string | null;
   webhook: string;
   event: string;
   payload: string;

@@ -578,6 +578,34 @@ export function lifecycleSuite(h: Harness): void {
         ),
         "a retried delivery",
       );
+      // The log shows only galleries the caller may read: eve is no member anywhere.
+      assert.ok(deliveries.body.every((d: { gallery: string }) => d.gallery !== ""));
+      assert.deepEqual((await h.api("GET", "/webhooks/deliveries", undefined, "eve")).body, []);
+      assert.equal((await h.api("GET", "/webhooks/deliveries?gallery=aud", undefined, "eve")).status, 404);
+      const mine = await h.api("GET", "/webhooks/deliveries?gallery=aud&limit=1000", undefined, "dave");
+      assert.ok(
+        mine.body.length >= want.length && mine.body.every((d: { gallery: string }) => d.gallery === "aud"),
+      );
+      // Redelivery: admins only; the receiver gets the same event (same id) once more.
+      const one = mine.body.find((d: { event: string }) => d.event === "version.revoked") as { id: string };
+      assert.equal(
+        (await h.api("POST", `/webhooks/deliveries/${one.id}/redeliver`, {}, "carol")).status,
+        403,
+      );
+      assert.equal((await h.api("POST", `/webhooks/deliveries/${one.id}/redeliver`, {}, "eve")).status, 404);
+      const again = await h.api("POST", `/webhooks/deliveries/${one.id}/redeliver`, {}, "alice");
+      assert.equal(again.status, 200);
+      assert.equal(again.body.attempts, 0);
+      await h.hooks.waitFor(
+        (got) => got.filter((r) => r.headers["x-strata-delivery"] === one.id).length === 2,
+      );
+      const redelivered = await h.api(
+        "GET",
+        "/galleries/aud/audit?action=delivery.redelivered",
+        undefined,
+        "dave",
+      );
+      assert.equal(redelivered.body[0]?.target, one.id);
     });
   });
 }

@@ -1,0 +1,63 @@
+// The webhook delivery log as callers see it: only the deliveries of galleries they may read,
+// and redelivery (a fresh set of attempts) by a gallery's admins.
+import { type Actor, type GalleryContext, audit, inTransaction, requireRole } from "./context.ts";
+import { GalleryError, q } from "./errors.ts";
+import type { Deliverer, Delivery } from "./webhooks.ts";
+
+export function deliveryOps(ctx: GalleryContext, deliverer: Deliverer) {
+  async function readable(actor: Actor): Promise<string[]> {
+    if (!ctx.authEnabled) {
+      return (await ctx.db.selectFrom("gallery_galleries").select("name").execute()).map((r) => r.name);
+    }
+    if (actor.user === undefined) throw new GalleryError("UNAUTHORIZED", "Authentication required");
+    const rows = await ctx.db
+      .selectFrom("gallery_members")
+      .select("gallery")
+      .where("user_name", "=", actor.user)
+      .execute();
+    return rows.map((r) => r.gallery);
+  }
+
+  return {
+    async list(
+      actor: Actor,
+      filter: { gallery?: string; state?: string; limit?: number },
+    ): Promise<Delivery[]> {
+      let galleries: string[];
+      if (filter.gallery !== undefined) {
+        await requireRole(ctx, ctx.db, actor, filter.gallery, "reader");
+        galleries = [filter.gallery];
+      } else {
+        galleries = await readable(actor);
+      }
+      return deliverer.list({
+        galleries,
+        ...(filter.state === undefined ? {} : { state: filter.state }),
+        ...(filter.limit === undefined ? {} : { limit: filter.limit }),
+      });
+    },
+
+    async redeliver(actor: Actor, id: string): Promise<Delivery> {
+      const gallery = await deliverer.galleryOf(id);
+      const notFound = new GalleryError("NOT_FOUND", `Delivery ${q(id)} does not exist`, { detail: { id } });
+      if (gallery === undefined || gallery === null) throw notFound;
+      await requireRole(ctx, ctx.db, actor, gallery, "reader").catch((error: unknown) => {
+        throw error instanceof GalleryError && error.code === "NOT_FOUND" ? notFound : error;
+      });
+      await requireRole(ctx, ctx.db, actor, gallery, "admin");
+      const before = await deliverer.get(id);
+      await deliverer.redeliver(id);
+      await inTransaction(ctx, async (trx) => {
+        await audit(ctx, trx, actor, {
+          action: "delivery.redelivered",
+          gallery,
+          target: id,
+          before: { state: before?.state, attempts: before?.attempts },
+        });
+      });
+      const after = await deliverer.get(id);
+      if (after === undefined) throw notFound;
+      return after;
+    },
+  };
+}
