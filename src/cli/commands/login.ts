@@ -5,6 +5,7 @@ import { createApiClient, serverUrl } from "../api-client.ts";
 import { credentialsFile, removeCredentials, saveCredentials } from "../credentials.ts";
 import { CliError, usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
+import { show } from "../output.ts";
 import { readAll } from "../read-stdin.ts";
 
 export function registerLogin(program: Command, io: CliIo): void {
@@ -18,8 +19,15 @@ export function registerLogin(program: Command, io: CliIo): void {
       "password (prefer --password-stdin: arguments are visible to other users)",
     )
     .option("--password-stdin", "read the password from standard input")
+    .option("--json", "print the result as JSON")
     .action(
-      async (flags: { server?: string; username: string; password?: string; passwordStdin?: boolean }) => {
+      async (flags: {
+        server?: string;
+        username: string;
+        password?: string;
+        passwordStdin?: boolean;
+        json?: boolean;
+      }) => {
         if ((flags.password === undefined) === (flags.passwordStdin !== true)) {
           throw usageError("Give the password with exactly one of --password and --password-stdin");
         }
@@ -35,7 +43,9 @@ export function registerLogin(program: Command, io: CliIo): void {
         if (body.user !== flags.username)
           throw new CliError(`Server ${server} did not accept the credentials of "${flags.username}"`);
         const file = await saveCredentials(io.env, server, { username: flags.username, password });
-        io.stdout.write(`Logged in to ${server} as ${flags.username} (credentials in ${file})\n`);
+        show(io, flags, { server, user: flags.username, credentials: file }, (r) =>
+          io.stdout.write(`Logged in to ${r.server} as ${r.user} (credentials in ${r.credentials})\n`),
+        );
       },
     );
 
@@ -43,13 +53,16 @@ export function registerLogin(program: Command, io: CliIo): void {
     .command("logout")
     .description("Forget the credentials stored for a server")
     .option("--server <url>", "Strata server (default $STRATA_SERVER or http://127.0.0.1:5000)")
-    .action(async (flags: { server?: string }) => {
+    .option("--json", "print the result as JSON")
+    .action(async (flags: { server?: string; json?: boolean }) => {
       const server = serverUrl(flags.server, io.env);
       const removed = await removeCredentials(io.env, server);
-      io.stdout.write(
-        removed
-          ? `Logged out of ${server}\n`
-          : `No credentials stored for ${server} in ${credentialsFile(io.env)}\n`,
+      show(io, flags, { server, removed }, (r) =>
+        io.stdout.write(
+          r.removed
+            ? `Logged out of ${r.server}\n`
+            : `No credentials stored for ${r.server} in ${credentialsFile(io.env)}\n`,
+        ),
       );
     });
 }
