@@ -90,6 +90,67 @@ export function lifecycleSuite(h: Harness): void {
       assert.deepEqual(JSON.parse(tags.body).tags.sort(), ["1.0.0", "1.10.0", "1.9.0"]);
     });
 
+    it("edits definitions, members and a version's EOL, and nothing else", async () => {
+      await h.setup("edit");
+      await h.publish("edit", "web", "1.0.0", { eol: "2099-01-01" });
+      const edited = await h.api(
+        "PATCH",
+        "/galleries/edit/images/web",
+        { description: "the web tier", labels: { team: "web" } },
+        "carol",
+      );
+      assert.equal(edited.status, 200);
+      assert.deepEqual(
+        [edited.body.description, edited.body.os, edited.body.labels],
+        ["the web tier", "linux", { team: "web" }],
+      );
+      assert.equal((await h.api("PATCH", "/galleries/edit/images/web", { kind: "vm" }, "carol")).status, 400);
+      assert.equal(
+        (await h.api("PATCH", "/galleries/edit/images/web/versions/1.0.0", { digest: "sha256:00" }, "carol"))
+          .status,
+        400,
+      );
+      const cleared = await h.api(
+        "PATCH",
+        "/galleries/edit/images/web/versions/1.0.0",
+        { eol: null },
+        "carol",
+      );
+      assert.equal(cleared.body.eol, undefined);
+      // Members: eve joins as reader, can read, and loses access when removed.
+      assert.equal((await h.api("GET", "/galleries/edit", undefined, "eve")).status, 404);
+      assert.equal(
+        (await h.api("PUT", "/galleries/edit/members/eve", { role: "reader" }, "carol")).status,
+        403,
+      );
+      assert.equal(
+        (await h.api("PUT", "/galleries/edit/members/eve", { role: "reader" }, "alice")).body.members.eve,
+        "reader",
+      );
+      assert.equal(
+        (await h.api("GET", "/galleries/edit/images/web/versions/1.0.0", undefined, "eve")).status,
+        200,
+      );
+      assert.equal(
+        (await h.api("DELETE", "/galleries/edit/members/eve", undefined, "alice")).body.members.eve,
+        undefined,
+      );
+      assert.equal(
+        (await h.api("GET", "/galleries/edit/images/web/versions/1.0.0", undefined, "eve")).status,
+        404,
+      );
+      const actions = (await h.api("GET", "/galleries/edit/audit?limit=5", undefined, "dave")).body.map(
+        (e: { action: string }) => e.action,
+      );
+      assert.deepEqual(actions, [
+        "member.removed",
+        "member.set",
+        "version.updated",
+        "image.updated",
+        "version.published",
+      ]);
+    });
+
     it("moves channels with a full history and rolls them back", async () => {
       await h.setup("chan");
       const d1 = await h.publish("chan", "web", "1.0.0");
