@@ -160,5 +160,31 @@ export function galleryOps(ctx: GalleryContext) {
         return after;
       });
     },
+
+    /** Removes a gallery that has no image definitions (admin). Its audit log is kept. */
+    async remove(actor: Actor, name: string): Promise<Gallery> {
+      return inTransaction(ctx, async (trx) => {
+        await requireRole(ctx, trx, actor, name, "admin");
+        const before = await mustLoadGallery(trx, name);
+        const images = await trx
+          .selectFrom("gallery_images")
+          .select("name")
+          .where("gallery", "=", name)
+          .execute();
+        if (images.length > 0) {
+          throw new GalleryError(
+            "CONFLICT",
+            `Gallery ${q(name)} still has image definitions (${images
+              .slice(0, 5)
+              .map((i) => q(i.name))
+              .join(", ")}${images.length > 5 ? ", …" : ""}); remove them first`,
+          );
+        }
+        await trx.deleteFrom("gallery_members").where("gallery", "=", name).execute();
+        await trx.deleteFrom("gallery_galleries").where("name", "=", name).execute();
+        await audit(ctx, trx, actor, { action: "gallery.removed", gallery: name, before });
+        return before;
+      });
+    },
   };
 }

@@ -111,5 +111,38 @@ export function imageOps(ctx: GalleryContext) {
         return after;
       });
     },
+
+    /** Removes a definition that has no versions (deleted ones included) (admin). */
+    async remove(actor: Actor, gallery: string, name: string): Promise<ImageDefinition> {
+      return inTransaction(ctx, async (trx) => {
+        await requireRole(ctx, trx, actor, gallery, "admin");
+        const before = await mustLoadImage(trx, gallery, name);
+        const versions = await trx
+          .selectFrom("gallery_versions")
+          .select((eb) => eb.fn.countAll().as("n"))
+          .where("gallery", "=", gallery)
+          .where("image", "=", name)
+          .executeTakeFirst();
+        const count = Number(versions?.n ?? 0);
+        if (count > 0) {
+          throw new GalleryError(
+            "CONFLICT",
+            `Image definition ${q(`${gallery}/${name}`)} still has ${count} version${count === 1 ? "" : "s"} (deleted ones included); it can be removed once they are purged`,
+          );
+        }
+        await trx
+          .deleteFrom("gallery_channels")
+          .where("gallery", "=", gallery)
+          .where("image", "=", name)
+          .execute();
+        await trx
+          .deleteFrom("gallery_images")
+          .where("gallery", "=", gallery)
+          .where("name", "=", name)
+          .execute();
+        await audit(ctx, trx, actor, { action: "image.removed", gallery, image: name, before });
+        return before;
+      });
+    },
   };
 }

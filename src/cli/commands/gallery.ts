@@ -126,4 +126,11 @@ export function registerGallery(program: Command, io: CliIo): void {
         );
       },
     );
+
+  apiCommand(gallery, "delete <name>", "Remove a gallery that has no image definitions (admin)").action(
+    async (name: string, flags: ApiFlags) => {
+      const answer = await (await clientFor(flags, io.env)).call("DELETE", galleryPath(name));
+      show(io, flags, answer.body as Gallery, (g) => io.stdout.write(`Removed gallery ${g.name}\n`));
+    },
+  );
 }

@@ -112,4 +112,13 @@ export function registerImage(program: Command, io: CliIo): void {
       show(io, flags, answer.body as Definition, (d) => printObject(io, d));
     },
   );
+
+  apiCommand(
+    image,
+    "delete <gallery/name>",
+    "Remove an image definition that has no versions (admin)",
+  ).action(async (ref: string, flags: ApiFlags) => {
+    const answer = await (await clientFor(flags, io.env)).call("DELETE", imagePath(parseImageRef(ref)));
+    show(io, flags, answer.body as Definition, (d) => io.stdout.write(`Removed ${d.repository}\n`));
+  });
 }

@@ -120,6 +120,17 @@ export const API_ROUTES: readonly ApiRoute[] = [
       ok(await s.galleries.update(req.actor, p(req, "gallery"), req.body as GalleryUpdate)),
   },
   {
+    method: "DELETE",
+    path: G,
+    operationId: "removeGallery",
+    response: GalleryOut,
+    summary: "Removes a gallery without image definitions (admin); its audit log is kept",
+    tag: "galleries",
+    query: NoQuery,
+    responses: { 200: "The removed gallery", 409: "It still has image definitions" },
+    handler: async (s, req) => ok(await s.galleries.remove(req.actor, p(req, "gallery"))),
+  },
+  {
     method: "PUT",
     path: `${G}/members/:user`,
     operationId: "setMember",
@@ -200,6 +211,17 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: { 200: "The definition after the change" },
     handler: async (s, req) =>
       ok(await s.images.update(req.actor, p(req, "gallery"), p(req, "image"), req.body as ImageUpdate)),
+  },
+  {
+    method: "DELETE",
+    path: I,
+    operationId: "removeImage",
+    response: DefinitionOut,
+    summary: "Removes a definition without versions, deleted ones included (admin)",
+    tag: "images",
+    query: NoQuery,
+    responses: { 200: "The removed definition", 409: "It still has versions" },
+    handler: async (s, req) => ok(await s.images.remove(req.actor, p(req, "gallery"), p(req, "image"))),
   },
   {
     method: "GET",

@@ -151,6 +151,44 @@ export function lifecycleSuite(h: Harness): void {
       ]);
     });
 
+    it("removes definitions and galleries only when empty", async () => {
+      await h.setup("gone");
+      await h.publish("gone", "web", "1.0.0");
+      const busy = await h.api("DELETE", "/galleries/gone/images/web", undefined, "alice");
+      assert.equal(busy.status, 409);
+      assert.match(apiError(busy).message, /still has 1 version \(deleted ones included\)/);
+      const notEmpty = await h.api("DELETE", "/galleries/gone", undefined, "alice");
+      assert.equal(notEmpty.status, 409);
+      assert.match(apiError(notEmpty).message, /still has image definitions \("web"\)/);
+      assert.equal(
+        (await h.api("POST", "/galleries/gone/images", { name: "empty", kind: "vm" }, "carol")).status,
+        201,
+      );
+      assert.equal((await h.api("DELETE", "/galleries/gone/images/empty", undefined, "carol")).status, 403);
+      assert.equal((await h.api("DELETE", "/galleries/gone/images/empty", undefined, "alice")).status, 200);
+      assert.deepEqual(
+        (await h.api("GET", "/galleries/gone/images", undefined, "dave")).body.map(
+          (i: { name: string }) => i.name,
+        ),
+        ["web"],
+      );
+      await h.setup("bare", "only");
+      assert.equal((await h.api("DELETE", "/galleries/bare/images/only", undefined, "alice")).status, 200);
+      assert.equal((await h.api("DELETE", "/galleries/bare", undefined, "alice")).status, 200);
+      assert.equal((await h.api("GET", "/galleries/bare", undefined, "alice")).status, 404);
+      // The name is free again; the audit log of the removed gallery stays.
+      assert.equal((await h.api("POST", "/galleries", { name: "bare" }, "alice")).status, 201);
+      const log = (await h.api("GET", "/galleries/bare/audit", undefined, "alice")).body.map(
+        (e: { action: string }) => e.action,
+      );
+      assert.deepEqual(log.slice(0, 4), [
+        "gallery.created",
+        "gallery.removed",
+        "image.removed",
+        "image.defined",
+      ]);
+    });
+
     it("moves channels with a full history and rolls them back", async () => {
       await h.setup("chan");
       const d1 = await h.publish("chan", "web", "1.0.0");
