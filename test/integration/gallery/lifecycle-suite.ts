@@ -611,6 +611,27 @@ export function lifecycleSuite(h: Harness): void {
         404,
       );
       assert.equal((await h.pull("del/web", "1.0.0")).status, 404);
+      // Purged and held by nothing else: the manifest goes, so garbage collection can reclaim it.
+      assert.equal((await h.pull("del/web", digest)).status, 404);
+      h.advance(-8 * DAY);
+      // Content a tag still names stays when its version is purged.
+      const kept = await h.publish("del", "web", "3.0.0");
+      const { basic } = await import("../../helpers/gallery.ts");
+      const tagged = await h.server.server.app.inject({
+        method: "PUT",
+        url: "/v2/del/web/manifests/keep-me",
+        headers: {
+          authorization: basic("alice"),
+          "content-type": "application/vnd.oci.image.manifest.v1+json",
+        },
+        payload: (await h.pull("del/web", kept)).body,
+      });
+      assert.equal(tagged.statusCode, 201);
+      await h.api("DELETE", "/galleries/del/images/web/versions/3.0.0?force=true", undefined, "alice");
+      h.advance(8 * DAY);
+      await h.server.server.gallery.sweep();
+      assert.equal((await h.pull("del/web", "3.0.0")).status, 404);
+      assert.equal((await h.pull("del/web", kept)).status, 200);
       h.advance(-8 * DAY);
     });
 
