@@ -1,0 +1,3 @@
+// Public surface of the builder.
+export { BuildError } from "./errors.ts";
+export * from "./containerfile/index.ts";
