@@ -1,0 +1,4 @@
+// Layers from root filesystem changes: snapshots, their differences, and reproducible gzip tars.
+export { snapshotTree, type EntryState, type EntryType, type Snapshot } from "./snapshot.ts";
+export { diffSnapshots, type Changes } from "./diff.ts";
+export { writeLayer, WHITEOUT_PREFIX, type LayerOptions, type WrittenLayer } from "./write-layer.ts";
