@@ -2,3 +2,5 @@
 export { BuildError } from "./errors.ts";
 export * from "./containerfile/index.ts";
 export * from "./layer/index.ts";
+export * from "./image.ts";
+export { readImageFromLayout, writeImageToLayout, REF_NAME } from "./oci-layout.ts";
