@@ -1,0 +1,238 @@
+// Unpacks a layer (gzip or plain tar) onto a root filesystem, refusing anything that could write
+// outside the root or exhaust the machine: absolute paths, `..`, parent directories that are
+// symlinks, hard links to outside the root, whiteouts through symlinks, more than the allowed
+// uncompressed bytes (a gzip bomb) or entries. Whiteouts and opaque directories of the image spec
+// are applied; device files are skipped (builds run unprivileged inside them).
+import { createReadStream } from "node:fs";
+import {
+  chmod,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readdir,
+  rm,
+  symlink,
+  unlink,
+} from "node:fs/promises";
+import { join } from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { extract, type Header } from "tar-stream";
+import { BuildError } from "../errors.ts";
+import { WHITEOUT_PREFIX } from "./write-layer.ts";
+
+const OPAQUE = ".wh..wh..opq";
+
+/** An entry's content stream (tar-stream's, a streamx Readable). */
+type Body = AsyncIterable<unknown> & { resume(): unknown };
+
+export interface ExtractOptions {
+  /** Largest uncompressed size accepted (default 16 GiB). */
+  readonly maxBytes?: number;
+  /** Most entries accepted (default 1,000,000). */
+  readonly maxEntries?: number;
+  /** Keep owners from the layer (default: when running as root). */
+  readonly chown?: boolean;
+  /** For messages, e.g. the layer digest. */
+  readonly name?: string;
+}
+
+export interface ExtractResult {
+  readonly entries: number;
+  readonly bytes: number;
+  readonly skippedDevices: number;
+}
+
+class Cap extends Transform {
+  bytes = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly fail: () => Error,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return done(this.fail());
+    done(null, chunk);
+  }
+}
+
+/** `a/./b/` → `a/b`; refuses absolute paths and `..`. */
+export function cleanEntryPath(name: string, refuse: (why: string) => never): string {
+  if (name.startsWith("/")) refuse(`absolute path "${name.slice(0, 200)}"`);
+  const parts = name.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.includes("..")) refuse(`path with ".." "${name.slice(0, 200)}"`);
+  if (name.includes("\0")) refuse("path with a NUL byte");
+  return parts.join("/");
+}
+
+async function lstatOrUndefined(path: string) {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+export async function extractLayer(
+  blob: string,
+  root: string,
+  options: ExtractOptions = {},
+): Promise<ExtractResult> {
+  const label = options.name ?? blob;
+  const refuse = (why: string): never => {
+    throw new BuildError(`refusing layer ${label}: ${why}`);
+  };
+  const maxBytes = options.maxBytes ?? 16 * 1024 ** 3;
+  const maxEntries = options.maxEntries ?? 1_000_000;
+  const chownEntries = options.chown ?? process.getuid?.() === 0;
+  const writtenHere = new Set<string>();
+  let entries = 0;
+  let skippedDevices = 0;
+
+  /** Ensures every parent of `path` is a real directory inside the root (created as needed). */
+  async function parentDirs(path: string): Promise<void> {
+    const parts = path.split("/").slice(0, -1);
+    let current = "";
+    for (const part of parts) {
+      current = current === "" ? part : `${current}/${part}`;
+      const stats = await lstatOrUndefined(join(root, current));
+      if (stats === undefined) {
+        await mkdir(join(root, current), { mode: 0o755 });
+      } else if (stats.isSymbolicLink()) {
+        refuse(`"${path}" goes through the symlink "${current}"`);
+      } else if (!stats.isDirectory()) {
+        refuse(`"${path}" goes through "${current}", which is not a directory`);
+      }
+    }
+  }
+
+  async function removeTree(path: string): Promise<void> {
+    await rm(join(root, path), { recursive: true, force: true });
+  }
+
+  async function applyEntry(header: Header, body: Body): Promise<void> {
+    if (++entries > maxEntries) refuse(`more than ${maxEntries} entries`);
+    const path = cleanEntryPath(header.name, refuse);
+    if (path === "") {
+      body.resume();
+      return;
+    }
+    const slash = path.lastIndexOf("/");
+    const dir = slash < 0 ? "" : path.slice(0, slash);
+    const base = slash < 0 ? path : path.slice(slash + 1);
+    await parentDirs(path);
+
+    if (base === OPAQUE) {
+      body.resume();
+      const children = await readdir(join(root, dir)).catch(() => []);
+      for (const child of children) {
+        const childPath = dir === "" ? child : `${dir}/${child}`;
+        if (!writtenHere.has(childPath)) await removeTree(childPath);
+      }
+      return;
+    }
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      body.resume();
+      const hidden = base.slice(WHITEOUT_PREFIX.length);
+      if (hidden === "" || hidden === "." || hidden === "..") refuse(`invalid whiteout "${path}"`);
+      await removeTree(dir === "" ? hidden : `${dir}/${hidden}`);
+      return;
+    }
+
+    const target = join(root, path);
+    const existing = await lstatOrUndefined(target);
+    const type = header.type ?? "file";
+    if (existing !== undefined && !(type === "directory" && existing.isDirectory())) {
+      if (existing.isDirectory()) await removeTree(path);
+      else await unlink(target);
+    }
+    const mode = (header.mode ?? 0o644) & 0o7777;
+    switch (type) {
+      case "directory":
+        if (existing === undefined || !existing.isDirectory()) await mkdir(target, { mode });
+        body.resume();
+        break;
+      case "file":
+      case "contiguous-file": {
+        const handle = await open(target, "wx", mode);
+        try {
+          for await (const chunk of body) await handle.write(chunk as Buffer);
+        } finally {
+          await handle.close();
+        }
+        break;
+      }
+      case "symlink":
+        body.resume();
+        await symlink(header.linkname ?? "", target);
+        break;
+      case "link": {
+        body.resume();
+        const source = cleanEntryPath(header.linkname ?? "", (why) =>
+          refuse(`hard link "${path}" has a bad target: ${why}`),
+        );
+        await parentDirs(source);
+        const stats = await lstatOrUndefined(join(root, source));
+        if (stats === undefined || !stats.isFile())
+          refuse(`hard link "${path}" to "${source}", which is not a file in the layer's root`);
+        await link(join(root, source), target);
+        break;
+      }
+      case "character-device":
+      case "block-device":
+      case "fifo":
+        body.resume();
+        skippedDevices++;
+        return;
+      default:
+        body.resume();
+        refuse(`entry "${path}" of unsupported type "${type}"`);
+    }
+    writtenHere.add(path);
+    if (type !== "symlink") await chmod(target, mode);
+    if (chownEntries) await lchown(target, header.uid ?? 0, header.gid ?? 0);
+    if (header.mtime !== undefined) await lutimes(target, header.mtime, header.mtime).catch(() => undefined);
+  }
+
+  const cap = new Cap(
+    maxBytes,
+    () => new BuildError(`refusing layer ${label}: more than ${maxBytes} bytes uncompressed`),
+  );
+  const tar = extract();
+  tar.on("entry", (header, stream, next) => {
+    applyEntry(header, stream).then(
+      () => next(),
+      (error: unknown) => {
+        stream.resume();
+        next(error as Error);
+      },
+    );
+  });
+  const magic = await readMagic(blob);
+  const stages: NodeJS.ReadWriteStream[] =
+    magic === "gzip" ? [createGunzip({ chunkSize: 256 * 1024 }), cap] : [cap];
+  try {
+    await pipeline([createReadStream(blob), ...stages, tar as unknown as NodeJS.WritableStream]);
+  } catch (error) {
+    if (error instanceof BuildError) throw error;
+    throw new BuildError(`refusing layer ${label}: ${(error as Error).message}`, { cause: error });
+  }
+  return { entries, bytes: cap.bytes, skippedDevices };
+}
+
+async function readMagic(path: string): Promise<"gzip" | "tar"> {
+  const handle = await open(path, "r");
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b ? "gzip" : "tar";
+  } finally {
+    await handle.close();
+  }
+}
