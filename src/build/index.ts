@@ -4,3 +4,4 @@ export * from "./containerfile/index.ts";
 export * from "./layer/index.ts";
 export * from "./image.ts";
 export { readImageFromLayout, writeImageToLayout, REF_NAME } from "./oci-layout.ts";
+export * from "./engine/index.ts";

@@ -1,0 +1,308 @@
+// The build: evaluates the stages a target needs, each on its own root filesystem, turning
+// metadata instructions into config changes and COPY/ADD into layers (the root's differences,
+// written reproducibly). RUN is not executed yet: it is refused with its file and line.
+import { chmod, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { MediaType, type ExecutionConfig } from "../../oci/index.ts";
+import type { Containerfile, Stage } from "../containerfile/index.ts";
+import { substitute, targetStage } from "../containerfile/index.ts";
+import { BuildError } from "../errors.ts";
+import { appendLayer, scratchImage, withConfig, withCreated, type Image } from "../image.ts";
+import { diffSnapshots, extractLayer, snapshotTree, writeLayer } from "../layer/index.ts";
+import { readImageFromLayout } from "../oci-layout.ts";
+import { copySources } from "./copy.ts";
+import { loadIgnore } from "./ignore.ts";
+import { resolveInRoot } from "./paths.ts";
+import { resolveSources } from "./sources.ts";
+
+export interface BuildOptions {
+  readonly containerfile: Containerfile;
+  readonly context: string;
+  readonly buildArgs?: Readonly<Record<string, string>>;
+  readonly target?: string;
+  /** Seconds since the epoch (SOURCE_DATE_EPOCH): layer times are clamped to it, created is set to it. */
+  readonly epoch?: number;
+  /** A scratch folder for roots and layer blobs; removed by the caller. */
+  readonly workDir: string;
+  readonly platform?: { os: string; architecture: string };
+  /** Reports each step as it runs. */
+  readonly progress?: (line: string) => void;
+}
+
+export interface BuildResult {
+  readonly image: Image;
+  readonly stage: Stage;
+}
+
+interface StageResult {
+  readonly image: Image;
+  readonly root: string;
+}
+
+const hostPlatform = () => ({ os: "linux", architecture: process.arch === "x64" ? "amd64" : process.arch });
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const file = options.containerfile;
+  const target = targetStage(file, options.target);
+  const ignore = await loadIgnore(options.context);
+  const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));
+  const globalArgs = new Map<string, string>();
+  for (const arg of file.globalArgs) {
+    const value = buildArgs.get(arg.name) ?? arg.default;
+    if (value !== undefined) globalArgs.set(arg.name, substitute(value, globalArgs, file.escape));
+  }
+  const done = new Map<number, StageResult>();
+  let layers = 0;
+
+  const fail = (line: number, message: string, cause?: unknown): never => {
+    throw new BuildError(message, { file: file.file, line, ...(cause === undefined ? {} : { cause }) });
+  };
+
+  async function stageByRef(ref: string): Promise<Stage | undefined> {
+    return file.stages.find((s) => s.name === ref.toLowerCase() || String(s.index) === ref);
+  }
+
+  async function runStage(stage: Stage): Promise<StageResult> {
+    const cached = done.get(stage.index);
+    if (cached !== undefined) return cached;
+    const baseRef = substitute(stage.base, globalArgs, file.escape);
+    const root = join(options.workDir, `stage-${stage.index}`);
+    await mkdir(root, { recursive: true });
+    let image: Image;
+    const earlier = await stageByRef(baseRef);
+    if (earlier !== undefined && earlier.index < stage.index) {
+      const from = await runStage(earlier);
+      image = from.image;
+      for (const [i, layer] of image.layers.entries())
+        await extractLayer(layer.path, root, { name: `${baseRef} layer ${i + 1}` });
+    } else if (baseRef === "scratch") {
+      image = scratchImage(options.platform ?? hostPlatform());
+    } else if (baseRef.startsWith("oci-layout:")) {
+      const spec = baseRef.slice("oci-layout:".length);
+      const colon = spec.lastIndexOf(":");
+      if (colon <= 0) fail(stage.line, `invalid base "${baseRef}": expected oci-layout:PATH:TAG`);
+      const dir = posix.isAbsolute(spec.slice(0, colon))
+        ? spec.slice(0, colon)
+        : join(options.context, spec.slice(0, colon));
+      image = await readImageFromLayout(dir, spec.slice(colon + 1)).catch((error: unknown) =>
+        fail(stage.line, (error as Error).message, error),
+      );
+      for (const [i, layer] of image.layers.entries()) {
+        await extractLayer(layer.path, root, { name: `${baseRef} layer ${i + 1}` }).catch((error: unknown) =>
+          fail(stage.line, (error as Error).message, error),
+        );
+      }
+    } else {
+      return fail(
+        stage.line,
+        `base "${baseRef}" is not supported yet: use scratch, an earlier stage or oci-layout:PATH:TAG`,
+      );
+    }
+    options.progress?.(`[stage ${stage.name ?? stage.index}] FROM ${baseRef}`);
+
+    // Variables: ENV from the base image, then ARG and ENV as they come.
+    const env = new Map<string, string>();
+    for (const entry of image.config.config?.Env ?? []) {
+      const eq = entry.indexOf("=");
+      if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+    const args = new Map<string, string>();
+    const vars = () => new Map([...args, ...env]);
+    const expand = (text: string, line: number): string => {
+      try {
+        return substitute(text, vars(), file.escape);
+      } catch (error) {
+        return fail(line, (error as Error).message, error);
+      }
+    };
+    const patch = (change: (c: ExecutionConfig) => ExecutionConfig, shown: string) => {
+      image = withConfig(image, change, { created_by: shown, comment: "strata build" });
+    };
+
+    for (const instruction of stage.instructions) {
+      const line = instruction.line;
+      switch (instruction.kind) {
+        case "ARG":
+          for (const arg of instruction.args) {
+            const value =
+              buildArgs.get(arg.name) ??
+              globalArgs.get(arg.name) ??
+              (arg.default === undefined ? undefined : expand(arg.default, line));
+            if (value !== undefined) args.set(arg.name, value);
+          }
+          break;
+        case "ENV": {
+          const pairs = instruction.pairs.map(([k, v]) => [k, expand(v, line)] as const);
+          for (const [k, v] of pairs) env.set(k, v);
+          patch(
+            (c) => {
+              const current = new Map(
+                (c.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const),
+              );
+              for (const [k, v] of pairs) current.set(k, v);
+              return { ...c, Env: [...current].map(([k, v]) => `${k}=${v}`) };
+            },
+            `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(" ")}`,
+          );
+          break;
+        }
+        case "LABEL": {
+          const pairs = instruction.pairs.map(([k, v]) => [expand(k, line), expand(v, line)] as const);
+          patch(
+            (c) => ({ ...c, Labels: { ...(c.Labels ?? {}), ...Object.fromEntries(pairs) } }),
+            `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(" ")}`,
+          );
+          break;
+        }
+        case "WORKDIR": {
+          const dir = posix.resolve(image.config.config?.WorkingDir ?? "/", expand(instruction.path, line));
+          const host = await resolveInRoot(root, dir, { followLast: true });
+          await mkdir(host, { recursive: true });
+          patch((c) => ({ ...c, WorkingDir: dir }), `WORKDIR ${dir}`);
+          break;
+        }
+        case "USER": {
+          const user = expand(instruction.user, line);
+          patch((c) => ({ ...c, User: user }), `USER ${user}`);
+          break;
+        }
+        case "EXPOSE": {
+          const ports = instruction.ports
+            .map((p) => expand(p, line))
+            .map((p) => (p.includes("/") ? p.toLowerCase() : `${p}/tcp`));
+          patch(
+            (c) => ({
+              ...c,
+              ExposedPorts: { ...(c.ExposedPorts ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) },
+            }),
+            `EXPOSE ${ports.join(" ")}`,
+          );
+          break;
+        }
+        case "VOLUME": {
+          const paths = instruction.paths.map((p) => expand(p, line));
+          patch(
+            (c) => ({
+              ...c,
+              Volumes: { ...(c.Volumes ?? {}), ...Object.fromEntries(paths.map((p) => [p, {}])) },
+            }),
+            `VOLUME ${paths.join(" ")}`,
+          );
+          break;
+        }
+        case "STOPSIGNAL": {
+          const signal = expand(instruction.signal, line);
+          patch((c) => ({ ...c, StopSignal: signal }), `STOPSIGNAL ${signal}`);
+          break;
+        }
+        case "MAINTAINER":
+          image = { ...image, config: { ...image.config, author: instruction.maintainer } };
+          break;
+        case "CMD":
+        case "ENTRYPOINT": {
+          const command =
+            "exec" in instruction.command
+              ? [...instruction.command.exec]
+              : ["/bin/sh", "-c", instruction.command.shell];
+          const key = instruction.kind === "CMD" ? "Cmd" : "Entrypoint";
+          patch((c) => ({ ...c, [key]: command }), `${instruction.kind} ${JSON.stringify(command)}`);
+          break;
+        }
+        case "SHELL":
+          break;
+        case "RUN":
+          return fail(
+            line,
+            "RUN is not supported yet: this builder runs COPY, ADD and metadata instructions so far",
+          );
+        case "COPY":
+        case "ADD": {
+          const dest = expand(instruction.dest, line);
+          const destInRoot = dest.startsWith("/")
+            ? dest
+            : posix.join(image.config.config?.WorkingDir ?? "/", dest) + (dest.endsWith("/") ? "/" : "");
+          let base = options.context;
+          let sourceIgnore = ignore;
+          if (instruction.kind === "COPY" && instruction.from !== undefined) {
+            const from = await stageByRef(expand(instruction.from, line));
+            if (from === undefined || from.index >= stage.index)
+              fail(line, `COPY --from="${instruction.from}" names no earlier stage`);
+            base = (await runStage(from as Stage)).root;
+            sourceIgnore = [];
+          }
+          const sources = await resolveSources(
+            base,
+            instruction.sources.map((s) => expand(s, line)),
+            { ignore: sourceIgnore, what: instruction.kind },
+          ).catch((error: unknown) => fail(line, (error as Error).message, error));
+          const owner =
+            instruction.chown === undefined
+              ? undefined
+              : await parseOwner(root, expand(instruction.chown, line)).catch((error: unknown) =>
+                  fail(line, (error as Error).message, error),
+                );
+          const before = await snapshotTree(root);
+          await copySources(root, sources, destInRoot, {
+            base,
+            ignore: sourceIgnore,
+            extractArchives: instruction.kind === "ADD",
+            ...(owner === undefined ? {} : { owner }),
+            ...(instruction.chmod === undefined ? {} : { mode: parseInt(instruction.chmod, 8) }),
+          }).catch((error: unknown) => fail(line, (error as Error).message, error));
+          const after = await snapshotTree(root);
+          const blob = join(options.workDir, `layer-${++layers}.tar.gz`);
+          const layer = await writeLayer(root, after, diffSnapshots(before, after), blob, {
+            ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+          });
+          const shown = `${instruction.kind} ${instruction.sources.join(" ")} ${dest}`;
+          image = appendLayer(
+            image,
+            { ...layer, mediaType: MediaType.ImageLayerGzip },
+            { created_by: shown, comment: "strata build" },
+          );
+          options.progress?.(`[stage ${stage.name ?? stage.index}] ${shown}: ${layer.size} bytes`);
+          break;
+        }
+      }
+    }
+    const result = { image, root };
+    done.set(stage.index, result);
+    return result;
+  }
+
+  const result = await runStage(target);
+  const image =
+    options.epoch === undefined
+      ? result.image
+      : withCreated(result.image, new Date(options.epoch * 1000).toISOString());
+  return { image, stage: target };
+}
+
+/** `UID[:GID]` numerically, or names looked up in the root's /etc/passwd and /etc/group. */
+async function parseOwner(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+  const [user = "", group] = spec.split(":");
+  const lookup = async (file: string, name: string): Promise<number> => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const text = await readFile(await resolveInRoot(root, file, { followLast: true }), "utf8").catch(
+      () => "",
+    );
+    for (const line of text.split("\n")) {
+      const fields = line.split(":");
+      if (fields[0] === name && fields[2] !== undefined && /^\d+$/.test(fields[2])) return Number(fields[2]);
+    }
+    throw new BuildError(
+      `--chown: no ${file === "/etc/passwd" ? "user" : "group"} "${name}" in the image's ${file}`,
+    );
+  };
+  const uid = await lookup("/etc/passwd", user);
+  const gid = group === undefined ? uid : await lookup("/etc/group", group);
+  return { uid, gid };
+}
+
+/** A fresh scratch folder for a build. */
+export async function buildWorkDir(): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), "strata-build-"));
+  await chmod(path, 0o700);
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}

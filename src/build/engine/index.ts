@@ -1,0 +1,4 @@
+// Running a build: stages, COPY/ADD sources from the context, ignore files.
+export { build, buildWorkDir, type BuildOptions, type BuildResult } from "./engine.ts";
+export { loadIgnore, parseIgnore, isIgnored } from "./ignore.ts";
+export { resolveInRoot } from "./paths.ts";
