@@ -98,7 +98,7 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe("build without RUN", () => {
+describe("build", () => {
   it("builds a multi-stage image that runc runs", async () => {
     const context = join(work, "ctx-1");
     await makeContext(context, new Date("2030-01-01T00:00:00Z"));
@@ -171,7 +171,14 @@ describe("build without RUN", () => {
         "FROM scratch\nCOPY missing /x\n",
         /^Containerfile:2: COPY source "missing" matches no file in the build context$/,
       ],
-      ["FROM scratch\n\nRUN echo hi\n", /^Containerfile:3: RUN is not supported yet/],
+      [
+        "FROM oci-layout:base:busybox\n\nRUN echo failing >&2; exit 3\n",
+        /^Containerfile:3: RUN exited with code 3: failing$/,
+      ],
+      [
+        "FROM oci-layout:base:busybox\nUSER ghost\nRUN true\n",
+        /^Containerfile:3: USER "ghost" is not in the image's \/etc\/passwd$/,
+      ],
       ["FROM oci-layout:base:nope\n", /^Containerfile:1: OCI layout .* has no tag "nope" \(tags: busybox\)/],
       [
         "FROM docker.io/library/alpine\n",
@@ -203,6 +210,46 @@ describe("build without RUN", () => {
       }
     }
     assert.equal(await readFile(join(work, "outside.txt"), "utf8"), "secret outside\n");
+  });
+
+  it("runs RUN in runc: changes and deletions become a layer, as the image's user, without network", async () => {
+    const context = join(work, "run");
+    await makeContext(context, new Date("2030-01-01T00:00:00Z"));
+    await writeFile(
+      join(context, "Containerfile"),
+      [
+        "FROM oci-layout:base:busybox",
+        "ARG WHO=builder",
+        'RUN echo "built by $WHO" > /built.txt && rm /etc/group && mkdir -p /var/lib/app && id -u > /var/lib/app/uid',
+        "RUN cat /proc/net/dev | wc -l > /var/lib/app/interfaces",
+        "USER nobody",
+        "RUN id -u > /tmp/nobody-uid",
+        'SHELL ["/bin/sh", "-e", "-c"]',
+        "RUN false || echo shell kept >> /tmp/nobody-uid",
+        "",
+      ].join("\n"),
+    );
+    const digests: string[] = [];
+    for (const round of [1, 2]) {
+      const { image, out, digest } = await buildIn(context, { WHO: "ci" });
+      digests.push(digest);
+      assert.equal(image.layers.length, 5);
+      if (round === 2) break;
+      const bundle = join(work, "run-bundle");
+      await runOk("umoci", ["unpack", "--image", `${out}:latest`, bundle], { timeoutMs: 60_000 });
+      const rootfs = join(bundle, "rootfs");
+      assert.equal(await readFile(join(rootfs, "built.txt"), "utf8"), "built by ci\n");
+      await assert.rejects(stat(join(rootfs, "etc/group")), { code: "ENOENT" });
+      assert.equal(await readFile(join(rootfs, "var/lib/app/uid"), "utf8"), "0\n");
+      assert.equal(
+        (await readFile(join(rootfs, "var/lib/app/interfaces"), "utf8")).trim(),
+        "3",
+        "only the loopback interface",
+      );
+      assert.equal(await readFile(join(rootfs, "tmp/nobody-uid"), "utf8"), "65534\nshell kept\n");
+      assert.deepEqual(await readdir(join(rootfs, "dev")), [], "no device nodes in the layers");
+    }
+    assert.equal(digests[0], digests[1], "RUN steps are reproducible too");
   });
 
   it("copies a context directory whose files are all fine, ignoring what .containerignore names", async () => {

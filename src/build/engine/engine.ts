@@ -1,6 +1,6 @@
 // The build: evaluates the stages a target needs, each on its own root filesystem, turning
 // metadata instructions into config changes and COPY/ADD into layers (the root's differences,
-// written reproducibly). RUN is not executed yet: it is refused with its file and line.
+// written reproducibly), and RUN into a layer of what its command changed, run in runc.
 import { chmod, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
@@ -14,6 +14,7 @@ import { readImageFromLayout } from "../oci-layout.ts";
 import { copySources } from "./copy.ts";
 import { loadIgnore } from "./ignore.ts";
 import { resolveInRoot } from "./paths.ts";
+import { runInRoot } from "./run.ts";
 import { resolveSources } from "./sources.ts";
 
 export interface BuildOptions {
@@ -28,6 +29,10 @@ export interface BuildOptions {
   readonly platform?: { os: string; architecture: string };
   /** Reports each step as it runs. */
   readonly progress?: (line: string) => void;
+  /** RUN's output as it comes. */
+  readonly output?: (chunk: Buffer) => void;
+  /** "host" gives every RUN the host's network; default none (RUN --network=host asks for it per step). */
+  readonly network?: "none" | "host";
 }
 
 export interface BuildResult {
@@ -40,6 +45,7 @@ interface StageResult {
   readonly root: string;
 }
 
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const hostPlatform = () => ({ os: "linux", architecture: process.arch === "x64" ? "amd64" : process.arch });
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
@@ -108,6 +114,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
     }
     const args = new Map<string, string>();
+    let shell = ["/bin/sh", "-c"];
     const vars = () => new Map([...args, ...env]);
     const expand = (text: string, line: number): string => {
       try {
@@ -210,12 +217,53 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           break;
         }
         case "SHELL":
+          shell = [...instruction.shell];
           break;
-        case "RUN":
-          return fail(
-            line,
-            "RUN is not supported yet: this builder runs COPY, ADD and metadata instructions so far",
+        case "RUN": {
+          const command =
+            "exec" in instruction.command
+              ? [...instruction.command.exec]
+              : [...shell, instruction.command.shell];
+          const configEnv = image.config.config?.Env ?? [];
+          const envNames = new Set(configEnv.map((e) => e.slice(0, e.indexOf("="))));
+          const runEnv = [
+            ...(envNames.has("PATH") ? [] : [`PATH=${DEFAULT_PATH}`]),
+            ...configEnv,
+            ...[...args].filter(([k]) => !envNames.has(k)).map(([k, v]) => `${k}=${v}`),
+          ];
+          const network =
+            instruction.network === "host" || (instruction.network !== "none" && options.network === "host")
+              ? "host"
+              : "none";
+          const shown = `RUN ${"exec" in instruction.command ? JSON.stringify(command) : instruction.command.shell}`;
+          options.progress?.(`[stage ${stage.name ?? stage.index}] ${shown}`);
+          const before = await snapshotTree(root);
+          const outcome = await runInRoot({
+            root,
+            args: command,
+            env: runEnv,
+            cwd: image.config.config?.WorkingDir || "/",
+            ...(image.config.config?.User === undefined ? {} : { user: image.config.config.User }),
+            network,
+            workDir: options.workDir,
+            ...(options.output === undefined ? {} : { output: options.output }),
+          }).catch((error: unknown) => fail(line, (error as Error).message, error));
+          if (outcome.exitCode !== 0) {
+            const tail = outcome.tail.trim().split("\n").slice(-5).join("\n");
+            fail(line, `RUN exited with code ${outcome.exitCode}${tail === "" ? "" : `: ${tail}`}`);
+          }
+          const after = await snapshotTree(root);
+          const blob = join(options.workDir, `layer-${++layers}.tar.gz`);
+          const layer = await writeLayer(root, after, diffSnapshots(before, after), blob, {
+            ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+          });
+          image = appendLayer(
+            image,
+            { ...layer, mediaType: MediaType.ImageLayerGzip },
+            { created_by: shown, comment: "strata build" },
           );
+          break;
+        }
         case "COPY":
         case "ADD": {
           const dest = expand(instruction.dest, line);

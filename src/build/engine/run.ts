@@ -1,0 +1,174 @@
+// RUN: executes a command on a stage's root filesystem inside runc (Debian's), as the image's
+// user, in its working directory, with its environment and the stage's build args; no network
+// unless asked for (--network=host). The process gets a fresh /proc, /dev and /sys that are
+// mounts, not part of the root, so they never end up in a layer.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BuildError } from "../errors.ts";
+import { resolveInRoot } from "./paths.ts";
+
+export interface RunSpec {
+  readonly root: string;
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  /** `uid[:gid]` or names from the root's /etc/passwd and /etc/group; default root. */
+  readonly user?: string;
+  readonly network: "none" | "host";
+  /** Scratch folder for the bundle and runc's state. */
+  readonly workDir: string;
+  /** Receives the command's output as it comes. */
+  readonly output?: (chunk: Buffer) => void;
+}
+
+export interface RunOutcome {
+  readonly exitCode: number;
+  /** The last 4 KiB of combined output, for error messages. */
+  readonly tail: string;
+}
+
+const CAPABILITIES = [
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_SYS_CHROOT",
+  "CAP_MKNOD",
+  "CAP_AUDIT_WRITE",
+  "CAP_SETFCAP",
+];
+
+async function lookupId(root: string, file: string, name: string): Promise<number | undefined> {
+  if (/^\d+$/.test(name)) return Number(name);
+  const text = await readFile(await resolveInRoot(root, file, { followLast: true }), "utf8").catch(() => "");
+  for (const line of text.split("\n")) {
+    const fields = line.split(":");
+    if (fields[0] === name && /^\d+$/.test(fields[2] ?? "")) return Number(fields[2]);
+  }
+  return undefined;
+}
+
+/** The uid and gid a USER value names in this root. */
+export async function resolveUser(
+  root: string,
+  user: string | undefined,
+): Promise<{ uid: number; gid: number }> {
+  if (user === undefined || user === "") return { uid: 0, gid: 0 };
+  const [name = "", group] = user.split(":");
+  const uid = await lookupId(root, "/etc/passwd", name);
+  if (uid === undefined) throw new BuildError(`USER "${name}" is not in the image's /etc/passwd`);
+  let gid: number | undefined;
+  if (group !== undefined) {
+    gid = await lookupId(root, "/etc/group", group);
+    if (gid === undefined) throw new BuildError(`group "${group}" is not in the image's /etc/group`);
+  } else if (/^\d+$/.test(name)) {
+    gid = uid;
+  } else {
+    const passwd = await readFile(
+      await resolveInRoot(root, "/etc/passwd", { followLast: true }),
+      "utf8",
+    ).catch(() => "");
+    const entry = passwd.split("\n").find((l) => l.startsWith(`${name}:`));
+    gid = Number(entry?.split(":")[3] ?? uid);
+  }
+  return { uid, gid };
+}
+
+export async function runInRoot(spec: RunSpec): Promise<RunOutcome> {
+  const id = `strata-build-${process.pid}-${randomBytes(6).toString("hex")}`;
+  const bundle = join(spec.workDir, id);
+  const state = join(spec.workDir, "runc-state");
+  await mkdir(bundle, { recursive: true });
+  await mkdir(state, { recursive: true });
+  // Mount points must exist; creating them here (not by runc) keeps them out of the diff when
+  // the base already has them, and they are directories either way.
+  for (const dir of ["proc", "dev", "sys"]) await mkdir(join(spec.root, dir), { recursive: true });
+  await mkdir(await resolveInRoot(spec.root, spec.cwd, { followLast: true }), { recursive: true });
+  const user = await resolveUser(spec.root, spec.user);
+  const namespaces = [
+    { type: "pid" },
+    { type: "ipc" },
+    { type: "uts" },
+    { type: "mount" },
+    ...(spec.network === "none" ? [{ type: "network" }] : []),
+  ];
+  const config = {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user,
+      args: spec.args,
+      env: spec.env,
+      cwd: spec.cwd,
+      capabilities: { bounding: CAPABILITIES, effective: CAPABILITIES, permitted: CAPABILITIES },
+      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: spec.root, readonly: false },
+    hostname: "strata-build",
+    mounts: [
+      { destination: "/proc", type: "proc", source: "proc" },
+      {
+        destination: "/dev",
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+      },
+      {
+        destination: "/dev/pts",
+        type: "devpts",
+        source: "devpts",
+        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
+      },
+      {
+        destination: "/dev/shm",
+        type: "tmpfs",
+        source: "shm",
+        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+      },
+      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+    ],
+    linux: {
+      namespaces,
+      maskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
+      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+    },
+  };
+  await writeFile(join(bundle, "config.json"), JSON.stringify(config));
+  try {
+    return await new Promise<RunOutcome>((resolve, reject) => {
+      const child = spawn("runc", ["--root", state, "run", "--bundle", bundle, id], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let tail = "";
+      const take = (chunk: Buffer) => {
+        spec.output?.(chunk);
+        tail = (tail + chunk.toString("utf8")).slice(-4096);
+      };
+      child.stdout.on("data", take);
+      child.stderr.on("data", take);
+      child.on("error", (error) =>
+        reject(
+          new BuildError(`cannot start runc: ${(error as NodeJS.ErrnoException).code ?? error.message}`, {
+            cause: error,
+          }),
+        ),
+      );
+      child.on("close", (code, signal) => resolve({ exitCode: code ?? (signal === null ? 1 : 128), tail }));
+    });
+  } finally {
+    await new Promise<void>((resolve) => {
+      const cleanup = spawn("runc", ["--root", state, "delete", "-f", id], { stdio: "ignore" });
+      cleanup.on("close", () => resolve());
+      cleanup.on("error", () => resolve());
+    });
+    await rm(bundle, { recursive: true, force: true });
+  }
+}
