@@ -11,6 +11,7 @@ import { registerVersion } from "./commands/version.ts";
 import { registerChannel } from "./commands/channel.ts";
 import { registerPromote } from "./commands/promote.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerBuild } from "./commands/build.ts";
 
 export const VERSION = "0.1.0";
 
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIo): Command {
   registerChannel(program, io);
   registerPromote(program, io);
   registerAudit(program, io);
+  registerBuild(program, io);
   return program;
 }
 

@@ -1,0 +1,108 @@
+// `strata build` from the command line: a build into an OCI layout that skopeo reads, the same
+// digest on a second run, progress on stderr, a JSON summary, and errors with exit codes.
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { buildBusyboxBase } from "../../scripts/base-images.ts";
+import { CliError } from "../../src/cli/errors.ts";
+import { buildProgram, SilentExit } from "../../src/cli/program.ts";
+import { runOk } from "../helpers/exec.ts";
+
+let work: string;
+
+async function strata(args: readonly string[], env: Record<string, string> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (c: Buffer) => (out += c.toString()));
+  stderr.on("data", (c: Buffer) => (err += c.toString()));
+  let code = 0;
+  try {
+    await buildProgram({ stdout, stderr, stdin: new PassThrough(), env }).parseAsync([
+      "node",
+      "strata",
+      ...args,
+    ]);
+  } catch (error) {
+    if (!(error instanceof SilentExit)) {
+      err += `strata: ${(error as Error).message}\n`;
+      code = error instanceof CliError ? error.exitCode : 1;
+    }
+  }
+  return { code, stdout: out, stderr: err };
+}
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "strata-build-cli-"));
+  await mkdir(join(work, "ctx"));
+  await buildBusyboxBase(join(work, "ctx/base"));
+  await writeFile(join(work, "ctx/hello.txt"), "hello\n");
+  await writeFile(
+    join(work, "ctx/Containerfile"),
+    'FROM oci-layout:base:busybox\nARG FLAVOUR=plain\nCOPY hello.txt /srv/\nRUN echo "$FLAVOUR" > /srv/flavour\nCMD ["cat", "/srv/hello.txt"]\n',
+  );
+});
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("strata build", () => {
+  it("writes an OCI layout skopeo reads, showing progress", async () => {
+    const result = await strata(["build", "-t", `oci-layout:${join(work, "out")}:v1`, join(work, "ctx")]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /FROM oci-layout:base:busybox[\s\S]*COPY hello\.txt \/srv\/: \d+ bytes[\s\S]*RUN echo "\$FLAVOUR" > \/srv\/flavour/,
+    );
+    assert.match(result.stdout, /^Built oci-layout:.*out:v1 sha256:[0-9a-f]{64} \(3 layers, /);
+    const inspected = JSON.parse(
+      (await runOk("skopeo", ["inspect", `oci:${join(work, "out")}:v1`])).stdout,
+    ) as { Layers: string[]; Created: string };
+    assert.equal(inspected.Layers.length, 3);
+    assert.equal(inspected.Created, "1970-01-01T00:00:00Z");
+  });
+
+  it("prints a JSON summary, the same digest again, and another one for another build arg", async () => {
+    const run = async (args: string[]) => {
+      const result = await strata(
+        ["build", "--json", ...args, "-t", `oci-layout:${join(work, "json")}:x`, join(work, "ctx")],
+        { SOURCE_DATE_EPOCH: "1700000000" },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as { digest: string; layers: { createdBy: string }[] };
+    };
+    const first = await run([]);
+    const second = await run([]);
+    assert.equal(first.digest, second.digest);
+    assert.match(first.layers[2]?.createdBy ?? "", /^RUN echo/);
+    assert.notEqual((await run(["--build-arg", "FLAVOUR=spicy"])).digest, first.digest);
+  });
+
+  it("refuses bad input with exit code 2, and a bad Containerfile with its line", async () => {
+    const badTag = await strata(["build", "-t", "registry.example/app:1", join(work, "ctx")]);
+    assert.equal(badTag.code, 2);
+    assert.match(badTag.stderr, /Invalid --tag "registry\.example\/app:1": expected oci-layout:PATH:TAG/);
+    const noFile = await strata(["build", "-t", `oci-layout:${join(work, "x")}:t`, work]);
+    assert.equal(noFile.code, 2);
+    assert.match(noFile.stderr, /No Containerfile or Dockerfile/);
+    const badEpoch = await strata(["build", "-t", `oci-layout:${join(work, "x")}:t`, join(work, "ctx")], {
+      SOURCE_DATE_EPOCH: "yesterday",
+    });
+    assert.equal(badEpoch.code, 2);
+    await writeFile(join(work, "Broken"), "FROM scratch\nCOPY nothing-here /x\n");
+    const broken = await strata([
+      "build",
+      "-f",
+      join(work, "Broken"),
+      "-t",
+      `oci-layout:${join(work, "x")}:t`,
+      join(work, "ctx"),
+    ]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /Broken:2: COPY source "nothing-here" matches no file in the build context/);
+  });
+});
