@@ -8,11 +8,18 @@ import { MediaType, type ExecutionConfig } from "../../oci/index.ts";
 import type { Containerfile, Stage } from "../containerfile/index.ts";
 import { substitute, targetStage } from "../containerfile/index.ts";
 import { BuildError } from "../errors.ts";
-import { appendLayer, scratchImage, withConfig, withCreated, type Image } from "../image.ts";
-import { diffSnapshots, extractLayer, snapshotTree, writeLayer } from "../layer/index.ts";
+import { appendLayer, scratchImage, withConfig, withCreated, type Image, type LayerBlob } from "../image.ts";
+import {
+  diffSnapshots,
+  extractLayer,
+  snapshotTree,
+  writeLayer,
+  type WrittenLayer as WrittenLayerResult,
+} from "../layer/index.ts";
 import { readImageFromLayout } from "../oci-layout.ts";
 import { copySources } from "./copy.ts";
 import { loadIgnore } from "./ignore.ts";
+import { cacheKey, hashSources, NO_CACHE, type LayerCache } from "./cache.ts";
 import { resolveInRoot } from "./paths.ts";
 import { runInRoot } from "./run.ts";
 import { resolveSources } from "./sources.ts";
@@ -31,6 +38,8 @@ export interface BuildOptions {
   readonly progress?: (line: string) => void;
   /** RUN's output as it comes. */
   readonly output?: (chunk: Buffer) => void;
+  /** Where layers are kept between builds; none when undefined. */
+  readonly cache?: LayerCache;
   /** "host" gives every RUN the host's network; default none (RUN --network=host asks for it per step). */
   readonly network?: "none" | "host";
 }
@@ -38,11 +47,17 @@ export interface BuildOptions {
 export interface BuildResult {
   readonly image: Image;
   readonly stage: Stage;
+  /** Layer steps found in the cache and layer steps run. */
+  readonly cached: number;
+  readonly built: number;
 }
 
 interface StageResult {
   readonly image: Image;
-  readonly root: string;
+  /** The cache key of the stage's final state. */
+  readonly key: string;
+  /** The stage's root filesystem, unpacked on first use. */
+  materialize(): Promise<string>;
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -59,7 +74,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (value !== undefined) globalArgs.set(arg.name, substitute(value, globalArgs, file.escape));
   }
   const done = new Map<number, StageResult>();
+  const cache = options.cache ?? NO_CACHE;
   let layers = 0;
+  let cachedSteps = 0;
+  let builtSteps = 0;
 
   const fail = (line: number, message: string, cause?: unknown): never => {
     throw new BuildError(message, { file: file.file, line, ...(cause === undefined ? {} : { cause }) });
@@ -74,16 +92,22 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (cached !== undefined) return cached;
     const baseRef = substitute(stage.base, globalArgs, file.escape);
     const root = join(options.workDir, `stage-${stage.index}`);
-    await mkdir(root, { recursive: true });
     let image: Image;
+    let key: string;
+    // The root is unpacked only when a step has to run: a build whose steps are all cached
+    // never unpacks anything.
+    let pending: { layer: LayerBlob; name: string }[] = [];
+    let pendingDirs: string[] = [];
+    let materialized = false;
     const earlier = await stageByRef(baseRef);
     if (earlier !== undefined && earlier.index < stage.index) {
       const from = await runStage(earlier);
       image = from.image;
-      for (const [i, layer] of image.layers.entries())
-        await extractLayer(layer.path, root, { name: `${baseRef} layer ${i + 1}` });
+      key = from.key;
+      pending = image.layers.map((layer, i) => ({ layer, name: `${baseRef} layer ${i + 1}` }));
     } else if (baseRef === "scratch") {
       image = scratchImage(options.platform ?? hostPlatform());
+      key = cacheKey("scratch", JSON.stringify(image.config));
     } else if (baseRef.startsWith("oci-layout:")) {
       const spec = baseRef.slice("oci-layout:".length);
       const colon = spec.lastIndexOf(":");
@@ -94,17 +118,59 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       image = await readImageFromLayout(dir, spec.slice(colon + 1)).catch((error: unknown) =>
         fail(stage.line, (error as Error).message, error),
       );
-      for (const [i, layer] of image.layers.entries()) {
-        await extractLayer(layer.path, root, { name: `${baseRef} layer ${i + 1}` }).catch((error: unknown) =>
-          fail(stage.line, (error as Error).message, error),
-        );
-      }
+      key = cacheKey("base", JSON.stringify(image.config), ...image.layers.map((l) => l.digest));
+      pending = image.layers.map((layer, i) => ({ layer, name: `${baseRef} layer ${i + 1}` }));
     } else {
       return fail(
         stage.line,
         `base "${baseRef}" is not supported yet: use scratch, an earlier stage or oci-layout:PATH:TAG`,
       );
     }
+    const materialize = async (): Promise<string> => {
+      if (!materialized) {
+        await mkdir(root, { recursive: true });
+        materialized = true;
+      }
+      for (const { layer, name } of pending) {
+        await extractLayer(layer.path, root, { name }).catch((error: unknown) =>
+          fail(stage.line, (error as Error).message, error),
+        );
+      }
+      pending = [];
+      return root;
+    };
+    /** Creates the WORKDIRs named since the last layer; called after a step's first snapshot, so
+     *  they belong to that step's layer (and a cached layer has them already). */
+    const takeDirs = async (root: string): Promise<void> => {
+      for (const dir of pendingDirs)
+        await mkdir(await resolveInRoot(root, dir, { followLast: true }), { recursive: true });
+      pendingDirs = [];
+    };
+    /** A layer step: the cached layer when there is one, else `produce` on the unpacked root. */
+    const layerStep = async (
+      stepKey: string,
+      shown: string,
+      produce: (root: string) => Promise<WrittenLayerResult>,
+    ) => {
+      const hit = await cache.get(stepKey);
+      let layer: LayerBlob;
+      if (hit !== undefined) {
+        cachedSteps++;
+        layer = hit;
+        pending.push({ layer: hit, name: shown });
+        pendingDirs = [];
+        // An unpacked root must follow; an unpacked one is brought up to date only when needed.
+        if (materialized) await materialize();
+        options.progress?.(`[stage ${stage.name ?? stage.index}] CACHED ${shown}`);
+      } else {
+        builtSteps++;
+        const written = await produce(await materialize());
+        layer = await cache.put(stepKey, written, MediaType.ImageLayerGzip);
+        options.progress?.(`[stage ${stage.name ?? stage.index}] ${shown}: ${layer.size} bytes`);
+      }
+      image = appendLayer(image, layer, { created_by: shown, comment: "strata build" });
+      key = stepKey;
+    };
     options.progress?.(`[stage ${stage.name ?? stage.index}] FROM ${baseRef}`);
 
     // Variables: ENV from the base image, then ARG and ENV as they come.
@@ -125,6 +191,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     };
     const patch = (change: (c: ExecutionConfig) => ExecutionConfig, shown: string) => {
       image = withConfig(image, change, { created_by: shown, comment: "strata build" });
+      key = cacheKey(key, shown);
     };
 
     for (const instruction of stage.instructions) {
@@ -164,8 +231,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         }
         case "WORKDIR": {
           const dir = posix.resolve(image.config.config?.WorkingDir ?? "/", expand(instruction.path, line));
-          const host = await resolveInRoot(root, dir, { followLast: true });
-          await mkdir(host, { recursive: true });
+          pendingDirs.push(dir);
           patch((c) => ({ ...c, WorkingDir: dir }), `WORKDIR ${dir}`);
           break;
         }
@@ -205,6 +271,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         }
         case "MAINTAINER":
           image = { ...image, config: { ...image.config, author: instruction.maintainer } };
+          key = cacheKey(key, `MAINTAINER ${instruction.maintainer}`);
           break;
         case "CMD":
         case "ENTRYPOINT": {
@@ -236,31 +303,40 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
               ? "host"
               : "none";
           const shown = `RUN ${"exec" in instruction.command ? JSON.stringify(command) : instruction.command.shell}`;
-          options.progress?.(`[stage ${stage.name ?? stage.index}] ${shown}`);
-          const before = await snapshotTree(root);
-          const outcome = await runInRoot({
-            root,
-            args: command,
-            env: runEnv,
-            cwd: image.config.config?.WorkingDir || "/",
-            ...(image.config.config?.User === undefined ? {} : { user: image.config.config.User }),
-            network,
-            workDir: options.workDir,
-            ...(options.output === undefined ? {} : { output: options.output }),
-          }).catch((error: unknown) => fail(line, (error as Error).message, error));
-          if (outcome.exitCode !== 0) {
-            const tail = outcome.tail.trim().split("\n").slice(-5).join("\n");
-            fail(line, `RUN exited with code ${outcome.exitCode}${tail === "" ? "" : `: ${tail}`}`);
-          }
-          const after = await snapshotTree(root);
-          const blob = join(options.workDir, `layer-${++layers}.tar.gz`);
-          const layer = await writeLayer(root, after, diffSnapshots(before, after), blob, {
-            ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
-          });
-          image = appendLayer(
-            image,
-            { ...layer, mediaType: MediaType.ImageLayerGzip },
-            { created_by: shown, comment: "strata build" },
+          const user = image.config.config?.User;
+          const cwd = image.config.config?.WorkingDir || "/";
+          await layerStep(
+            cacheKey(key, shown, JSON.stringify(command), JSON.stringify(runEnv), cwd, user ?? "", network),
+            shown,
+            async (root) => {
+              options.progress?.(`[stage ${stage.name ?? stage.index}] ${shown}`);
+              const before = await snapshotTree(root);
+              await takeDirs(root);
+              const outcome = await runInRoot({
+                root,
+                args: command,
+                env: runEnv,
+                cwd,
+                ...(user === undefined ? {} : { user }),
+                network,
+                workDir: options.workDir,
+                ...(options.output === undefined ? {} : { output: options.output }),
+              }).catch((error: unknown) => fail(line, (error as Error).message, error));
+              if (outcome.exitCode !== 0) {
+                const tail = outcome.tail.trim().split("\n").slice(-5).join("\n");
+                fail(line, `RUN exited with code ${outcome.exitCode}${tail === "" ? "" : `: ${tail}`}`);
+              }
+              const after = await snapshotTree(root);
+              return writeLayer(
+                root,
+                after,
+                diffSnapshots(before, after),
+                join(options.workDir, `layer-${++layers}.tar.gz`),
+                {
+                  ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+                },
+              );
+            },
           );
           break;
         }
@@ -272,11 +348,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             : posix.join(image.config.config?.WorkingDir ?? "/", dest) + (dest.endsWith("/") ? "/" : "");
           let base = options.context;
           let sourceIgnore = ignore;
+          let fromKey = "";
           if (instruction.kind === "COPY" && instruction.from !== undefined) {
             const from = await stageByRef(expand(instruction.from, line));
             if (from === undefined || from.index >= stage.index)
               fail(line, `COPY --from="${instruction.from}" names no earlier stage`);
-            base = (await runStage(from as Stage)).root;
+            const fromStage = await runStage(from as Stage);
+            base = await fromStage.materialize();
+            fromKey = fromStage.key;
             sourceIgnore = [];
           }
           const sources = await resolveSources(
@@ -284,37 +363,50 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             instruction.sources.map((s) => expand(s, line)),
             { ignore: sourceIgnore, what: instruction.kind },
           ).catch((error: unknown) => fail(line, (error as Error).message, error));
-          const owner =
-            instruction.chown === undefined
-              ? undefined
-              : await parseOwner(root, expand(instruction.chown, line)).catch((error: unknown) =>
-                  fail(line, (error as Error).message, error),
-                );
-          const before = await snapshotTree(root);
-          await copySources(root, sources, destInRoot, {
-            base,
-            ignore: sourceIgnore,
-            extractArchives: instruction.kind === "ADD",
-            ...(owner === undefined ? {} : { owner }),
-            ...(instruction.chmod === undefined ? {} : { mode: parseInt(instruction.chmod, 8) }),
-          }).catch((error: unknown) => fail(line, (error as Error).message, error));
-          const after = await snapshotTree(root);
-          const blob = join(options.workDir, `layer-${++layers}.tar.gz`);
-          const layer = await writeLayer(root, after, diffSnapshots(before, after), blob, {
-            ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
-          });
-          const shown = `${instruction.kind} ${instruction.sources.join(" ")} ${dest}`;
-          image = appendLayer(
-            image,
-            { ...layer, mediaType: MediaType.ImageLayerGzip },
-            { created_by: shown, comment: "strata build" },
+          const chown = instruction.chown === undefined ? undefined : expand(instruction.chown, line);
+          const shown = `${instruction.kind} ${sources.map((src) => src.relative || ".").join(" ")} ${dest}`;
+          const stepKey = cacheKey(
+            key,
+            shown,
+            instruction.from ?? "",
+            fromKey,
+            await hashSources(sources, sourceIgnore),
+            chown ?? "",
+            instruction.chmod ?? "",
+            destInRoot,
           );
-          options.progress?.(`[stage ${stage.name ?? stage.index}] ${shown}: ${layer.size} bytes`);
+          await layerStep(stepKey, shown, async (root) => {
+            const owner =
+              chown === undefined
+                ? undefined
+                : await parseOwner(root, chown).catch((error: unknown) =>
+                    fail(line, (error as Error).message, error),
+                  );
+            const before = await snapshotTree(root);
+            await takeDirs(root);
+            await copySources(root, sources, destInRoot, {
+              base,
+              ignore: sourceIgnore,
+              extractArchives: instruction.kind === "ADD",
+              ...(owner === undefined ? {} : { owner }),
+              ...(instruction.chmod === undefined ? {} : { mode: parseInt(instruction.chmod, 8) }),
+            }).catch((error: unknown) => fail(line, (error as Error).message, error));
+            const after = await snapshotTree(root);
+            return writeLayer(
+              root,
+              after,
+              diffSnapshots(before, after),
+              join(options.workDir, `layer-${++layers}.tar.gz`),
+              {
+                ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+              },
+            );
+          });
           break;
         }
       }
     }
-    const result = { image, root };
+    const result: StageResult = { image, key, materialize };
     done.set(stage.index, result);
     return result;
   }
@@ -324,7 +416,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     options.epoch === undefined
       ? result.image
       : withCreated(result.image, new Date(options.epoch * 1000).toISOString());
-  return { image, stage: target };
+  return { image, stage: target, cached: cachedSteps, built: builtSteps };
 }
 
 /** `UID[:GID]` numerically, or names looked up in the root's /etc/passwd and /etc/group. */

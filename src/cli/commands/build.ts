@@ -4,7 +4,14 @@
 import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { build, buildWorkDir, parseContainerfile, writeImageToLayout } from "../../build/index.ts";
+import {
+  build,
+  buildWorkDir,
+  createLayerCache,
+  NO_CACHE,
+  parseContainerfile,
+  writeImageToLayout,
+} from "../../build/index.ts";
 import { collect, parsePairs } from "../args.ts";
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
@@ -17,6 +24,15 @@ interface BuildFlags {
   target?: string;
   network?: string;
   json?: boolean;
+  cacheDir?: string;
+  cache?: boolean;
+}
+
+/** $XDG_CACHE_HOME/strata/build, else ~/.cache/strata/build. */
+function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "strata", "build");
+  if (env.HOME) return join(env.HOME, ".cache", "strata", "build");
+  return undefined;
 }
 
 async function findContainerfile(context: string, file: string | undefined): Promise<string> {
@@ -37,6 +53,11 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option("--build-arg <key=value>", "a build argument; repeatable", collect)
     .option("--target <stage>", "build this stage (name or index) instead of the last")
     .option("--network <mode>", "network for RUN steps: none (default) or host", "none")
+    .option(
+      "--cache-dir <dir>",
+      "where layers are kept between builds (default $XDG_CACHE_HOME/strata/build or ~/.cache/strata/build)",
+    )
+    .option("--no-cache", "build every step, neither reading nor filling the cache")
     .option("--json", "print a JSON summary instead of progress")
     .action(async (contextArg: string | undefined, flags: BuildFlags) => {
       const context = resolve(contextArg ?? ".");
@@ -65,7 +86,11 @@ export function registerBuild(program: Command, io: CliIo): void {
       const started = Date.now();
       try {
         const quiet = flags.json === true;
-        const { image } = await build({
+        const cacheDir = flags.cacheDir ?? defaultCacheDir(io.env);
+        const cache =
+          flags.cache === false || cacheDir === undefined ? NO_CACHE : createLayerCache(resolve(cacheDir));
+        const { image, cached, built } = await build({
+          cache,
           containerfile,
           context,
           buildArgs,
@@ -90,12 +115,14 @@ export function registerBuild(program: Command, io: CliIo): void {
             size: l.size,
             createdBy: image.config.history?.filter((h) => h.empty_layer !== true)[i]?.created_by,
           })),
+          cached,
+          built,
           seconds: (Date.now() - started) / 1000,
         };
         if (quiet) printJson(io, summary);
         else
           io.stdout.write(
-            `Built ${summary.image} ${digest} (${image.layers.length} layers, ${summary.seconds.toFixed(1)} s)\n`,
+            `Built ${summary.image} ${digest} (${image.layers.length} layers, ${cached} steps cached, ${built} built, ${summary.seconds.toFixed(1)} s)\n`,
           );
       } finally {
         await scratch.remove();
