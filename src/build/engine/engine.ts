@@ -181,6 +181,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     }
     const args = new Map<string, string>();
     let shell = ["/bin/sh", "-c"];
+    let cmdSetHere = false;
     const vars = () => new Map([...args, ...env]);
     const expand = (text: string, line: number): string => {
       try {
@@ -279,8 +280,22 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             "exec" in instruction.command
               ? [...instruction.command.exec]
               : ["/bin/sh", "-c", instruction.command.shell];
-          const key = instruction.kind === "CMD" ? "Cmd" : "Entrypoint";
-          patch((c) => ({ ...c, [key]: command }), `${instruction.kind} ${JSON.stringify(command)}`);
+          if (instruction.kind === "CMD") {
+            cmdSetHere = true;
+            patch((c) => ({ ...c, Cmd: command }), `CMD ${JSON.stringify(command)}`);
+          } else {
+            // As Docker does: an ENTRYPOINT drops a CMD inherited from the base image.
+            const keepCmd = cmdSetHere;
+            patch(
+              (c) => {
+                const { Cmd, ...rest } = c;
+                return keepCmd && Cmd !== undefined
+                  ? { ...rest, Cmd, Entrypoint: command }
+                  : { ...rest, Entrypoint: command };
+              },
+              `ENTRYPOINT ${JSON.stringify(command)}`,
+            );
+          }
           break;
         }
         case "SHELL":

@@ -19,8 +19,10 @@ export interface RunSpec {
   readonly network: "none" | "host";
   /** Scratch folder for the bundle and runc's state. */
   readonly workDir: string;
-  /** Receives the command's output as it comes. */
+  /** Receives the command's output as it comes (standard error too, unless `stderr` is given). */
   readonly output?: (chunk: Buffer) => void;
+  /** Receives standard error apart from standard output. */
+  readonly stderr?: (chunk: Buffer) => void;
 }
 
 export interface RunOutcome {
@@ -148,12 +150,12 @@ export async function runInRoot(spec: RunSpec): Promise<RunOutcome> {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let tail = "";
-      const take = (chunk: Buffer) => {
-        spec.output?.(chunk);
+      const take = (deliver: ((chunk: Buffer) => void) | undefined) => (chunk: Buffer) => {
+        deliver?.(chunk);
         tail = (tail + chunk.toString("utf8")).slice(-4096);
       };
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
+      child.stdout.on("data", take(spec.output));
+      child.stderr.on("data", take(spec.stderr ?? spec.output));
       child.on("error", (error) =>
         reject(
           new BuildError(`cannot start runc: ${(error as NodeJS.ErrnoException).code ?? error.message}`, {
