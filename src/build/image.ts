@@ -17,6 +17,8 @@ export interface LayerBlob {
 export interface Image {
   readonly config: ImageConfig;
   readonly layers: readonly LayerBlob[];
+  /** The manifest digest the image was read from, when it was read (not built). */
+  readonly source?: string;
 }
 
 export interface SerializedImage {

@@ -13,3 +13,11 @@ export {
   type GateResult,
   type MetadataGate,
 } from "./gates.ts";
+export {
+  attachToLayout,
+  provenanceStatement,
+  IN_TOTO_ARTIFACT,
+  SLSA_PROVENANCE,
+  type ProvenanceInput,
+} from "./provenance.ts";
+export type { BuildInput } from "./engine/engine.ts";

@@ -115,5 +115,5 @@ export async function readImageFromLayout(dir: string, tag: string): Promise<Ima
       path,
     });
   }
-  return { config, layers };
+  return { config, layers, source: entry.digest };
 }

@@ -13,7 +13,9 @@ import { registerPromote } from "./commands/promote.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerBuild } from "./commands/build.ts";
 
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.ts";
+
+export { VERSION };
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command("strata")

@@ -1,7 +1,7 @@
 // `strata build` from the command line: a build into an OCI layout that skopeo reads, the same
 // digest on a second run, progress on stderr, a JSON summary, and errors with exit codes.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -64,6 +64,63 @@ describe("strata build", () => {
     ) as { Layers: string[]; Created: string };
     assert.equal(inspected.Layers.length, 3);
     assert.equal(inspected.Created, "1970-01-01T00:00:00Z");
+  });
+
+  it("records SLSA provenance beside the image as a referrer", async () => {
+    const result = await strata([
+      "build",
+      "--json",
+      "--build-arg",
+      "FLAVOUR=mild",
+      "-t",
+      `oci-layout:${join(work, "prov")}:p1`,
+      join(work, "ctx"),
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as { digest: string; provenance: string };
+    const index = JSON.parse(await readFile(join(work, "prov/index.json"), "utf8")) as {
+      manifests: { digest: string; artifactType?: string; annotations?: Record<string, string> }[];
+    };
+    const referrer = index.manifests.find((m) => m.artifactType === "application/vnd.in-toto+json");
+    assert.equal(referrer?.digest, summary.provenance);
+    assert.equal(referrer?.annotations?.["dev.strata.subject"], summary.digest);
+    const blob = (d: string) => readFile(join(work, "prov/blobs/sha256", d.slice(7)), "utf8");
+    const manifest = JSON.parse(await blob(summary.provenance)) as {
+      subject: { digest: string };
+      layers: { digest: string }[];
+    };
+    assert.equal(manifest.subject.digest, summary.digest);
+    const statement = JSON.parse(await blob(manifest.layers[0]?.digest ?? "")) as {
+      _type: string;
+      predicateType: string;
+      subject: { digest: { sha256: string } }[];
+      predicate: {
+        buildDefinition: {
+          externalParameters: { buildArgs: Record<string, string> };
+          resolvedDependencies: { uri: string; digest: { sha256: string } }[];
+        };
+        runDetails: { builder: { id: string } };
+      };
+    };
+    assert.equal(statement._type, "https://in-toto.io/Statement/v1");
+    assert.equal(statement.predicateType, "https://slsa.dev/provenance/v1");
+    assert.equal(`sha256:${statement.subject[0]?.digest.sha256}`, summary.digest);
+    assert.deepEqual(statement.predicate.buildDefinition.externalParameters.buildArgs, { FLAVOUR: "mild" });
+    const deps = statement.predicate.buildDefinition.resolvedDependencies.map((d) => d.uri);
+    assert.deepEqual(deps, ["file:Containerfile", "oci-layout:base:busybox", "context:hello.txt"]);
+    const baseIndex = JSON.parse(await readFile(join(work, "ctx/base/index.json"), "utf8")) as {
+      manifests: { digest: string }[];
+    };
+    assert.equal(
+      `sha256:${statement.predicate.buildDefinition.resolvedDependencies[1]?.digest.sha256}`,
+      baseIndex.manifests[0]?.digest,
+    );
+    assert.match(statement.predicate.runDetails.builder.id, /^https:\/\/strata\.dev\/builder\/strata@/);
+    // The layout still reads by tag, with the referrer beside it.
+    assert.equal(
+      JSON.parse((await runOk("skopeo", ["inspect", `oci:${join(work, "prov")}:p1`])).stdout).Digest,
+      summary.digest,
+    );
   });
 
   it("prints a JSON summary, the same digest again, and another one for another build arg", async () => {

@@ -44,9 +44,17 @@ export interface BuildOptions {
   readonly network?: "none" | "host";
 }
 
+/** Something the build read, for provenance: a base image or the content a COPY/ADD took. */
+export interface BuildInput {
+  readonly uri: string;
+  /** Hex sha256. */
+  readonly sha256: string;
+}
+
 export interface BuildResult {
   readonly image: Image;
   readonly stage: Stage;
+  readonly inputs: readonly BuildInput[];
   /** Layer steps found in the cache and layer steps run. */
   readonly cached: number;
   readonly built: number;
@@ -77,6 +85,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const cache = options.cache ?? NO_CACHE;
   let layers = 0;
   let cachedSteps = 0;
+  const inputs: BuildInput[] = [];
   let builtSteps = 0;
 
   const fail = (line: number, message: string, cause?: unknown): never => {
@@ -119,6 +128,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         fail(stage.line, (error as Error).message, error),
       );
       key = cacheKey("base", JSON.stringify(image.config), ...image.layers.map((l) => l.digest));
+      if (image.source !== undefined)
+        inputs.push({ uri: baseRef, sha256: image.source.slice("sha256:".length) });
       pending = image.layers.map((layer, i) => ({ layer, name: `${baseRef} layer ${i + 1}` }));
     } else {
       return fail(
@@ -380,12 +391,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           ).catch((error: unknown) => fail(line, (error as Error).message, error));
           const chown = instruction.chown === undefined ? undefined : expand(instruction.chown, line);
           const shown = `${instruction.kind} ${sources.map((src) => src.relative || ".").join(" ")} ${dest}`;
+          const sourcesHash = await hashSources(sources, sourceIgnore);
+          if (fromKey === "") {
+            inputs.push({
+              uri: `context:${sources.map((src) => src.relative || ".").join(",")}`,
+              sha256: sourcesHash,
+            });
+          }
           const stepKey = cacheKey(
             key,
             shown,
             instruction.from ?? "",
             fromKey,
-            await hashSources(sources, sourceIgnore),
+            sourcesHash,
             chown ?? "",
             instruction.chmod ?? "",
             destInRoot,
@@ -431,7 +449,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     options.epoch === undefined
       ? result.image
       : withCreated(result.image, new Date(options.epoch * 1000).toISOString());
-  return { image, stage: target, cached: cachedSteps, built: builtSteps };
+  return { image, stage: target, inputs, cached: cachedSteps, built: builtSteps };
 }
 
 /** `UID[:GID]` numerically, or names looked up in the root's /etc/passwd and /etc/group. */

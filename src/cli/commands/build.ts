@@ -5,17 +5,21 @@ import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
+  attachToLayout,
   build,
   buildWorkDir,
   createLayerCache,
   NO_CACHE,
   parseContainerfile,
+  provenanceStatement,
+  serialize,
   writeImageToLayout,
 } from "../../build/index.ts";
 import { collect, parsePairs } from "../args.ts";
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { printJson } from "../output.ts";
+import { VERSION } from "../version.ts";
 
 interface BuildFlags {
   file?: string;
@@ -89,7 +93,8 @@ export function registerBuild(program: Command, io: CliIo): void {
         const cacheDir = flags.cacheDir ?? defaultCacheDir(io.env);
         const cache =
           flags.cache === false || cacheDir === undefined ? NO_CACHE : createLayerCache(resolve(cacheDir));
-        const { image, cached, built } = await build({
+        const startedOn = new Date();
+        const { image, cached, built, inputs } = await build({
           cache,
           containerfile,
           context,
@@ -107,6 +112,23 @@ export function registerBuild(program: Command, io: CliIo): void {
         });
         const layout = resolve(m[1] ?? "");
         const digest = await writeImageToLayout(layout, image, m[2] ?? "");
+        const statement = provenanceStatement({
+          name: `oci-layout:${layout}:${m[2]}`,
+          digest,
+          containerfile: { path: flags.file ?? file.slice(context.length + 1), text },
+          buildArgs,
+          ...(flags.target === undefined ? {} : { target: flags.target }),
+          network: flags.network ?? "none",
+          inputs,
+          builderId: `https://strata.dev/builder/strata@${VERSION}`,
+          startedOn,
+          finishedOn: new Date(),
+        });
+        const provenance = await attachToLayout(
+          layout,
+          { digest, size: serialize(image).manifest.length },
+          statement,
+        );
         const summary = {
           image: `oci-layout:${layout}:${m[2]}`,
           digest,
@@ -115,6 +137,7 @@ export function registerBuild(program: Command, io: CliIo): void {
             size: l.size,
             createdBy: image.config.history?.filter((h) => h.empty_layer !== true)[i]?.created_by,
           })),
+          provenance,
           cached,
           built,
           seconds: (Date.now() - started) / 1000,

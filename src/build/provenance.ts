@@ -1,0 +1,119 @@
+// Build provenance as an in-toto Statement v1 with an SLSA Provenance v1 predicate: what was
+// built (the image digest), by what builder, from which template (the Containerfile's digest),
+// with which parameters (build args, target) and from which inputs (base images and the content
+// COPY and ADD read). It is stored beside the image as an OCI referrer (subject: the image).
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { MediaType } from "../oci/index.ts";
+import type { BuildInput } from "./engine/engine.ts";
+
+export const IN_TOTO_STATEMENT = "https://in-toto.io/Statement/v1";
+export const SLSA_PROVENANCE = "https://slsa.dev/provenance/v1";
+export const BUILD_TYPE = "https://strata.dev/build/containerfile/v1";
+/** The index.json annotation that names a referrer's subject in an OCI layout. */
+export const SUBJECT_ANNOTATION = "dev.strata.subject";
+/** The artifactType of the referrer that carries a statement. */
+export const IN_TOTO_ARTIFACT = "application/vnd.in-toto+json";
+
+export interface ProvenanceInput {
+  /** Name of the subject, e.g. the tag written. */
+  readonly name: string;
+  /** The image manifest digest. */
+  readonly digest: string;
+  readonly containerfile: { readonly path: string; readonly text: string };
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly target?: string;
+  readonly network: string;
+  readonly inputs: readonly BuildInput[];
+  readonly builderId: string;
+  readonly startedOn: Date;
+  readonly finishedOn: Date;
+}
+
+const hex = (bytes: string | Buffer): string => createHash("sha256").update(bytes).digest("hex");
+
+export function provenanceStatement(input: ProvenanceInput): Record<string, unknown> {
+  return {
+    _type: IN_TOTO_STATEMENT,
+    subject: [{ name: input.name, digest: { sha256: input.digest.replace(/^sha256:/, "") } }],
+    predicateType: SLSA_PROVENANCE,
+    predicate: {
+      buildDefinition: {
+        buildType: BUILD_TYPE,
+        externalParameters: {
+          containerfile: input.containerfile.path,
+          buildArgs: input.buildArgs,
+          ...(input.target === undefined ? {} : { target: input.target }),
+        },
+        internalParameters: { network: input.network },
+        resolvedDependencies: [
+          { uri: `file:${input.containerfile.path}`, digest: { sha256: hex(input.containerfile.text) } },
+          ...input.inputs.map((i) => ({ uri: i.uri, digest: { sha256: i.sha256 } })),
+        ],
+      },
+      runDetails: {
+        builder: { id: input.builderId },
+        metadata: { startedOn: input.startedOn.toISOString(), finishedOn: input.finishedOn.toISOString() },
+      },
+    },
+  };
+}
+
+/**
+ * Writes the statement into the OCI layout at `dir` as a referrer of the image `subject`: an
+ * artifact manifest (artifactType in-toto, one layer with the statement) listed in index.json.
+ * Returns the referrer's manifest digest.
+ */
+export async function attachToLayout(
+  dir: string,
+  subject: { digest: string; size: number },
+  statement: Record<string, unknown>,
+): Promise<string> {
+  const blobs = join(dir, "blobs", "sha256");
+  await mkdir(blobs, { recursive: true });
+  const body = Buffer.from(JSON.stringify(statement));
+  const empty = Buffer.from("{}");
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ImageManifest,
+      artifactType: IN_TOTO_ARTIFACT,
+      config: {
+        mediaType: "application/vnd.oci.empty.v1+json",
+        digest: `sha256:${hex(empty)}`,
+        size: empty.length,
+      },
+      layers: [{ mediaType: IN_TOTO_ARTIFACT, digest: `sha256:${hex(body)}`, size: body.length }],
+      subject: { mediaType: MediaType.ImageManifest, digest: subject.digest, size: subject.size },
+      annotations: {
+        "org.opencontainers.image.created": String(
+          (statement.predicate as { runDetails: { metadata: { finishedOn: string } } }).runDetails.metadata
+            .finishedOn,
+        ),
+      },
+    }),
+  );
+  for (const bytes of [body, empty, manifest]) await writeFile(join(blobs, hex(bytes)), bytes);
+  const digest = `sha256:${hex(manifest)}`;
+  const indexPath = join(dir, "index.json");
+  const index = JSON.parse(await readFile(indexPath, "utf8")) as { manifests: Record<string, unknown>[] };
+  // One statement per subject: a new build of the same image replaces the earlier one.
+  index.manifests = index.manifests.filter(
+    (m) =>
+      !(
+        m.artifactType === IN_TOTO_ARTIFACT &&
+        (m.annotations as Record<string, string> | undefined)?.[SUBJECT_ANNOTATION] === subject.digest
+      ),
+  );
+  index.manifests.push({
+    mediaType: MediaType.ImageManifest,
+    digest,
+    size: manifest.length,
+    artifactType: IN_TOTO_ARTIFACT,
+    annotations: { [SUBJECT_ANNOTATION]: subject.digest },
+  });
+  await writeFile(`${indexPath}.tmp`, JSON.stringify(index));
+  await rename(`${indexPath}.tmp`, indexPath);
+  return digest;
+}

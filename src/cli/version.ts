@@ -1,0 +1,2 @@
+// The version the CLI reports (and the builder records in provenance).
+export const VERSION = "0.1.0";
