@@ -1,0 +1,125 @@
+// `npm run bench:build`: Strata's builder against buildah (Debian) on the same Containerfile,
+// interleaved: a cold build (empty cache and storage), a no-op rebuild, and a rebuild after the
+// last step's input changed. Both run as the command a user runs; times are wall-clock medians.
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { buildBusyboxBase } from "../scripts/base-images.ts";
+
+const exec = promisify(execFile);
+const BIN = new URL("../bin/strata.js", import.meta.url).pathname;
+const ROUNDS = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? 3);
+
+const steps = (from: string) =>
+  [
+    from,
+    "ENV APP_MODE=production",
+    "WORKDIR /srv",
+    "COPY config.txt ./",
+    'RUN echo "built at build time" > /srv/built.txt && mkdir -p /var/lib/app',
+    "COPY app.sh ./",
+    'CMD ["/bin/sh", "/srv/app.sh"]',
+    "",
+  ].join("\n");
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+
+async function main(): Promise<void> {
+  try {
+    await exec("buildah", ["--version"]);
+  } catch {
+    console.error("bench:build needs buildah (Debian: apt-get install buildah)");
+    process.exit(2);
+  }
+  const work = await mkdtemp(join(tmpdir(), "strata-bench-build-"));
+  try {
+    const ctx = join(work, "ctx");
+    await mkdir(ctx);
+    await buildBusyboxBase(join(ctx, "base"));
+    await writeFile(join(ctx, "config.txt"), "mode=production\n");
+    await writeFile(join(ctx, "app.sh"), "cat /srv/config.txt\n");
+    await writeFile(join(ctx, "Containerfile"), steps("FROM oci-layout:base:busybox"));
+    await writeFile(join(work, "Buildahfile"), steps(`FROM oci:${join(ctx, "base")}:busybox`));
+    await writeFile(join(ctx, ".containerignore"), "base\n");
+
+    const results: Record<string, { strata: number[]; buildah: number[] }> = {
+      cold: { strata: [], buildah: [] },
+      "no-op rebuild": { strata: [], buildah: [] },
+      "last step changed": { strata: [], buildah: [] },
+    };
+    for (let round = 1; round <= ROUNDS; round++) {
+      const cache = join(work, `cache-${round}`);
+      const storage = join(work, `storage-${round}`);
+      const strata = () =>
+        exec(
+          process.execPath,
+          [BIN, "build", "--cache-dir", cache, "-t", `oci-layout:${join(work, "out")}:r${round}`, ctx],
+          {
+            env: { ...process.env, SOURCE_DATE_EPOCH: "1700000000" },
+          },
+        );
+      const buildah = () =>
+        exec(
+          "buildah",
+          [
+            "--root",
+            join(storage, "root"),
+            "--runroot",
+            join(storage, "run"),
+            "--storage-driver",
+            "vfs",
+            "bud",
+            "--isolation",
+            "chroot",
+            "--layers",
+            "-q",
+            "-f",
+            join(work, "Buildahfile"),
+            "-t",
+            `bench:r${round}`,
+            ctx,
+          ],
+          { maxBuffer: 16 * 1024 * 1024 },
+        );
+      // Interleaved, alternating who goes first.
+      const pair = async (name: string) => {
+        const order = round % 2 === 0 ? (["buildah", "strata"] as const) : (["strata", "buildah"] as const);
+        for (const who of order) results[name]?.[who].push(await timed(who === "strata" ? strata : buildah));
+      };
+      await writeFile(join(ctx, "app.sh"), "cat /srv/config.txt\n");
+      await pair("cold");
+      await pair("no-op rebuild");
+      await writeFile(join(ctx, "app.sh"), `cat /srv/config.txt # round ${round}\n`);
+      await pair("last step changed");
+      console.error(`round ${round}/${ROUNDS} done`);
+    }
+    console.log(`Build benchmark (${ROUNDS} rounds, medians; ratio > 1: Strata faster)\n`);
+    console.log("Scenario              Strata s   buildah s   Ratio");
+    console.log("--------------------------------------------------");
+    for (const [name, r] of Object.entries(results)) {
+      const s = median(r.strata);
+      const b = median(r.buildah);
+      console.log(
+        `${name.padEnd(20)} ${s.toFixed(3).padStart(9)} ${b.toFixed(3).padStart(11)} ${(b / s).toFixed(2).padStart(7)}`,
+      );
+    }
+    console.log(
+      "\nStrata runs as `node bin/strata.js build` (TypeScript through tsx, loaded on every start).",
+    );
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
