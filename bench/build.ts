@@ -2,7 +2,7 @@
 // interleaved: a cold build (empty cache and storage), a no-op rebuild, and a rebuild after the
 // last step's input changed. Both run as the command a user runs; times are wall-clock medians.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -42,7 +42,9 @@ async function main(): Promise<void> {
     console.error("bench:build needs buildah (Debian: apt-get install buildah)");
     process.exit(2);
   }
-  const work = await mkdtemp(join(tmpdir(), "strata-bench-build-"));
+  // buildah derives an image name from an oci: path, which must be lowercase.
+  const work = join(tmpdir(), `strata-bench-build-${process.pid}`);
+  await mkdir(work);
   try {
     const ctx = join(work, "ctx");
     await mkdir(ctx);

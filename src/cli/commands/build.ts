@@ -4,17 +4,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
-import {
-  attachToLayout,
-  build,
-  buildWorkDir,
-  createLayerCache,
-  NO_CACHE,
-  parseContainerfile,
-  provenanceStatement,
-  serialize,
-  writeImageToLayout,
-} from "../../build/index.ts";
 import { collect, parsePairs } from "../args.ts";
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
@@ -64,6 +53,17 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option("--no-cache", "build every step, neither reading nor filling the cache")
     .option("--json", "print a JSON summary instead of progress")
     .action(async (contextArg: string | undefined, flags: BuildFlags) => {
+      const {
+        attachToLayout,
+        build,
+        buildWorkDir,
+        createLayerCache,
+        NO_CACHE,
+        parseContainerfile,
+        provenanceStatement,
+        serialize,
+        writeImageToLayout,
+      } = await import("../../build/index.ts");
       const context = resolve(contextArg ?? ".");
       if (!(await stat(context).catch(() => undefined))?.isDirectory())
         throw usageError(`Build context "${context}" is not a directory`);

@@ -1,9 +1,6 @@
 // `strata gc`: removes blobs that no repository links and no manifest names, once older than a
 // grace window (so pushes in progress are never harmed). Safe while servers run.
 import type { Command } from "commander";
-import { collectGarbage, createFsBlobStore, createMetadataStore } from "../../store/index.ts";
-import { parseDuration } from "../../server/index.ts";
-import { configFromFlags } from "../config-flags.ts";
 import type { CliIo } from "../io.ts";
 
 export function registerGc(program: Command, io: CliIo): void {
@@ -25,6 +22,10 @@ export function registerGc(program: Command, io: CliIo): void {
         dryRun?: boolean;
         json?: boolean;
       }) => {
+        const { collectGarbage, createFsBlobStore, createMetadataStore } =
+          await import("../../store/index.ts");
+        const { parseDuration } = await import("../../server/index.ts");
+        const { configFromFlags } = await import("../config-flags.ts");
         const config = await configFromFlags(flags, io);
         const graceMs = parseDuration(flags.grace);
         if (graceMs === undefined) {

@@ -1,7 +1,6 @@
 // `strata hash-password`: reads a password (stdin or prompt) and prints its scrypt hash for the
 // `auth.users` section of strata.yaml.
 import type { Command } from "commander";
-import { hashPassword } from "../../registry/index.ts";
 import type { CliIo } from "../io.ts";
 import { readAll } from "../read-stdin.ts";
 
@@ -13,6 +12,7 @@ export function registerHashPassword(program: Command, io: CliIo): void {
       const input = await readAll(io.stdin);
       const password = input.replace(/\r?\n$/, "");
       if (password.length === 0) throw new Error("No password given on standard input");
+      const { hashPassword } = await import("../../registry/index.ts");
       io.stdout.write(`${await hashPassword(password)}\n`);
     });
 }

@@ -1,7 +1,5 @@
 // `strata serve`: starts the registry with a configuration file, environment and flags.
 import type { Command } from "commander";
-import { startServer } from "../../server/index.ts";
-import { configFromFlags } from "../config-flags.ts";
 import type { CliIo } from "../io.ts";
 
 export function registerServe(program: Command, io: CliIo): void {
@@ -21,6 +19,9 @@ export function registerServe(program: Command, io: CliIo): void {
         database?: string;
         logLevel?: string;
       }) => {
+        // Loaded here, not at start: other commands need not load the server.
+        const { startServer } = await import("../../server/index.ts");
+        const { configFromFlags } = await import("../config-flags.ts");
         const config = await configFromFlags(flags, io);
         const server = await startServer(config);
         const stop = (signal: string): void => {
