@@ -10,6 +10,7 @@ declare -A need=(
   [busybox]=busybox-static
   [docker-registry]=docker-registry
   [podman]=podman
+  [buildah]=buildah
 )
 missing=()
 for cmd in "${!need[@]}"; do
