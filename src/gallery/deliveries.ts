@@ -1,6 +1,6 @@
 // The webhook delivery log as callers see it: only the deliveries of galleries they may read,
 // and redelivery (a fresh set of attempts) by a gallery's admins.
-import { type Actor, type GalleryContext, audit, inTransaction, requireRole } from "./context.ts";
+import { type Actor, type GalleryContext, audit, requireRole } from "./context.ts";
 import { GalleryError, q } from "./errors.ts";
 import type { Deliverer, Delivery } from "./webhooks.ts";
 
@@ -46,8 +46,9 @@ export function deliveryOps(ctx: GalleryContext, deliverer: Deliverer) {
       });
       await requireRole(ctx, ctx.db, actor, gallery, "admin");
       const before = await deliverer.get(id);
-      await deliverer.redeliver(id);
-      await inTransaction(ctx, async (trx) => {
+      // The audit entry queues no delivery, so nothing is sent before the answer is read: it
+      // shows the delivery queued again; the kick at the end sends it.
+      await ctx.db.transaction().execute(async (trx) => {
         await audit(ctx, trx, actor, {
           action: "delivery.redelivered",
           gallery,
@@ -55,7 +56,9 @@ export function deliveryOps(ctx: GalleryContext, deliverer: Deliverer) {
           before: { state: before?.state, attempts: before?.attempts },
         });
       });
+      await deliverer.redeliver(id);
       const after = await deliverer.get(id);
+      deliverer.kick();
       if (after === undefined) throw notFound;
       return after;
     },

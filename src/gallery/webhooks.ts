@@ -45,7 +45,7 @@ export interface Deliverer {
   kick(): void;
   /** The log, newest first, of the given galleries only. */
   list(filter: { galleries: readonly string[]; state?: string; limit?: number }): Promise<Delivery[]>;
-  /** Queues a delivery again with a fresh set of attempts; false when it does not exist. */
+  /** Queues a delivery again with a fresh set of attempts (sent at the next kick); false when it does not exist. */
   redeliver(id: string): Promise<boolean>;
   /** The gallery of a delivery; undefined when there is no such delivery. */
   galleryOf(id: string): Promise<string | null | undefined>;
@@ -220,9 +220,7 @@ export function createDeliverer(ctx: GalleryContext, options: DeliveryOptions): 
         .set({ state: "pending", attempts: 0, next_at: ctx.now(), claimed_until: 0, delivered_at: null })
         .where("id", "=", id)
         .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return false;
-      kick();
-      return true;
+      return Number(result.numUpdatedRows) > 0;
     },
     async idle() {
       while (running !== undefined) await running;

@@ -715,7 +715,8 @@ export function lifecycleSuite(h: Harness): void {
       assert.equal((await h.api("POST", `/webhooks/deliveries/${one.id}/redeliver`, {}, "eve")).status, 404);
       const again = await h.api("POST", `/webhooks/deliveries/${one.id}/redeliver`, {}, "alice");
       assert.equal(again.status, 200);
-      assert.equal(again.body.attempts, 0);
+      // Queued again (the poll may already have sent it by the time the answer was read).
+      assert.ok(again.body.state === "pending" || again.body.attempts === 1, JSON.stringify(again.body));
       await h.hooks.waitFor(
         (got) => got.filter((r) => r.headers["x-strata-delivery"] === one.id).length === 2,
       );
