@@ -28,6 +28,15 @@ export interface ChannelKey {
 }
 
 class Retry extends Error {}
+
+/**
+ * PostgreSQL errors that only say another transaction got there first (serialization failure,
+ * deadlock, a unique key taken meanwhile): the move is tried again.
+ */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "40001" || code === "40P01" || code === "23505";
+}
 const MAX_ATTEMPTS = 50;
 
 async function loadChannelRow(db: Db, key: ChannelKey) {
@@ -193,7 +202,7 @@ export function channelOps(ctx: GalleryContext) {
           return after;
         });
       } catch (error) {
-        if (!(error instanceof Retry)) throw error;
+        if (!(error instanceof Retry) && !isTransient(error)) throw error;
       }
     }
     throw new GalleryError("CONFLICT", `Channel ${q(key.channel)} is being moved by others; try again`);

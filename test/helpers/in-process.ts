@@ -10,6 +10,8 @@ import { freePort } from "./ports.ts";
 
 export interface InProcess {
   readonly server: StrataServer;
+  /** Error log lines (JSON) the server wrote, for assertion messages. */
+  errors(): readonly string[];
   readonly dataDir: string;
   readonly url: string;
   stop(): Promise<void>;
@@ -45,14 +47,16 @@ export async function startInProcess(
       ...(options.database === undefined ? {} : { database: options.database }),
     },
   });
+  const logged: string[] = [];
   const server = await startServer(config, {
-    log: pino({ level: "silent" }),
+    log: pino({ level: "error" }, { write: (line: string) => void logged.push(line) }),
     listen: options.listen === true,
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   return {
     server,
+    errors: () => logged,
     dataDir,
     url: server.url,
     async stop() {

@@ -57,6 +57,7 @@ export function concurrencySuite(h: Harness): void {
       assert.deepEqual(
         answers.map((a) => a.status),
         Array(20).fill(200),
+        `${JSON.stringify(answers.filter((a) => a.status !== 200).map((a) => a.body))}\n${h.server.errors().join("").slice(-3000)}`,
       );
       const history = (
         await h.api("GET", "/galleries/movers/images/web/channels/edge/history", undefined, "dave")
