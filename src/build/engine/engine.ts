@@ -157,6 +157,25 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         await mkdir(await resolveInRoot(root, dir, { followLast: true }), { recursive: true });
       pendingDirs = [];
     };
+    /** Runs `change` on the root and writes what it changed (and the pending WORKDIRs) as a layer. */
+    const captureLayer = async (
+      root: string,
+      change: () => Promise<unknown>,
+    ): Promise<WrittenLayerResult> => {
+      const before = await snapshotTree(root);
+      await takeDirs(root);
+      await change();
+      const after = await snapshotTree(root);
+      return writeLayer(
+        root,
+        after,
+        diffSnapshots(before, after),
+        join(options.workDir, `layer-${++layers}.tar.gz`),
+        {
+          ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+        },
+      );
+    };
     /** A layer step: the cached layer when there is one, else `produce` on the unpacked root. */
     const layerStep = async (
       stepKey: string,
@@ -334,35 +353,24 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           await layerStep(
             cacheKey(key, shown, JSON.stringify(command), JSON.stringify(runEnv), cwd, user ?? "", network),
             shown,
-            async (root) => {
-              options.progress?.(`[stage ${stage.name ?? stage.index}] ${shown}`);
-              const before = await snapshotTree(root);
-              await takeDirs(root);
-              const outcome = await runInRoot({
-                root,
-                args: command,
-                env: runEnv,
-                cwd,
-                ...(user === undefined ? {} : { user }),
-                network,
-                workDir: options.workDir,
-                ...(options.output === undefined ? {} : { output: options.output }),
-              }).catch((error: unknown) => fail(line, (error as Error).message, error));
-              if (outcome.exitCode !== 0) {
-                const tail = outcome.tail.trim().split("\n").slice(-5).join("\n");
-                fail(line, `RUN exited with code ${outcome.exitCode}${tail === "" ? "" : `: ${tail}`}`);
-              }
-              const after = await snapshotTree(root);
-              return writeLayer(
-                root,
-                after,
-                diffSnapshots(before, after),
-                join(options.workDir, `layer-${++layers}.tar.gz`),
-                {
-                  ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
-                },
-              );
-            },
+            async (root) =>
+              captureLayer(root, async () => {
+                options.progress?.(`[stage ${stage.name ?? stage.index}] ${shown}`);
+                const outcome = await runInRoot({
+                  root,
+                  args: command,
+                  env: runEnv,
+                  cwd,
+                  ...(user === undefined ? {} : { user }),
+                  network,
+                  workDir: options.workDir,
+                  ...(options.output === undefined ? {} : { output: options.output }),
+                }).catch((error: unknown) => fail(line, (error as Error).message, error));
+                if (outcome.exitCode !== 0) {
+                  const tail = outcome.tail.trim().split("\n").slice(-5).join("\n");
+                  fail(line, `RUN exited with code ${outcome.exitCode}${tail === "" ? "" : `: ${tail}`}`);
+                }
+              }),
           );
           break;
         }
@@ -415,24 +423,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
                 : await parseOwner(root, chown).catch((error: unknown) =>
                     fail(line, (error as Error).message, error),
                   );
-            const before = await snapshotTree(root);
-            await takeDirs(root);
-            await copySources(root, sources, destInRoot, {
-              base,
-              ignore: sourceIgnore,
-              extractArchives: instruction.kind === "ADD",
-              ...(owner === undefined ? {} : { owner }),
-              ...(instruction.chmod === undefined ? {} : { mode: parseInt(instruction.chmod, 8) }),
-            }).catch((error: unknown) => fail(line, (error as Error).message, error));
-            const after = await snapshotTree(root);
-            return writeLayer(
-              root,
-              after,
-              diffSnapshots(before, after),
-              join(options.workDir, `layer-${++layers}.tar.gz`),
-              {
-                ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
-              },
+            return captureLayer(root, () =>
+              copySources(root, sources, destInRoot, {
+                base,
+                ignore: sourceIgnore,
+                extractArchives: instruction.kind === "ADD",
+                ...(owner === undefined ? {} : { owner }),
+                ...(instruction.chmod === undefined ? {} : { mode: parseInt(instruction.chmod, 8) }),
+              }).catch((error: unknown) => fail(line, (error as Error).message, error)),
             );
           });
           break;
