@@ -15,16 +15,20 @@ export interface ApiClient {
   call(method: string, path: string, body?: unknown): Promise<ApiAnswer>;
 }
 
-/** The server URL: --server, else $STRATA_SERVER, else the default; without a trailing slash. */
+/**
+ * The server URL: --server, else $STRATA_SERVER, else the default; normalized (lowercase host,
+ * no default port, no trailing slash), since it also names the stored credentials.
+ */
 export function serverUrl(
   flag: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
 ): string {
-  const url = flag ?? env.STRATA_SERVER ?? DEFAULT_SERVER;
-  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
-    throw usageError(`Invalid server URL "${url}": expected http://HOST:PORT or https://HOST`);
+  const text = flag ?? (env.STRATA_SERVER || DEFAULT_SERVER);
+  const url = /^https?:\/\/[^/]/i.test(text) && URL.canParse(text) ? new URL(text) : null;
+  if (url === null || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    throw usageError(`Invalid server URL "${text}": expected http://HOST:PORT or https://HOST`);
   }
-  return url.replace(/\/+$/, "");
+  return url.href.replace(/\/+$/, "");
 }
 
 export function createApiClient(server: string, credentials: Credentials | undefined): ApiClient {
@@ -49,13 +53,8 @@ export function createApiClient(server: string, credentials: Credentials | undef
         });
       } catch (error) {
         const reason = (error as { cause?: { code?: string; message?: string } }).cause;
-        throw new CliError(
-          `Cannot reach Strata at ${server}: ${reason?.code ?? reason?.message ?? (error as Error).message}`,
-          1,
-          {
-            cause: error,
-          },
-        );
+        const why = reason?.code ?? reason?.message ?? (error as Error).message;
+        throw new CliError(`Cannot reach Strata at ${server}: ${why}`, 1, { cause: error });
       }
       const text = await response.text();
       let parsed: unknown = text;
@@ -66,7 +65,12 @@ export function createApiClient(server: string, credentials: Credentials | undef
       }
       if (response.status >= 400) {
         const first = (parsed as { errors?: { message?: string }[] } | undefined)?.errors?.[0]?.message;
-        throw new CliError(first ?? `HTTP ${response.status} from ${server}: ${text.slice(0, 200)}`);
+        const message = first ?? `HTTP ${response.status} from ${server}: ${text.slice(0, 200)}`;
+        const hint =
+          response.status === 401 && authorization === undefined
+            ? ` (log in first: strata login --server ${server} --username USER --password-stdin)`
+            : "";
+        throw new CliError(`${message}${hint}`);
       }
       return { status: response.status, body: parsed };
     },

@@ -1,5 +1,6 @@
 // Parsing the gallery commands' arguments: GALLERY/NAME, GALLERY/NAME:VERSION (or @VERSION),
-// integers and KEY=VALUE pairs. Every failure is a usage error: nothing is sent.
+// registry references, integers, enumerated values and KEY=VALUE pairs. Every failure is a
+// usage error: nothing is sent.
 import { usageError } from "./errors.ts";
 
 export interface ImageRef {
@@ -18,6 +19,7 @@ export function parseImageRef(text: string): ImageRef {
   if (parts.length !== 2 || parts[0] === "" || parts[1] === "") {
     throw usageError(`Invalid image "${text}": expected GALLERY/NAME, e.g. prod/web`);
   }
+  if (/[:@]/.test(text)) throw usageError(`Invalid image "${text}": expected GALLERY/NAME without a version`);
   return { gallery: parts[0] ?? "", image: parts[1] ?? "" };
 }
 
@@ -37,6 +39,32 @@ export function parseInteger(flag: string, text: string | undefined): number | u
   if (text === undefined) return undefined;
   if (!/^\d{1,9}$/.test(text)) throw usageError(`Invalid ${flag} "${text}": expected a non-negative integer`);
   return Number(text);
+}
+
+/** `value` if it is one of `values`, else a usage error naming them. */
+export function parseChoice<T extends string>(
+  flag: string,
+  value: string | undefined,
+  values: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(values as readonly string[]).includes(value)) {
+    throw usageError(`Invalid ${flag} "${value}": expected one of ${values.join(", ")}`);
+  }
+  return value as T;
+}
+
+/**
+ * A reference in this registry as the API takes it (`builds/web:ci-42`): one that starts with
+ * the server's HOST:PORT/ (as docker, podman and skopeo spell it) loses that prefix.
+ */
+export function registryReference(reference: string, server: string): string {
+  const url = new URL(server);
+  const port = url.port === "" ? (url.protocol === "https:" ? "443" : "80") : url.port;
+  for (const host of [url.host, `${url.hostname}:${port}`]) {
+    if (reference.startsWith(`${host}/`)) return reference.slice(host.length + 1);
+  }
+  return reference;
 }
 
 export function parsePairs(

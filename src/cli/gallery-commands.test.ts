@@ -1,16 +1,16 @@
-// The gallery commands against a real in-process server: login and stored credentials, a short
-// lifecycle with human and JSON output, usage errors that send nothing, server errors.
+// The gallery commands against a real in-process server: a short lifecycle with human and JSON
+// output, usage errors that send nothing, server errors, an unreachable server, logout.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { authYaml, galleryApi, PASSWORD, pushImage } from "../../test/helpers/gallery.ts";
 import { startInProcess, type InProcess } from "../../test/helpers/in-process.ts";
 import { freePort } from "../../test/helpers/ports.ts";
-import { CliError } from "./errors.ts";
-import { buildProgram, SilentExit } from "./program.ts";
+import { startRecordingProxy, type RecordingProxy } from "../../test/helpers/recording-proxy.ts";
+import { memoryIo } from "../../test/helpers/memory-io.ts";
+import { runCli } from "./run-cli.ts";
 
 interface Outcome {
   readonly code: number;
@@ -19,6 +19,7 @@ interface Outcome {
 }
 
 let server: InProcess;
+let proxy: RecordingProxy;
 let configDir: string;
 
 /** Runs `strata …args` in process as main.ts does, with its own output and environment. */
@@ -26,81 +27,57 @@ async function strata(
   args: readonly string[],
   options: { env?: Record<string, string>; stdin?: string } = {},
 ): Promise<Outcome> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end(options.stdin ?? "");
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
   const env = { STRATA_SERVER: server.url, STRATA_CONFIG_DIR: configDir, ...options.env };
-  let code = 0;
-  try {
-    await buildProgram({ stdout, stderr, stdin, env }).parseAsync(["node", "strata", ...args]);
-  } catch (error) {
-    if (!(error instanceof SilentExit)) {
-      err += `strata: ${(error as Error).message}\n`;
-      code = error instanceof CliError ? error.exitCode : 1;
-    }
-  }
-  return { code, stdout: out, stderr: err };
+  const io = memoryIo(env, options.stdin);
+  const code = await runCli(["node", "strata", ...args], io);
+  return { code, stdout: io.out(), stderr: io.err() };
 }
 
 async function ok(args: readonly string[]): Promise<string> {
   const result = await strata(args);
   assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+  assert.equal(result.stderr, "");
   return result.stdout;
 }
 
+const json = async (args: readonly string[]): Promise<unknown> => JSON.parse(await ok([...args, "--json"]));
+
 before(async () => {
   server = await startInProcess({ listen: true, yaml: await authYaml(["alice", "bob"]) });
+  proxy = await startRecordingProxy(server.url);
   configDir = await mkdtemp(join(tmpdir(), "strata-cli-"));
+  // alice's credentials are stored as `strata login` stores them; bob's come from the environment.
+  const login = await strata(["login", "-u", "alice", "--password-stdin"], { stdin: `${PASSWORD}\n` });
+  assert.equal(login.code, 0, login.stderr);
 });
 after(async () => {
+  await proxy?.close();
   await server?.stop();
   await rm(configDir, { recursive: true, force: true });
 });
 
-describe("strata login", () => {
-  it("refuses a wrong password and stores nothing", async () => {
-    const result = await strata(["login", "-u", "alice", "--password-stdin"], { stdin: "wrong\n" });
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /Invalid username or password/);
-    await assert.rejects(stat(join(configDir, "credentials.json")), { code: "ENOENT" });
-  });
-
-  it("stores checked credentials per server in a file only the user can read", async () => {
-    const result = await strata(["login", "-u", "alice", "--password-stdin"], { stdin: `${PASSWORD}\n` });
-    assert.equal(result.code, 0, result.stderr);
-    const out = result.stdout;
-    assert.match(out, /Logged in to http:\/\/127\.0\.0\.1:\d+ as alice/);
-    const file = join(configDir, "credentials.json");
-    assert.equal((await stat(file)).mode & 0o777, 0o600);
-    const stored = JSON.parse(await readFile(file, "utf8")) as Record<string, { username: string }>;
-    assert.equal(stored[server.url]?.username, "alice");
-  });
-
-  it("takes the password exactly one way", async () => {
-    const both = await strata(["login", "-u", "alice", "-p", "x", "--password-stdin"]);
-    assert.equal(both.code, 2);
-    assert.match(both.stderr, /exactly one of --password and --password-stdin/);
-  });
-});
-
 describe("gallery commands", () => {
   it("run a short lifecycle with tables and JSON", async () => {
-    assert.match(
+    const api = galleryApi(server.server.app);
+    assert.equal(
       await ok(["gallery", "create", "cli", "--member", "bob=approver", "--mode", "warn"]),
-      /Created gallery cli/,
+      "Created gallery cli\n",
     );
-    const galleries = JSON.parse(await ok(["gallery", "list", "--json"])) as { name: string; mode: string }[];
+    const galleries = (await json(["gallery", "list"])) as { name: string; mode: string }[];
     assert.deepEqual(
       galleries.map((g) => [g.name, g.mode]),
       [["cli", "warn"]],
     );
-    assert.match(await ok(["gallery", "show", "cli"]), /members:\s+alice=admin, bob=approver/);
+    assert.deepEqual(
+      await json(["gallery", "show", "cli"]),
+      (await api("GET", "/galleries/cli", undefined, "alice")).body,
+    );
     assert.match(
+      await ok(["gallery", "show", "cli"]),
+      /^name: +cli\n[\s\S]*\nmembers: +alice=admin, bob=approver\n/,
+    );
+
+    assert.equal(
       await ok([
         "image",
         "define",
@@ -114,17 +91,15 @@ describe("gallery commands", () => {
         "--label",
         "team=web",
       ]),
-      /Defined cli\/web \(vm\)/,
+      "Defined cli/web (vm)\n",
     );
-    const shown = JSON.parse(await ok(["image", "show", "cli/web", "--json"])) as {
-      vm: unknown;
-      labels: unknown;
-    };
+    const shown = (await json(["image", "show", "cli/web"])) as { vm: unknown; labels: unknown };
     assert.deepEqual(shown.vm, { bootMode: "uefi", recommendedVcpus: 2 });
     assert.deepEqual(shown.labels, { team: "web" });
+
     const digest = await pushImage(server.server.app, "builds/cli", "one", "cli-one", { user: "alice" });
     const host = new URL(server.url).host;
-    assert.match(
+    assert.equal(
       await ok([
         "version",
         "publish",
@@ -135,82 +110,158 @@ describe("gallery commands", () => {
         "--changelog",
         "first",
       ]),
-      /Published cli\/web:1\.0\.0 \(sha256:/,
+      `Published cli/web:1.0.0 (${digest})\n`,
+    );
+    assert.equal(
+      await ok(["version", "publish", "cli/web:1.0.0", "--from", "builds/cli:one"]),
+      `cli/web:1.0.0 was already published with this content (${digest}); nothing changed\n`,
+    );
+
+    const table = (await ok(["version", "list", "cli/web"])).split("\n");
+    assert.match(table[0] ?? "", /^VERSION +STATE +DIGEST +EOL +LATEST +PUBLISHED$/);
+    assert.match(table[1] ?? "", /^1\.0\.0 +published +sha256:[0-9a-f]{12}… +- +\S+Z by alice$/);
+    assert.equal((table[0] ?? "").indexOf("STATE"), (table[1] ?? "").indexOf("published"));
+    const latestPath = "/galleries/cli/images/web/latest";
+    const latest = await json(["version", "latest", "cli/web"]);
+    assert.deepEqual(latest, (await api("GET", latestPath, undefined, "alice")).body);
+    assert.deepEqual(
+      [(latest as { version: string }).version, (latest as { digest: string }).digest],
+      ["1.0.0", digest],
     );
     assert.match(
-      await ok(["version", "publish", "cli/web:1.0.0", "--from", "builds/cli:one"]),
-      /already published with this content/,
+      await ok(["version", "show", "cli/web:1.0.0"]),
+      /^gallery: +cli\n[\s\S]*\nchangelog: +first\n/,
     );
-    const table = await ok(["version", "list", "cli/web"]);
-    assert.match(table, /^VERSION\s+STATE\s+DIGEST/);
-    assert.match(table, /\n1\.0\.0\s+published\s+sha256:/);
-    const latest = JSON.parse(await ok(["version", "latest", "cli/web", "--json"])) as {
-      version: string;
-      digest: string;
-      changelog: string;
-    };
-    assert.deepEqual([latest.version, latest.digest, latest.changelog], ["1.0.0", digest, "first"]);
-    assert.match(await ok(["channel", "set", "cli/web", "beta", "1.0.0"]), /Moved: beta → 1\.0\.0/);
-    assert.match(await ok(["channel", "history", "cli/web", "beta"]), /1\s+set\s+-\s+1\.0\.0\s+alice/);
-    assert.match(await ok(["channel", "show", "cli/web"]), /beta\s+1\.0\.0\s+no/);
+
+    assert.equal(await ok(["channel", "set", "cli/web", "beta", "1.0.0"]), "Moved: beta → 1.0.0\n");
+    assert.match(
+      await ok(["channel", "history", "cli/web", "beta"]),
+      /\n1 +set +- +1\.0\.0 +alice +\S+Z +-\n$/,
+    );
+    assert.deepEqual(
+      await json(["channel", "history", "cli/web", "beta"]),
+      (await api("GET", "/galleries/cli/images/web/channels/beta/history", undefined, "alice")).body,
+    );
+    assert.match(await ok(["channel", "show", "cli/web"]), /\nbeta +1\.0\.0 +no +\S+Z by alice\n$/);
     assert.match(
       await ok(["version", "set", "cli/web", "1.0.0", "--eol", "2099-01-01"]),
-      /eol:\s+2099-01-01T00:00:00\.000Z/,
+      /\neol: +2099-01-01T00:00:00\.000Z\n/,
     );
     assert.match(
       await ok(["audit", "cli", "--action", "version."]),
-      /alice\s+version\.updated\s+web:1\.0\.0[\s\S]*version\.published/,
+      /^TIME +ACTOR +ACTION +IMAGE +TARGET\n\S+Z +alice +version\.updated +web:1\.0\.0 +-\n\S+Z +alice +version\.published/,
     );
   });
 
-  it("refuse bad local input with exit code 2 and send nothing", async () => {
+  it("refuse bad local input with exit code 2, one message, and send nothing", async () => {
     const api = galleryApi(server.server.app);
     const state = async () =>
       JSON.stringify(
-        (await api("GET", "/galleries/cli/images/web/versions?deleted=true", undefined, "alice")).body,
+        await Promise.all(
+          [
+            "/galleries",
+            "/galleries/cli",
+            "/galleries/cli/images",
+            "/galleries/cli/images/web/versions?deleted=true",
+            "/galleries/cli/images/web/channels",
+            "/galleries/cli/audit",
+            "/requests",
+          ].map(async (path) => (await api("GET", path, undefined, "alice")).body),
+        ),
       );
     const before = await state();
+    const missing = join(configDir, "no-such-changelog.md");
     for (const [args, message] of [
-      [["version", "publish", "cliweb", "2.0.0", "--from", "builds/cli:one"], /expected GALLERY\/NAME/],
-      [["version", "publish", "cli/web", "2.0.0"], /Missing --from/],
-      [["version", "publish", "cli/web"], /Missing version/],
-      [["gallery", "create", "x", "--approvals", "two"], /Invalid --approvals "two"/],
-      [["version", "revoke", "cli/web", "1.0.0"], /Missing --reason/],
-      [["promote", "cli/web@1.0.0"], /Give --channel, --to-gallery or both/],
-      [["version", "list", "cli/web", "--server", "ftp://x"], /Invalid server URL/],
+      [
+        ["version", "publish", "cliweb", "2.0.0", "--from", "builds/cli:one"],
+        /expected GALLERY\/NAME, e\.g\. prod\/web/,
+      ],
+      [["version", "publish", "cli/web", "2.0.0"], /^Missing --from: name the content to publish/],
+      [
+        ["version", "publish", "cli/web"],
+        /^Missing version: expected GALLERY\/NAME VERSION or GALLERY\/NAME:VERSION$/,
+      ],
+      [
+        ["version", "publish", "cli/web", "2.0.0", "--from", "builds/cli:one", "--changelog-file", missing],
+        /^Cannot read --changelog-file ".*": ENOENT$/,
+      ],
+      [["version", "show", "cli/web:1.0.0", "1.0.0"], /^Give the version once/],
+      [
+        ["gallery", "create", "x", "--approvals", "two"],
+        /^Invalid --approvals "two": expected a non-negative integer$/,
+      ],
+      [
+        ["gallery", "create", "x", "--mode", "loud"],
+        /^Invalid --mode "loud": expected one of enforce, warn, off$/,
+      ],
+      [
+        ["gallery", "member", "cli", "carol", "boss"],
+        /^Invalid role "boss": expected one of reader, publisher, approver, admin$/,
+      ],
+      [["gallery", "set", "cli"], /^Nothing to change/],
+      [["image", "define", "cli/api"], /^required option '--kind <kind>' not specified$/],
+      [["image", "define", "cli/api", "--kind", "docker"], /^Invalid --kind "docker"/],
+      [["image", "show", "cli/web:1.0.0"], /expected GALLERY\/NAME without a version/],
+      [["channel", "set", "cli/web", "beta"], /^missing required argument 'version'$/],
+      [["channel", "set", "cli/web", "beta", "1.0.0", "--approvals", "-1"], /^Invalid --approvals "-1"/],
+      [["gallery", "list", "--bogus"], /^unknown option '--bogus'$/],
+      [["version", "revoke", "cli/web", "1.0.0"], /^Missing --reason/],
+      [["promote", "cli/web@1.0.0"], /^Give --channel, --to-gallery or both$/],
+      [["requests", "--state", "applying"], /^Invalid --state "applying"/],
+      [["audit", "cli", "--limit", "ten"], /^Invalid --limit "ten"/],
+      [["version", "list", "cli/web", "--server", "ftp://x"], /^Invalid server URL "ftp:\/\/x"/],
     ] as const) {
-      const result = await strata(args);
+      const result = await strata(args, { env: { STRATA_SERVER: `http://${proxy.host}` } });
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
-      assert.match(result.stderr, message);
+      assert.equal(result.stdout, "", args.join(" "));
+      const lines = result.stderr.split("\n");
+      assert.equal(lines.length, 2, `one line on stderr: ${result.stderr}`);
+      assert.match(lines[0] ?? "", /^Error: /);
+      assert.match((lines[0] ?? "").slice("Error: ".length), message);
     }
+    assert.equal(proxy.exchanges.length, 0, "nothing reached the server");
     assert.equal(await state(), before);
+    // The proxy does see a command that is sent.
+    const sent = await strata(["gallery", "list"], {
+      env: { STRATA_SERVER: `http://${proxy.host}`, STRATA_USERNAME: "alice", STRATA_PASSWORD: PASSWORD },
+    });
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.deepEqual(
+      proxy.exchanges.map((e) => [e.method, e.path, e.status]),
+      [["GET", "/api/v1/galleries", 200]],
+    );
   });
 
   it("print the server's message and exit 1 on a refused request", async () => {
     const result = await strata(["version", "publish", "cli/web", "1.0", "--from", "builds/cli:one"]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /Invalid version "1\.0": expected Major\.Minor\.Patch/);
+    assert.match(result.stderr, /^Error: Invalid version "1\.0": expected Major\.Minor\.Patch/);
     const asBob = await strata(["version", "delete", "cli/web", "1.0.0", "--force"], {
       env: { STRATA_USERNAME: "bob", STRATA_PASSWORD: PASSWORD },
     });
     assert.equal(asBob.code, 1);
-    assert.match(asBob.stderr, /User "bob" is approver in gallery "cli"; this needs the admin role/);
+    assert.equal(asBob.stderr, 'Error: User "bob" is approver in gallery "cli"; this needs the admin role\n');
+    const taken = await strata(["gallery", "create", "cli", "--json"]);
+    assert.equal(taken.code, 1);
+    assert.equal(taken.stdout, "");
+    assert.match(taken.stderr, /^Error: .*"cli".*\n$/);
   });
 
   it("name the server it cannot reach", async () => {
     const port = await freePort();
     const result = await strata(["gallery", "list", "--server", `http://127.0.0.1:${port}`]);
     assert.equal(result.code, 1);
-    assert.match(
-      result.stderr,
-      new RegExp(`Cannot reach Strata at http://127\\.0\\.0\\.1:${port}: ECONNREFUSED`),
-    );
+    assert.equal(result.stderr, `Error: Cannot reach Strata at http://127.0.0.1:${port}: ECONNREFUSED\n`);
   });
 
-  it("forget credentials on logout", async () => {
-    assert.match(await ok(["logout"]), /Logged out of/);
+  it("forget credentials on logout, and say how to log in when the server asks", async () => {
+    assert.equal(await ok(["logout"]), `Logged out of ${server.url}\n`);
+    assert.deepEqual(JSON.parse(await readFile(join(configDir, "credentials.json"), "utf8")), {});
     const result = await strata(["gallery", "list"]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /Authentication required/);
+    assert.equal(
+      result.stderr,
+      `Error: Authentication required (log in first: strata login --server ${server.url} --username USER --password-stdin)\n`,
+    );
   });
 });

@@ -1,15 +1,9 @@
-// The `strata` command line: parses arguments and dispatches to commands.
-import { CliError } from "./errors.ts";
-import { buildProgram, SilentExit } from "./program.ts";
+// The `strata` command line: runs the program on the process's arguments and streams.
+import { runCli } from "./run-cli.ts";
 
-const program = buildProgram({
+process.exitCode = await runCli(process.argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
   env: process.env,
-});
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof SilentExit) return;
-  process.stderr.write(`strata: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = error instanceof CliError ? error.exitCode : 1;
 });

@@ -24,18 +24,30 @@ export function printTable<T>(
 ): void {
   const cells = [
     columns.map(([title]) => title),
-    ...rows.map((row) => columns.map(([, get]) => cell(get(row)))),
+    // One line per row: a multi-line value (a description) would break the columns.
+    ...rows.map((row) => columns.map(([, get]) => cell(get(row)).replace(/\s*\n\s*/g, " "))),
   ];
   const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
   for (const r of cells)
-    io.stdout.write(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")}\n`);
+    io.stdout.write(
+      `${r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd()}\n`,
+    );
   if (rows.length === 0) io.stdout.write("(none)\n");
 }
 
-/** "key: value" lines of an object's scalar fields and nested objects as JSON. */
+/**
+ * "key: value" lines of an object's scalar fields, nested objects as JSON; the further lines of
+ * a multi-line value are indented under the first.
+ */
 export function printObject(io: CliIo, value: Record<string, unknown>): void {
-  const width = Math.max(...Object.keys(value).map((k) => k.length));
-  for (const [key, v] of Object.entries(value)) io.stdout.write(`${`${key}:`.padEnd(width + 2)}${cell(v)}\n`);
+  const width = Math.max(...Object.keys(value).map((k) => k.length)) + 2;
+  for (const [key, v] of Object.entries(value)) {
+    const text = cell(v).replace(/\r?\n/g, `\n${" ".repeat(width)}`);
+    io.stdout.write(`${`${key}:`.padEnd(width)}${text}\n`);
+  }
 }
 
 /** Prints the answer as JSON with --json, else through `human`. */

@@ -1,5 +1,6 @@
 // Builds the commander program with every command.
 import { Command } from "commander";
+import { usageError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerHashPassword } from "./commands/hash-password.ts";
@@ -24,12 +25,14 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // Parse errors are thrown as usage errors below and printed once by the caller.
+      outputError: () => undefined,
     })
     .exitOverride((err) => {
-      if (err.exitCode !== 0) process.exitCode = err.exitCode;
-      throw err.code === "commander.helpDisplayed" || err.code === "commander.version"
-        ? new SilentExit()
-        : err;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") throw new SilentExit(0);
+      // Help printed because a command was missing its subcommand.
+      if (err.code === "commander.help") throw new SilentExit(2);
+      throw usageError(err.message.replace(/^error: /, ""));
     });
   registerServe(program, io);
   registerHashPassword(program, io);
@@ -45,5 +48,9 @@ export function buildProgram(io: CliIo): Command {
   return program;
 }
 
-/** Thrown after --help or --version so parsing stops without an error message. */
-export class SilentExit extends Error {}
+/** Thrown after help or the version was printed, so parsing stops without an error message. */
+export class SilentExit extends Error {
+  constructor(readonly exitCode: 0 | 2 = 0) {
+    super("(output printed)");
+  }
+}

@@ -6,6 +6,7 @@ import { channelPath, defined, imagePath, parseImageRef, parseInteger } from "..
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { printObject, printTable, show } from "../output.ts";
+import { approvalRequested, type Request } from "./request-answer.ts";
 
 interface Channel extends Record<string, unknown> {
   name: string;
@@ -27,16 +28,15 @@ interface Move {
 }
 
 /** Prints a move answer: moved (200) or an approval request (202). */
-export function printOutcome(io: CliIo, flags: ApiFlags, answer: ApiAnswer, what: string): void {
+function printOutcome(io: CliIo, flags: ApiFlags, answer: ApiAnswer, what: string): void {
   const body = answer.body as {
     status: string;
     channel?: Channel;
-    request?: { id: string; required: number };
+    request?: Request;
   };
   show(io, flags, body, (b) => {
     if (b.status === "pending" && b.request !== undefined) {
-      const n = b.request.required;
-      io.stdout.write(`Approval requested: ${b.request.id} (${n} approval${n === 1 ? "" : "s"} needed)\n`);
+      io.stdout.write(approvalRequested(b.request));
     } else {
       io.stdout.write(
         `${what}${b.channel === undefined ? "" : `: ${b.channel.name} → ${b.channel.version ?? "-"}`}\n`,

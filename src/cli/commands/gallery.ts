@@ -2,7 +2,8 @@
 import type { Command } from "commander";
 import { clientFor } from "../api-client.ts";
 import { type ApiFlags, apiCommand } from "../api-command.ts";
-import { collect, defined, galleryPath, parseInteger, parsePairs } from "../args.ts";
+import { MODES, ROLES } from "../api-values.ts";
+import { collect, defined, galleryPath, parseChoice, parseInteger, parsePairs } from "../args.ts";
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { printObject, printTable, show } from "../output.ts";
@@ -26,7 +27,7 @@ interface SettingFlags extends ApiFlags {
 function settings(flags: SettingFlags) {
   return defined({
     description: flags.description,
-    mode: flags.mode,
+    mode: parseChoice("--mode", flags.mode, MODES),
     approvals: parseInteger("--approvals", flags.approvals),
     restoreDays: parseInteger("--restore-days", flags.restoreDays),
   });
@@ -62,6 +63,7 @@ export function registerGallery(program: Command, io: CliIo): void {
     .option("--member <user=role>", "add a member (reader, publisher, approver, admin); repeatable", collect)
     .action(async (name: string, flags: SettingFlags & { member?: string[] }) => {
       const members = parsePairs("--member", flags.member);
+      for (const [user, role] of Object.entries(members ?? {})) parseChoice(`role of ${user}`, role, ROLES);
       const body = { name, ...settings(flags), ...(members === undefined ? {} : { members }) };
       const answer = await (await clientFor(flags, io.env)).call("POST", "/galleries", body);
       show(io, flags, answer.body as Gallery, (g) => io.stdout.write(`Created gallery ${g.name}\n`));
@@ -115,6 +117,7 @@ export function registerGallery(program: Command, io: CliIo): void {
       ) => {
         if ((role === undefined) !== (flags.remove === true))
           throw usageError("Give either a role or --remove");
+        parseChoice("role", role, ROLES);
         const client = await clientFor(flags, io.env);
         const path = `${galleryPath(name)}/members/${encodeURIComponent(user)}`;
         const answer =

@@ -2,11 +2,13 @@
 import type { Command } from "commander";
 import { clientFor } from "../api-client.ts";
 import { type ApiFlags, apiCommand } from "../api-command.ts";
+import { BOOT_MODES, GENERATIONS, KINDS } from "../api-values.ts";
 import {
   collect,
   defined,
   galleryPath,
   imagePath,
+  parseChoice,
   parseImageRef,
   parseInteger,
   parsePairs,
@@ -60,15 +62,15 @@ export function registerImage(program: Command, io: CliIo): void {
     .action(async (ref: string, flags: DefineFlags) => {
       const { gallery, image: name } = parseImageRef(ref);
       const vm = defined({
-        generation: flags.generation,
-        bootMode: flags.bootMode,
+        generation: parseChoice("--generation", flags.generation, GENERATIONS),
+        bootMode: parseChoice("--boot-mode", flags.bootMode, BOOT_MODES),
         secureBoot: flags.secureBoot,
         recommendedVcpus: parseInteger("--vcpus", flags.vcpus),
         recommendedMemoryMiB: parseInteger("--memory-mib", flags.memoryMib),
       });
       const body = {
         name,
-        kind: flags.kind,
+        kind: parseChoice("--kind", flags.kind, KINDS),
         ...defined({
           os: flags.os,
           arch: flags.arch,

@@ -3,27 +3,12 @@
 import type { Command } from "commander";
 import { clientFor } from "../api-client.ts";
 import { type ApiFlags, apiCommand } from "../api-command.ts";
-import { defined, parseVersionRef } from "../args.ts";
+import { REQUEST_STATES } from "../api-values.ts";
+import { defined, parseChoice, parseVersionRef } from "../args.ts";
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { printTable, show } from "../output.ts";
-
-interface Request {
-  id: string;
-  kind: string;
-  gallery: string;
-  image: string;
-  version: string;
-  target: { gallery: string; image: string; channel?: string };
-  requestedBy: string;
-  required: number;
-  approvals: { user: string }[];
-  state: string;
-  reason?: string;
-}
-
-const target = (r: Request): string =>
-  `${r.target.gallery}/${r.target.image}${r.target.channel === undefined ? "" : ` → ${r.target.channel}`}`;
+import { approvalRequested, type Request, requestTarget as target } from "./request-answer.ts";
 
 export function registerPromote(program: Command, io: CliIo): void {
   apiCommand(
@@ -51,10 +36,7 @@ export function registerPromote(program: Command, io: CliIo): void {
       const body = answer.body as { status: string; request?: Request };
       show(io, flags, body, (b) => {
         if (b.status === "pending" && b.request !== undefined) {
-          const n = b.request.required;
-          io.stdout.write(
-            `Approval requested: ${b.request.id} (${n} approval${n === 1 ? "" : "s"} needed)\n`,
-          );
+          io.stdout.write(approvalRequested(b.request));
         } else {
           io.stdout.write(
             `Promoted ${version.gallery}/${version.image}:${version.version}${flags.toGallery === undefined ? "" : ` into ${flags.toGallery}`}${flags.channel === undefined ? "" : ` → ${flags.channel}`}\n`,
@@ -68,7 +50,10 @@ export function registerPromote(program: Command, io: CliIo): void {
     .option("--state <state>", "pending | applied | rejected | failed")
     .action(async (flags: ApiFlags & { gallery?: string; state?: string }) => {
       const query = new URLSearchParams(
-        defined({ gallery: flags.gallery, state: flags.state }) as Record<string, string>,
+        defined({
+          gallery: flags.gallery,
+          state: parseChoice("--state", flags.state, REQUEST_STATES),
+        }) as Record<string, string>,
       ).toString();
       const answer = await (
         await clientFor(flags, io.env)

@@ -1,32 +1,31 @@
-// `strata version publish|list|show|latest|set|deprecate|revoke|delete|restore`: immutable
-// versions and their lifecycle.
+// `strata version publish|list|show|latest|set`: immutable versions pinned to pushed content;
+// deprecate, revoke, delete and restore are in version-lifecycle.ts.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { clientFor } from "../api-client.ts";
 import { type ApiFlags, apiCommand } from "../api-command.ts";
-import { defined, imagePath, parseImageRef, parseVersionRef, versionPath } from "../args.ts";
+import {
+  defined,
+  imagePath,
+  parseImageRef,
+  parseVersionRef,
+  registryReference,
+  versionPath,
+} from "../args.ts";
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { printObject, printTable, show } from "../output.ts";
+import { type Version, versionName as name } from "./version-answer.ts";
+import { registerVersionLifecycle } from "./version-lifecycle.ts";
 
-interface Version extends Record<string, unknown> {
-  gallery: string;
-  image: string;
-  version: string;
-  digest: string;
-  state: string;
-  eol?: string;
-  excludeFromLatest: boolean;
-  createdAt: string;
-  publishedBy: string;
-}
-
-const name = (v: Version): string => `${v.gallery}/${v.image}:${v.version}`;
-
-/** `builds/web:1` as given, or without the server's host when it starts with it. */
-function localReference(from: string, server: string): string {
-  const host = new URL(server).host;
-  return from.startsWith(`${host}/`) ? from.slice(host.length + 1) : from;
+async function readChangelog(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw usageError(
+      `Cannot read --changelog-file "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
 }
 
 export function registerVersion(program: Command, io: CliIo): void {
@@ -73,11 +72,11 @@ export function registerVersion(program: Command, io: CliIo): void {
           throw usageError("Give the changelog with one of --changelog and --changelog-file");
         }
         const changelog =
-          flags.changelogFile === undefined ? flags.changelog : await readFile(flags.changelogFile, "utf8");
+          flags.changelogFile === undefined ? flags.changelog : await readChangelog(flags.changelogFile);
         const client = await clientFor(flags, io.env);
         const body = {
           version: target.version,
-          from: localReference(flags.from, client.server),
+          from: registryReference(flags.from, client.server),
           ...defined({
             changelog,
             buildId: flags.buildId,
@@ -172,94 +171,5 @@ export function registerVersion(program: Command, io: CliIo): void {
       },
     );
 
-  apiCommand(
-    version,
-    "deprecate <gallery/name> [version]",
-    "Deprecate a version: pulls then warn, naming the replacement",
-  )
-    .option("--reason <text>", "why")
-    .option("--replacement <version>", "the version to use instead (default: latest)")
-    .action(
-      async (
-        ref: string,
-        number: string | undefined,
-        flags: ApiFlags & { reason?: string; replacement?: string },
-      ) => {
-        const target = parseVersionRef(ref, number);
-        const answer = await (
-          await clientFor(flags, io.env)
-        ).call(
-          "POST",
-          `${versionPath(target)}/deprecate`,
-          defined({ reason: flags.reason, replacement: flags.replacement }),
-        );
-        show(io, flags, answer.body as Version, (v) => io.stdout.write(`Deprecated ${name(v)}\n`));
-      },
-    );
-
-  apiCommand(
-    version,
-    "revoke <gallery/name> [version]",
-    "Revoke a version, now or at a date; pulls are then refused in enforce mode",
-  )
-    .option("--reason <text>", "why (required)")
-    .option("--at <date>", "take effect at this date instead of now")
-    .option("--cascade", "also revoke versions built on this one (org.opencontainers.image.base.digest)")
-    .action(
-      async (
-        ref: string,
-        number: string | undefined,
-        flags: ApiFlags & { reason?: string; at?: string; cascade?: boolean },
-      ) => {
-        const target = parseVersionRef(ref, number);
-        if (flags.reason === undefined || flags.reason.trim() === "")
-          throw usageError("Missing --reason: say why the version is revoked");
-        const answer = await (
-          await clientFor(flags, io.env)
-        ).call(
-          "POST",
-          `${versionPath(target)}/revoke`,
-          defined({ reason: flags.reason, at: flags.at, cascade: flags.cascade }),
-        );
-        const result = answer.body as {
-          revoked: Version[];
-          skipped: { gallery: string; image: string; version: string }[];
-        };
-        show(io, flags, result, (r) => {
-          for (const v of r.revoked) {
-            const at = (v.revocation as { at?: string } | undefined)?.at;
-            io.stdout.write(
-              `Revoked ${name(v)}${v.state === "revoked" ? "" : ` (takes effect at ${at ?? "-"})`}\n`,
-            );
-          }
-          for (const s of r.skipped)
-            io.stdout.write(`Skipped ${s.gallery}/${s.image}:${s.version}: you are no publisher there\n`);
-        });
-      },
-    );
-
-  apiCommand(
-    version,
-    "delete <gallery/name> [version]",
-    "Delete a version (softly: restorable); before its EOL only an admin with --force",
-  )
-    .option("--force", "delete before the end of life (admin)")
-    .action(async (ref: string, number: string | undefined, flags: ApiFlags & { force?: boolean }) => {
-      const target = parseVersionRef(ref, number);
-      const answer = await (
-        await clientFor(flags, io.env)
-      ).call("DELETE", `${versionPath(target)}${flags.force === true ? "?force=true" : ""}`);
-      show(io, flags, answer.body as Version & { deletion?: { restorableUntil: string } }, (v) =>
-        io.stdout.write(`Deleted ${name(v)}; restorable until ${v.deletion?.restorableUntil ?? "-"}\n`),
-      );
-    });
-
-  apiCommand(version, "restore <gallery/name> [version]", "Restore a deleted version").action(
-    async (ref: string, number: string | undefined, flags: ApiFlags) => {
-      const answer = await (
-        await clientFor(flags, io.env)
-      ).call("POST", `${versionPath(parseVersionRef(ref, number))}/restore`, {});
-      show(io, flags, answer.body as Version, (v) => io.stdout.write(`Restored ${name(v)} (${v.state})\n`));
-    },
-  );
+  registerVersionLifecycle(version, io);
 }

@@ -1,0 +1,18 @@
+// What the version commands read from the API's ImageVersion answers.
+export interface Version extends Record<string, unknown> {
+  gallery: string;
+  image: string;
+  version: string;
+  digest: string;
+  state: string;
+  eol?: string;
+  excludeFromLatest: boolean;
+  createdAt: string;
+  publishedBy: string;
+  revocation?: { reason: string; at: string; by: string };
+  deletion?: { at: string; by: string; restorableUntil: string };
+}
+
+/** `gallery/image:version`. */
+export const versionName = (v: { gallery: string; image: string; version: string }): string =>
+  `${v.gallery}/${v.image}:${v.version}`;
