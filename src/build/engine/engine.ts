@@ -1,7 +1,7 @@
 // The build: evaluates the stages a target needs, each on its own root filesystem, turning
 // metadata instructions into config changes and COPY/ADD into layers (the root's differences,
 // written reproducibly), and RUN into a layer of what its command changed, run in runc.
-import { chmod, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { MediaType, type ExecutionConfig } from "../../oci/index.ts";
@@ -21,7 +21,7 @@ import { copySources } from "./copy.ts";
 import { loadIgnore } from "./ignore.ts";
 import { cacheKey, hashSources, NO_CACHE, type LayerCache } from "./cache.ts";
 import { resolveInRoot } from "./paths.ts";
-import { runInRoot } from "./run.ts";
+import { lookupId, runInRoot } from "./run.ts";
 import { resolveSources } from "./sources.ts";
 
 export interface BuildOptions {
@@ -454,17 +454,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 async function parseOwner(root: string, spec: string): Promise<{ uid: number; gid: number }> {
   const [user = "", group] = spec.split(":");
   const lookup = async (file: string, name: string): Promise<number> => {
-    if (/^\d+$/.test(name)) return Number(name);
-    const text = await readFile(await resolveInRoot(root, file, { followLast: true }), "utf8").catch(
-      () => "",
-    );
-    for (const line of text.split("\n")) {
-      const fields = line.split(":");
-      if (fields[0] === name && fields[2] !== undefined && /^\d+$/.test(fields[2])) return Number(fields[2]);
+    const id = await lookupId(root, file, name);
+    if (id === undefined) {
+      throw new BuildError(
+        `--chown: no ${file === "/etc/passwd" ? "user" : "group"} "${name}" in the image's ${file}`,
+      );
     }
-    throw new BuildError(
-      `--chown: no ${file === "/etc/passwd" ? "user" : "group"} "${name}" in the image's ${file}`,
-    );
+    return id;
   };
   const uid = await lookup("/etc/passwd", user);
   const gid = group === undefined ? uid : await lookup("/etc/group", group);

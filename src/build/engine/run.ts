@@ -47,7 +47,8 @@ const CAPABILITIES = [
   "CAP_SETFCAP",
 ];
 
-async function lookupId(root: string, file: string, name: string): Promise<number | undefined> {
+/** A numeric id, or the id `name` has in the root's /etc/passwd or /etc/group. */
+export async function lookupId(root: string, file: string, name: string): Promise<number | undefined> {
   if (/^\d+$/.test(name)) return Number(name);
   const text = await readFile(await resolveInRoot(root, file, { followLast: true }), "utf8").catch(() => "");
   for (const line of text.split("\n")) {
