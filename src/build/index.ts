@@ -3,7 +3,7 @@ export { BuildError } from "./errors.ts";
 export * from "./containerfile/index.ts";
 export * from "./layer/index.ts";
 export * from "./image.ts";
-export { readImageFromLayout, writeImageToLayout, REF_NAME } from "./oci-layout.ts";
+export { layoutTags, readImageFromLayout, tagInLayout, writeImageToLayout, REF_NAME } from "./oci-layout.ts";
 export * from "./engine/index.ts";
 export {
   runGates,
@@ -15,9 +15,13 @@ export {
 } from "./gates.ts";
 export {
   attachToLayout,
+  provenanceReferrer,
   provenanceStatement,
+  type ArtifactBlob,
+  type Referrer,
   IN_TOTO_ARTIFACT,
   SLSA_PROVENANCE,
   type ProvenanceInput,
 } from "./provenance.ts";
 export type { BuildInput } from "./engine/engine.ts";
+export { parseTemplate, type GalleryMetadata, type Template } from "./template.ts";

@@ -63,17 +63,40 @@ export async function writeImageToLayout(dir: string, image: Image, tag: string)
   }
   await writeFile(blobPath(dir, serialized.configDigest), serialized.config);
   await writeFile(blobPath(dir, serialized.manifestDigest), serialized.manifest);
-  const index = await readIndex(dir);
-  index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag);
-  index.manifests.push({
+  await tagInLayout(dir, tag, {
     mediaType: MediaType.ImageManifest,
     digest: serialized.manifestDigest,
     size: serialized.manifest.length,
-    annotations: { [REF_NAME]: tag },
   });
-  await writeFile(join(dir, "index.json.tmp"), JSON.stringify({ ...index, mediaType: MediaType.ImageIndex }));
-  await rename(join(dir, "index.json.tmp"), join(dir, "index.json"));
   return serialized.manifestDigest;
+}
+
+/**
+ * Points `tag` in the layout at `dir` at a manifest whose blob is already there (other tags
+ * stay); index.json is replaced atomically.
+ */
+export async function tagInLayout(
+  dir: string,
+  tag: string,
+  manifest: { mediaType: string; digest: string; size: number },
+): Promise<void> {
+  await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
+  await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  const index = await readIndex(dir);
+  index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag);
+  index.manifests.push({ ...manifest, annotations: { [REF_NAME]: tag } });
+  const tmp = join(dir, `index.json.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify({ ...index, mediaType: MediaType.ImageIndex }));
+  await rename(tmp, join(dir, "index.json"));
+}
+
+/** The tags of the layout at `dir` with their manifest digests. */
+export async function layoutTags(dir: string): Promise<{ tag: string; digest: string }[]> {
+  const index = await readIndex(dir);
+  return index.manifests.flatMap((m) => {
+    const tag = m.annotations?.[REF_NAME];
+    return tag === undefined ? [] : [{ tag, digest: m.digest }];
+  });
 }
 
 /** Reads the image tagged `tag` from the layout at `dir`. */

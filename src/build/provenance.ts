@@ -22,6 +22,8 @@ export interface ProvenanceInput {
   /** The image manifest digest. */
   readonly digest: string;
   readonly containerfile: { readonly path: string; readonly text: string };
+  /** The image template (strata.yaml) the build was made from, when there was one. */
+  readonly template?: { readonly path: string; readonly text: string };
   readonly buildArgs: Readonly<Record<string, string>>;
   readonly target?: string;
   readonly network: string;
@@ -43,11 +45,15 @@ export function provenanceStatement(input: ProvenanceInput): Record<string, unkn
         buildType: BUILD_TYPE,
         externalParameters: {
           containerfile: input.containerfile.path,
+          ...(input.template === undefined ? {} : { template: input.template.path }),
           buildArgs: input.buildArgs,
           ...(input.target === undefined ? {} : { target: input.target }),
         },
         internalParameters: { network: input.network },
         resolvedDependencies: [
+          ...(input.template === undefined
+            ? []
+            : [{ uri: `file:${input.template.path}`, digest: { sha256: hex(input.template.text) } }]),
           { uri: `file:${input.containerfile.path}`, digest: { sha256: hex(input.containerfile.text) } },
           ...input.inputs.map((i) => ({ uri: i.uri, digest: { sha256: i.sha256 } })),
         ],
@@ -60,10 +66,64 @@ export function provenanceStatement(input: ProvenanceInput): Record<string, unkn
   };
 }
 
+export interface ArtifactBlob {
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType: string;
+  readonly bytes: Buffer;
+}
+
+/** A referrer as bytes: its manifest and the blobs it names, in push order (manifest last). */
+export interface Referrer {
+  readonly digest: string;
+  readonly manifest: Buffer;
+  readonly mediaType: string;
+  readonly artifactType: string;
+  readonly blobs: readonly ArtifactBlob[];
+}
+
+const blobOf = (mediaType: string, bytes: Buffer): ArtifactBlob => ({
+  digest: `sha256:${hex(bytes)}`,
+  size: bytes.length,
+  mediaType,
+  bytes,
+});
+
 /**
- * Writes the statement into the OCI layout at `dir` as a referrer of the image `subject`: an
- * artifact manifest (artifactType in-toto, one layer with the statement) listed in index.json.
- * Returns the referrer's manifest digest.
+ * The statement as an OCI referrer of the image `subject`: an artifact manifest (artifactType
+ * in-toto, the empty config, one layer with the statement).
+ */
+export function provenanceReferrer(
+  subject: { digest: string; size: number },
+  statement: Record<string, unknown>,
+): Referrer {
+  const body = blobOf(IN_TOTO_ARTIFACT, Buffer.from(JSON.stringify(statement)));
+  const empty = blobOf(MediaType.Empty, Buffer.from("{}"));
+  const finishedOn = (statement.predicate as { runDetails: { metadata: { finishedOn: string } } }).runDetails
+    .metadata.finishedOn;
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ImageManifest,
+      artifactType: IN_TOTO_ARTIFACT,
+      config: { mediaType: empty.mediaType, digest: empty.digest, size: empty.size },
+      layers: [{ mediaType: body.mediaType, digest: body.digest, size: body.size }],
+      subject: { mediaType: MediaType.ImageManifest, digest: subject.digest, size: subject.size },
+      annotations: { "org.opencontainers.image.created": String(finishedOn) },
+    }),
+  );
+  return {
+    digest: `sha256:${hex(manifest)}`,
+    manifest,
+    mediaType: MediaType.ImageManifest,
+    artifactType: IN_TOTO_ARTIFACT,
+    blobs: [body, empty],
+  };
+}
+
+/**
+ * Writes the statement into the OCI layout at `dir` as a referrer of the image `subject`, listed
+ * in index.json. Returns the referrer's manifest digest.
  */
 export async function attachToLayout(
   dir: string,
@@ -72,30 +132,10 @@ export async function attachToLayout(
 ): Promise<string> {
   const blobs = join(dir, "blobs", "sha256");
   await mkdir(blobs, { recursive: true });
-  const body = Buffer.from(JSON.stringify(statement));
-  const empty = Buffer.from("{}");
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.ImageManifest,
-      artifactType: IN_TOTO_ARTIFACT,
-      config: {
-        mediaType: "application/vnd.oci.empty.v1+json",
-        digest: `sha256:${hex(empty)}`,
-        size: empty.length,
-      },
-      layers: [{ mediaType: IN_TOTO_ARTIFACT, digest: `sha256:${hex(body)}`, size: body.length }],
-      subject: { mediaType: MediaType.ImageManifest, digest: subject.digest, size: subject.size },
-      annotations: {
-        "org.opencontainers.image.created": String(
-          (statement.predicate as { runDetails: { metadata: { finishedOn: string } } }).runDetails.metadata
-            .finishedOn,
-        ),
-      },
-    }),
-  );
-  for (const bytes of [body, empty, manifest]) await writeFile(join(blobs, hex(bytes)), bytes);
-  const digest = `sha256:${hex(manifest)}`;
+  const referrer = provenanceReferrer(subject, statement);
+  for (const blob of referrer.blobs) await writeFile(join(blobs, hex(blob.bytes)), blob.bytes);
+  await writeFile(join(blobs, hex(referrer.manifest)), referrer.manifest);
+  const digest = referrer.digest;
   const indexPath = join(dir, "index.json");
   const index = JSON.parse(await readFile(indexPath, "utf8")) as { manifests: Record<string, unknown>[] };
   // One statement per subject: a new build of the same image replaces the earlier one.
@@ -109,7 +149,7 @@ export async function attachToLayout(
   index.manifests.push({
     mediaType: MediaType.ImageManifest,
     digest,
-    size: manifest.length,
+    size: referrer.manifest.length,
     artifactType: IN_TOTO_ARTIFACT,
     annotations: { [SUBJECT_ANNOTATION]: subject.digest },
   });

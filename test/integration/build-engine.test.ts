@@ -182,7 +182,7 @@ describe("build", () => {
       ["FROM oci-layout:base:nope\n", /^Containerfile:1: OCI layout .* has no tag "nope" \(tags: busybox\)/],
       [
         "FROM docker.io/library/alpine\n",
-        /^Containerfile:1: base "docker\.io\/library\/alpine" is not supported yet/,
+        /^Containerfile:1: base "docker\.io\/library\/alpine" is not supported here/,
       ],
       [
         "FROM scratch AS first\nCOPY --from=later a /b\nFROM scratch AS later\nCOPY --from=first a /c\n",

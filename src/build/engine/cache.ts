@@ -4,7 +4,7 @@
 // digest; entries are written atomically, so an interrupted build leaves no half entry.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { copyFile, lstat, mkdir, readFile, readdir, readlink, rename, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readFile, readdir, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayerBlob } from "../image.ts";
 import type { WrittenLayer } from "../layer/index.ts";
@@ -62,6 +62,47 @@ export function createLayerCache(dir: string): LayerCache {
       await rename(tmp, join(keys, `${key}.json`));
       return { ...entry, path };
     },
+  };
+}
+
+/** A cache entry as exported: the key and the layer's descriptor. */
+export interface CacheEntry {
+  readonly key: string;
+  readonly digest: string;
+  readonly diffId: string;
+  readonly size: number;
+  readonly mediaType: string;
+}
+
+/**
+ * The local cache backed by imported entries (from a registry): a key the local cache lacks but
+ * an entry names is fetched by `fetchBlob` into `dir`'s blob pool, kept locally, and returned.
+ */
+export function withImportedEntries(
+  dir: string,
+  local: LayerCache,
+  entries: readonly CacheEntry[],
+  fetchBlob: (entry: CacheEntry, path: string) => Promise<void>,
+): LayerCache {
+  const byKey = new Map(entries.map((e) => [e.key, e]));
+  return {
+    async get(key) {
+      const hit = await local.get(key);
+      if (hit !== undefined) return hit;
+      const entry = byKey.get(key);
+      if (entry === undefined) return undefined;
+      const path = join(dir, "blobs", "sha256", `${entry.digest.slice("sha256:".length)}.import`);
+      await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
+      await fetchBlob(entry, path);
+      const kept = await local.put(
+        key,
+        { digest: entry.digest, diffId: entry.diffId, size: entry.size, path, entries: 0 },
+        entry.mediaType,
+      );
+      await rm(path, { force: true });
+      return kept;
+    },
+    put: (key, layer, mediaType) => local.put(key, layer, mediaType),
   };
 }
 

@@ -42,6 +42,11 @@ export interface BuildOptions {
   readonly cache?: LayerCache;
   /** "host" gives every RUN the host's network; default none (RUN --network=host asks for it per step). */
   readonly network?: "none" | "host";
+  /**
+   * Reads a base image that is neither scratch, an earlier stage nor an OCI layout (a registry
+   * or gallery reference); its layers must be local files. Without it such bases are refused.
+   */
+  readonly resolveBase?: (ref: string) => Promise<Image>;
 }
 
 /** Something the build read, for provenance: a base image or the content a COPY/ADD took. */
@@ -58,6 +63,8 @@ export interface BuildResult {
   /** Layer steps found in the cache and layer steps run. */
   readonly cached: number;
   readonly built: number;
+  /** Every layer step's cache key and layer, in order (what a cache export carries). */
+  readonly steps: readonly { readonly key: string; readonly layer: LayerBlob }[];
 }
 
 interface StageResult {
@@ -87,6 +94,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   let cachedSteps = 0;
   const inputs: BuildInput[] = [];
   let builtSteps = 0;
+  const steps: { key: string; layer: LayerBlob }[] = [];
 
   const fail = (line: number, message: string, cause?: unknown): never => {
     throw new BuildError(message, { file: file.file, line, ...(cause === undefined ? {} : { cause }) });
@@ -131,10 +139,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       if (image.source !== undefined)
         inputs.push({ uri: baseRef, sha256: image.source.slice("sha256:".length) });
       pending = image.layers.map((layer, i) => ({ layer, name: `${baseRef} layer ${i + 1}` }));
+    } else if (options.resolveBase !== undefined) {
+      const resolve = options.resolveBase;
+      image = await resolve(baseRef).catch((error: unknown) =>
+        fail(stage.line, `base "${baseRef}": ${(error as Error).message}`, error),
+      );
+      key = cacheKey("base", JSON.stringify(image.config), ...image.layers.map((l) => l.digest));
+      if (image.source !== undefined)
+        inputs.push({ uri: baseRef, sha256: image.source.slice("sha256:".length) });
+      pending = image.layers.map((layer, i) => ({ layer, name: `${baseRef} layer ${i + 1}` }));
     } else {
       return fail(
         stage.line,
-        `base "${baseRef}" is not supported yet: use scratch, an earlier stage or oci-layout:PATH:TAG`,
+        `base "${baseRef}" is not supported here: use scratch, an earlier stage or oci-layout:PATH:TAG`,
       );
     }
     const materialize = async (): Promise<string> => {
@@ -200,6 +217,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       }
       image = appendLayer(image, layer, { created_by: shown, comment: "strata build" });
       key = stepKey;
+      steps.push({ key: stepKey, layer });
     };
     options.progress?.(`[stage ${stage.name ?? stage.index}] FROM ${baseRef}`);
 
@@ -447,7 +465,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     options.epoch === undefined
       ? result.image
       : withCreated(result.image, new Date(options.epoch * 1000).toISOString());
-  return { image, stage: target, inputs, cached: cachedSteps, built: builtSteps };
+  return { image, stage: target, inputs, cached: cachedSteps, built: builtSteps, steps };
 }
 
 /** `UID[:GID]` numerically, or names looked up in the root's /etc/passwd and /etc/group. */

@@ -2,4 +2,12 @@
 export { build, buildWorkDir, type BuildOptions, type BuildResult } from "./engine.ts";
 export { loadIgnore, parseIgnore, isIgnored } from "./ignore.ts";
 export { resolveInRoot } from "./paths.ts";
-export { cacheKey, createLayerCache, hashSources, NO_CACHE, type LayerCache } from "./cache.ts";
+export {
+  cacheKey,
+  createLayerCache,
+  hashSources,
+  NO_CACHE,
+  withImportedEntries,
+  type CacheEntry,
+  type LayerCache,
+} from "./cache.ts";

@@ -1,25 +1,41 @@
-// `strata build`: builds an image from a Containerfile (or Dockerfile) without a daemon and
-// writes it to an OCI layout. Reproducible by default: times come from SOURCE_DATE_EPOCH (0 when
-// unset), so the same inputs give the same digest.
+// `strata build`: builds an image from a Containerfile (or Dockerfile) or an image template
+// (strata.yaml) without a daemon, runs the template's test gates, and only when every gate
+// passes writes it: to an OCI layout, to the local image store, pushed to a registry (with its
+// provenance as a referrer) and published as a gallery version. Reproducible by default: times
+// come from SOURCE_DATE_EPOCH (0 when unset), so the same inputs give the same digest.
 import { readFile, stat } from "node:fs/promises";
-import { isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { collect, parsePairs } from "../args.ts";
-import { usageError } from "../errors.ts";
+import type { Gate, Image, LayerCache, Template } from "../../build/index.ts";
+import { clientFor } from "../api-client.ts";
+import { collect, defined, imagePath, parsePairs, parseVersionRef, registryReference } from "../args.ts";
+import { CliError, usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
+import { localImages, parseImageLocation, registryClient, resolveImage, type ImageRef } from "../images.ts";
 import { printJson } from "../output.ts";
+import { createProgress } from "../progress.ts";
 import { VERSION } from "../version.ts";
 
 interface BuildFlags {
   file?: string;
-  tag: string;
+  tag?: string[];
   buildArg?: string[];
   target?: string;
   network?: string;
   json?: boolean;
   cacheDir?: string;
   cache?: boolean;
+  cacheFrom?: string[];
+  cacheTo?: string;
+  push?: boolean;
+  publish?: string | boolean;
+  server?: string;
+  insecure?: boolean;
+  pull?: boolean;
 }
+
+const CACHE_ARTIFACT = "application/vnd.strata.build.cache.v1+json";
+const CACHE_CONFIG = "application/vnd.strata.build.cache.config.v1+json";
 
 /** $XDG_CACHE_HOME/strata/build, else ~/.cache/strata/build. */
 function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string | undefined {
@@ -28,127 +44,487 @@ function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): str
   return undefined;
 }
 
-async function findContainerfile(context: string, file: string | undefined): Promise<string> {
+const isTemplateFile = (path: string): boolean => /\.ya?ml$/i.test(path);
+
+async function readText(path: string): Promise<string> {
+  return readFile(path, "utf8").catch((error: unknown) => {
+    throw usageError(
+      `Cannot read "${path}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  });
+}
+
+/** The file `strata build` reads: -f, else CONTEXT/strata.yaml, Containerfile or Dockerfile. */
+async function findBuildFile(context: string, file: string | undefined): Promise<string> {
   if (file !== undefined) return isAbsolute(file) ? file : resolve(file);
-  for (const name of ["Containerfile", "Dockerfile"]) {
+  for (const name of ["strata.yaml", "Containerfile", "Dockerfile"]) {
     const path = join(context, name);
     if ((await stat(path).catch(() => undefined)) !== undefined) return path;
   }
-  throw usageError(`No Containerfile or Dockerfile in "${context}": name one with -f`);
+  throw usageError(`No strata.yaml, Containerfile or Dockerfile in "${context}": name one with -f`);
+}
+
+/** The repository and tag a registry reference pushes to. */
+function pushTarget(ref: ImageRef & { kind: "name" }): { registry: string; repository: string; tag: string } {
+  const registry = ref.reference.registry;
+  if (registry === undefined)
+    throw usageError(`Cannot push "${ref.text}": it names no registry (e.g. 127.0.0.1:5000/${ref.text})`);
+  if (ref.reference.digest !== undefined)
+    throw usageError(`Cannot push to "${ref.text}": name a tag, not a digest`);
+  return { registry, repository: ref.reference.repository, tag: ref.reference.tag ?? "latest" };
+}
+
+function gatesReport(
+  io: CliIo,
+  results: readonly { name: string; passed: boolean; failures: readonly string[] }[],
+) {
+  for (const r of results) {
+    io.stderr.write(`${r.passed ? "PASS" : "FAIL"} ${r.name}\n`);
+    for (const f of r.failures) io.stderr.write(`     ${f}\n`);
+  }
 }
 
 export function registerBuild(program: Command, io: CliIo): void {
   program
     .command("build [context]")
-    .description("Build an image from a Containerfile, without a daemon, into an OCI layout")
-    .option("-f, --file <path>", "the Containerfile (default CONTEXT/Containerfile, else CONTEXT/Dockerfile)")
-    .requiredOption("-t, --tag <ref>", "where to write the image: oci-layout:PATH:TAG")
-    .option("--build-arg <key=value>", "a build argument; repeatable", collect)
+    .description(
+      "Build an image from a Containerfile or a strata.yaml template without a daemon; test it, then write, push or publish it",
+    )
+    .option(
+      "-f, --file <path>",
+      "a Containerfile, Dockerfile or strata.yaml template (default CONTEXT/strata.yaml, else Containerfile, else Dockerfile)",
+    )
+    .option(
+      "-t, --tag <ref>",
+      "where the image goes: oci-layout:PATH:TAG, or a name ([REGISTRY/]REPO[:TAG]) kept in the local store and pushed with --push; repeatable",
+      collect,
+    )
+    .option("--build-arg <key=value>", "a build argument; repeatable; overrides the template's args", collect)
     .option("--target <stage>", "build this stage (name or index) instead of the last")
     .option("--network <mode>", "network for RUN steps: none (default) or host", "none")
+    .option("--push", "push every registry tag, with the provenance as a referrer")
+    .option(
+      "--publish [gallery/name@version]",
+      "push, then publish as a gallery version (default: the template's gallery.image and gallery.version)",
+    )
+    .option(
+      "--server <url>",
+      "the Strata server --publish talks to (default $STRATA_SERVER or the tag's registry)",
+    )
+    .option("--insecure", "plain HTTP to registries that are not on loopback")
+    .option("--pull", "pull registry bases again even when the local store has them")
     .option(
       "--cache-dir <dir>",
       "where layers are kept between builds (default $XDG_CACHE_HOME/strata/build or ~/.cache/strata/build)",
     )
     .option("--no-cache", "build every step, neither reading nor filling the cache")
+    .option(
+      "--cache-from <ref>",
+      "import layer cache entries from a registry (REGISTRY/REPO[:TAG]); repeatable",
+      collect,
+    )
+    .option("--cache-to <ref>", "export this build's layer cache entries to a registry (REGISTRY/REPO[:TAG])")
     .option("--json", "print a JSON summary instead of progress")
     .action(async (contextArg: string | undefined, flags: BuildFlags) => {
-      const {
-        attachToLayout,
-        build,
-        buildWorkDir,
-        createLayerCache,
-        NO_CACHE,
-        parseContainerfile,
-        provenanceStatement,
-        serialize,
-        writeImageToLayout,
-      } = await import("../../build/index.ts");
-      const context = resolve(contextArg ?? ".");
-      if (!(await stat(context).catch(() => undefined))?.isDirectory())
-        throw usageError(`Build context "${context}" is not a directory`);
-      const m = /^oci-layout:(.+):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(flags.tag);
-      if (m === null) {
-        throw usageError(
-          `Invalid --tag "${flags.tag}": expected oci-layout:PATH:TAG (pushing to a registry is not supported yet; copy the layout with skopeo)`,
-        );
-      }
+      const started = Date.now();
+      const quiet = flags.json === true;
+      const progress = createProgress(io, quiet);
       if (flags.network !== "none" && flags.network !== "host")
         throw usageError(`Invalid --network "${flags.network}": expected none or host`);
       const epochText = io.env.SOURCE_DATE_EPOCH ?? "0";
       if (!/^\d{1,12}$/.test(epochText))
         throw usageError(`Invalid SOURCE_DATE_EPOCH "${epochText}": expected seconds since 1970`);
-      const buildArgs = parsePairs("--build-arg", flags.buildArg) ?? {};
-      const file = await findContainerfile(context, flags.file);
-      const text = await readFile(file, "utf8").catch((error: unknown) => {
+      const build = await import("../../build/index.ts");
+
+      // What to build: a template, or a Containerfile.
+      const startContext = resolve(contextArg ?? ".");
+      const buildFile = await findBuildFile(startContext, flags.file);
+      let template: Template | undefined;
+      let containerfileText: string;
+      let containerfileName: string;
+      let context = startContext;
+      if (isTemplateFile(buildFile)) {
+        const text = await readText(buildFile);
+        try {
+          template = build.parseTemplate(text, flags.file ?? basename(buildFile));
+        } catch (error) {
+          throw usageError((error as Error).message);
+        }
+        const folder = dirname(buildFile);
+        if (contextArg === undefined) context = resolve(folder, template.context ?? ".");
+        if (template.containerfile !== undefined) {
+          const path = resolve(folder, template.containerfile);
+          containerfileText = await readText(path);
+          containerfileName = template.containerfile;
+        } else {
+          containerfileText = `${(template.steps ?? []).join("\n")}\n`;
+          containerfileName = `${template.file} (steps)`;
+        }
+      } else {
+        containerfileText = await readText(buildFile);
+        containerfileName = flags.file ?? buildFile.slice(startContext.length + 1);
+      }
+      if (!(await stat(context).catch(() => undefined))?.isDirectory())
+        throw usageError(`Build context "${context}" is not a directory`);
+      const containerfile = build.parseContainerfile(containerfileText, containerfileName);
+      const buildArgs = { ...template?.args, ...parsePairs("--build-arg", flags.buildArg) };
+      const target = flags.target ?? template?.target;
+
+      // Where it goes, checked before anything is built.
+      const tagTexts = flags.tag ?? template?.tags ?? [];
+      const tags = tagTexts.map((t) => parseImageLocation(t, "--tag"));
+      const publishing = flags.publish !== undefined && flags.publish !== false;
+      let publish: { gallery: string; image: string; version: string } | undefined;
+      if (publishing) {
+        const text =
+          typeof flags.publish === "string"
+            ? flags.publish
+            : template?.gallery?.image !== undefined && template.gallery.version !== undefined
+              ? `${template.gallery.image}@${template.gallery.version}`
+              : undefined;
+        if (text === undefined)
+          throw usageError(
+            "--publish needs GALLERY/NAME@VERSION, or gallery.image and gallery.version in the template",
+          );
+        publish = parseVersionRef(text);
+      }
+      if (tags.length === 0 && !publishing)
         throw usageError(
-          `Cannot read "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          "Missing -t/--tag: name where the image goes (oci-layout:PATH:TAG or a name), or --publish",
         );
-      });
-      const containerfile = parseContainerfile(text, flags.file ?? file.slice(context.length + 1));
-      const scratch = await buildWorkDir();
-      const started = Date.now();
+      const pushes = flags.push === true || publishing ? tags.filter((t) => t.kind === "name") : [];
+      const pushTargets = pushes.map((t) => pushTarget(t as ImageRef & { kind: "name" }));
+      if (flags.push === true && pushTargets.length === 0)
+        throw usageError("--push needs a registry tag (-t REGISTRY/REPO:TAG)");
+      const cacheTo = flags.cacheTo === undefined ? undefined : cacheRef(flags.cacheTo, "--cache-to");
+      const cacheFrom = (flags.cacheFrom ?? []).map((c) => cacheRef(c, "--cache-from"));
+
+      const scratch = await build.buildWorkDir();
       try {
-        const quiet = flags.json === true;
         const cacheDir = flags.cacheDir ?? defaultCacheDir(io.env);
-        const cache =
-          flags.cache === false || cacheDir === undefined ? NO_CACHE : createLayerCache(resolve(cacheDir));
+        let cache: LayerCache =
+          flags.cache === false || cacheDir === undefined
+            ? build.NO_CACHE
+            : build.createLayerCache(resolve(cacheDir));
+        if (cacheFrom.length > 0 && cache !== build.NO_CACHE && cacheDir !== undefined)
+          cache = await importCache(
+            cache,
+            resolve(cacheDir),
+            cacheFrom,
+            io,
+            flags.insecure === true,
+            progress,
+          );
         const startedOn = new Date();
-        const { image, cached, built, inputs } = await build({
+        const result = await build.build({
           cache,
           containerfile,
           context,
           buildArgs,
-          ...(flags.target === undefined ? {} : { target: flags.target }),
+          ...(target === undefined ? {} : { target }),
           epoch: Number(epochText),
           workDir: scratch.path,
           network: flags.network,
-          ...(quiet
-            ? {}
-            : {
-                progress: (line: string) => io.stderr.write(`${line}\n`),
-                output: (chunk: Buffer) => io.stderr.write(chunk),
-              }),
+          resolveBase: (ref) =>
+            resolveImage(parseImageLocation(ref, "base"), {
+              env: io.env,
+              insecure: flags.insecure === true,
+              pull: flags.pull === true ? "always" : "missing",
+              progress: progress.line,
+            }),
+          progress: progress.line,
+          ...(quiet ? {} : { output: (chunk: Buffer) => progress.raw(chunk) }),
         });
-        const layout = resolve(m[1] ?? "");
-        const digest = await writeImageToLayout(layout, image, m[2] ?? "");
-        const statement = provenanceStatement({
-          name: `oci-layout:${layout}:${m[2]}`,
+        const { image } = result;
+
+        // Test gates: a failing one stops everything that follows.
+        const gates: readonly Gate[] = template?.tests ?? [];
+        let gateResults: { name: string; passed: boolean; failures: readonly string[] }[] = [];
+        if (gates.length > 0) {
+          progress.line(`Testing: ${gates.length} test${gates.length === 1 ? "" : "s"}`);
+          gateResults = await build.runGates(image, gates, { workDir: join(scratch.path, "gates") });
+          const failed = gateResults.filter((r) => !r.passed);
+          if (!quiet || failed.length > 0) gatesReport(io, gateResults);
+          if (failed.length > 0) {
+            throw new CliError(
+              `${failed.length} of ${gates.length} tests failed (${failed.map((f) => f.name).join(", ")}): nothing was written, pushed or published`,
+            );
+          }
+        }
+
+        const serialized = build.serialize(image);
+        const digest = serialized.manifestDigest;
+        const statement = build.provenanceStatement({
+          name:
+            tags[0]?.text ??
+            (publish === undefined ? digest : `${publish.gallery}/${publish.image}@${publish.version}`),
           digest,
-          containerfile: { path: flags.file ?? file.slice(context.length + 1), text },
+          containerfile: { path: containerfileName, text: containerfileText },
+          ...(template === undefined ? {} : { template: { path: template.file, text: template.text } }),
           buildArgs,
-          ...(flags.target === undefined ? {} : { target: flags.target }),
+          ...(target === undefined ? {} : { target }),
           network: flags.network ?? "none",
-          inputs,
+          inputs: result.inputs,
           builderId: `https://strata.dev/builder/strata@${VERSION}`,
           startedOn,
           finishedOn: new Date(),
         });
-        const provenance = await attachToLayout(
-          layout,
-          { digest, size: serialize(image).manifest.length },
-          statement,
-        );
+        const subject = { digest, size: serialized.manifest.length };
+        const referrer = build.provenanceReferrer(subject, statement);
+
+        // Written: layouts and the local store.
+        const written: string[] = [];
+        for (const tag of tags) {
+          const dir = tag.kind === "layout" ? tag.dir : localImages(io.env);
+          const name = tag.kind === "layout" ? tag.tag : tag.local;
+          await build.writeImageToLayout(dir, image, name);
+          await build.attachToLayout(dir, subject, statement);
+          written.push(tag.kind === "layout" ? `oci-layout:${dir}:${name}` : name);
+        }
+
+        // Pushed: each registry tag, then the provenance as a referrer.
+        const pushed: { ref: string; referrers: "api" | "tag" }[] = [];
+        for (const t of pushTargets) {
+          pushed.push({
+            ref: `${t.registry}/${t.repository}:${t.tag}`,
+            referrers: await pushImage(t, image, serialized, referrer, io, flags.insecure === true, progress),
+          });
+        }
+
+        // Published: a gallery version of what was pushed (or pushed here by digest).
+        let version: unknown;
+        if (publish !== undefined) {
+          const first = pushTargets[0];
+          const server =
+            flags.server ??
+            io.env.STRATA_SERVER ??
+            (first === undefined ? undefined : `http://${first.registry}`);
+          const api = await clientFor(server === undefined ? {} : { server }, io.env);
+          let from: string;
+          if (first !== undefined) {
+            from = registryReference(`${first.registry}/${first.repository}@${digest}`, api.server);
+            if (from.startsWith(`${first.registry}/`))
+              throw usageError(
+                `--publish: the tag's registry ${first.registry} is not the server ${api.server}`,
+              );
+          } else {
+            const registry = new URL(api.server).host;
+            const t = { registry, repository: `${publish.gallery}/${publish.image}`, tag: "" };
+            await pushImage(t, image, serialized, referrer, io, flags.insecure === true, progress);
+            from = `${t.repository}@${digest}`;
+          }
+          const g = template?.gallery;
+          progress.line(`Publishing ${publish.gallery}/${publish.image}@${publish.version}`);
+          const answer = await api.call("POST", `${imagePath(publish)}/versions`, {
+            version: publish.version,
+            from,
+            ...defined({
+              changelog: g?.changelog,
+              owner: g?.owner,
+              eol: g?.eol,
+              buildId: g?.buildId,
+              sourceRevision: g?.sourceRevision,
+              excludeFromLatest: g?.excludeFromLatest,
+            }),
+          });
+          version = answer.body;
+        }
+
+        if (cacheTo !== undefined)
+          await exportCache(cacheTo, result.steps, io, flags.insecure === true, progress);
+
         const summary = {
-          image: `oci-layout:${layout}:${m[2]}`,
           digest,
+          written,
+          pushed,
+          ...(version === undefined ? {} : { published: version }),
           layers: image.layers.map((l, i) => ({
             digest: l.digest,
             size: l.size,
             createdBy: image.config.history?.filter((h) => h.empty_layer !== true)[i]?.created_by,
           })),
-          provenance,
-          cached,
-          built,
+          provenance: referrer.digest,
+          tests: gateResults,
+          cached: result.cached,
+          built: result.built,
           seconds: (Date.now() - started) / 1000,
         };
+        progress.done();
         if (quiet) printJson(io, summary);
-        else
+        else {
+          const where = [
+            ...written.map((w) => (w.startsWith("oci-layout:") ? w : `${w} (local store)`)),
+            ...pushed.map((p) => `${p.ref} (pushed)`),
+            ...(publish === undefined
+              ? []
+              : [`${publish.gallery}/${publish.image}@${publish.version} (published)`]),
+          ];
           io.stdout.write(
-            `Built ${summary.image} ${digest} (${image.layers.length} layers, ${cached} steps cached, ${built} built, ${summary.seconds.toFixed(1)} s)\n`,
+            `Built ${digest} (${image.layers.length} layers, ${result.cached} steps cached, ${result.built} built${gates.length > 0 ? `, ${gates.length} tests passed` : ""}, ${summary.seconds.toFixed(1)} s)\n${where.map((w) => `  ${w}\n`).join("")}`,
           );
+        }
       } finally {
+        progress.done();
         await scratch.remove();
       }
     });
+}
+
+function cacheRef(text: string, flag: string): { registry: string; repository: string; tag: string } {
+  const ref = parseImageLocation(text, flag);
+  if (ref.kind !== "name" || ref.reference.registry === undefined || ref.reference.digest !== undefined)
+    throw usageError(`Invalid ${flag} "${text}": expected REGISTRY/REPO[:TAG]`);
+  return {
+    registry: ref.reference.registry,
+    repository: ref.reference.repository,
+    tag: ref.reference.tag ?? "buildcache",
+  };
+}
+
+async function pushImage(
+  t: { registry: string; repository: string; tag: string },
+  image: Image,
+  serialized: { config: Buffer; configDigest: string; manifest: Buffer; manifestDigest: string },
+  referrer: {
+    digest: string;
+    manifest: Buffer;
+    mediaType: string;
+    artifactType: string;
+    blobs: readonly { digest: string; size: number; bytes: Buffer }[];
+  },
+  io: CliIo,
+  insecure: boolean,
+  progress: ReturnType<typeof createProgress>,
+): Promise<"api" | "tag"> {
+  const { pushManifest, pushReferrer } = await import("../../remote/index.ts");
+  const client = await registryClient(t.registry, io.env, insecure);
+  const name = `${t.registry}/${t.repository}${t.tag === "" ? "" : `:${t.tag}`}`;
+  progress.line(`Pushing ${name}`);
+  await pushManifest(
+    client,
+    t.repository,
+    t.tag === "" ? serialized.manifestDigest : t.tag,
+    { bytes: serialized.manifest, mediaType: "application/vnd.oci.image.manifest.v1+json" },
+    [
+      ...image.layers.map((l) => ({ digest: l.digest, size: l.size, path: l.path })),
+      { digest: serialized.configDigest, size: serialized.config.length, bytes: serialized.config },
+    ],
+    {
+      progress: progress.bytes,
+      onBlob: (digest, size, outcome) =>
+        progress.line(`  ${digest.slice(0, 19)} ${outcome === "exists" ? "exists" : `pushed ${size} bytes`}`),
+    },
+  );
+  const { indexed } = await pushReferrer(
+    client,
+    t.repository,
+    { digest: serialized.manifestDigest },
+    referrer,
+  );
+  progress.line(`  provenance ${referrer.digest.slice(0, 19)} attached`);
+  return indexed;
+}
+
+async function importCache(
+  local: LayerCache,
+  dir: string,
+  refs: readonly { registry: string; repository: string; tag: string }[],
+  io: CliIo,
+  insecure: boolean,
+  progress: ReturnType<typeof createProgress>,
+): Promise<LayerCache> {
+  const { withImportedEntries } = await import("../../build/index.ts");
+  const { RemoteError } = await import("../../remote/index.ts");
+  let cache = local;
+  for (const ref of refs) {
+    const client = await registryClient(ref.registry, io.env, insecure);
+    let manifest;
+    try {
+      manifest = await client.getManifest(ref.repository, ref.tag, [
+        "application/vnd.oci.image.manifest.v1+json",
+      ]);
+    } catch (error) {
+      // A cache that is not there yet (the first build) is no error: the build runs without it.
+      if (error instanceof RemoteError && error.status === 404) {
+        progress.line(`No build cache at ${ref.registry}/${ref.repository}:${ref.tag} yet`);
+        continue;
+      }
+      throw error;
+    }
+    const body = JSON.parse(manifest.bytes.toString("utf8")) as {
+      artifactType?: string;
+      config?: { digest: string; size: number; mediaType?: string };
+    };
+    if (body.artifactType !== CACHE_ARTIFACT || body.config === undefined)
+      throw new CliError(`${ref.registry}/${ref.repository}:${ref.tag} is not a Strata build cache`);
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const tmp = await mkdtemp(join(tmpdir(), "strata-cache-"));
+    let entries: { key: string; digest: string; diffId: string; size: number; mediaType: string }[];
+    try {
+      await client.getBlob(ref.repository, body.config.digest, body.config.size, join(tmp, "config"));
+      entries = (JSON.parse(await readFile(join(tmp, "config"), "utf8")) as { entries: typeof entries })
+        .entries;
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    if (
+      !Array.isArray(entries) ||
+      !entries.every((e) => /^[0-9a-f]{64}$/.test(e.key) && /^sha256:[0-9a-f]{64}$/.test(e.digest))
+    )
+      throw new CliError(`${ref.registry}/${ref.repository}:${ref.tag}: its cache entries are malformed`);
+    progress.line(
+      `Imported ${entries.length} cache entries from ${ref.registry}/${ref.repository}:${ref.tag}`,
+    );
+    cache = withImportedEntries(dir, cache, entries, (entry, path) =>
+      client.getBlob(ref.repository, entry.digest, entry.size, path),
+    );
+  }
+  return cache;
+}
+
+async function exportCache(
+  ref: { registry: string; repository: string; tag: string },
+  steps: readonly {
+    key: string;
+    layer: { digest: string; diffId: string; size: number; mediaType: string; path: string };
+  }[],
+  io: CliIo,
+  insecure: boolean,
+  progress: ReturnType<typeof createProgress>,
+): Promise<void> {
+  const { createHash } = await import("node:crypto");
+  const { pushManifest } = await import("../../remote/index.ts");
+  const client = await registryClient(ref.registry, io.env, insecure);
+  const entries = steps.map((s) => ({
+    key: s.key,
+    digest: s.layer.digest,
+    diffId: s.layer.diffId,
+    size: s.layer.size,
+    mediaType: s.layer.mediaType,
+  }));
+  const config = Buffer.from(JSON.stringify({ entries }));
+  const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
+  const layers = [...new Map(steps.map((s) => [s.layer.digest, s.layer])).values()];
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      artifactType: CACHE_ARTIFACT,
+      config: { mediaType: CACHE_CONFIG, digest: configDigest, size: config.length },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    }),
+  );
+  progress.line(`Exporting ${entries.length} cache entries to ${ref.registry}/${ref.repository}:${ref.tag}`);
+  await pushManifest(
+    client,
+    ref.repository,
+    ref.tag,
+    { bytes: manifest, mediaType: "application/vnd.oci.image.manifest.v1+json" },
+    [
+      ...layers.map((l) => ({ digest: l.digest, size: l.size, path: l.path })),
+      { digest: configDigest, size: config.length, bytes: config },
+    ],
+    { progress: progress.bytes },
+  );
 }

@@ -1,0 +1,273 @@
+// The image template, `strata.yaml`: what to build (a Containerfile, or its steps inline), with
+// which build arguments, target and tags; the metadata of the gallery version it is published
+// as; and the test gates the image must pass before anything is pushed or published. Every
+// field is checked, and an error names the file and the field (`strata.yaml: tests[2].mode: …`).
+import { parseDocument } from "yaml";
+import { BuildError } from "./errors.ts";
+import type { Gate } from "./gates.ts";
+
+export interface GalleryMetadata {
+  /** GALLERY/NAME. */
+  readonly image?: string;
+  readonly version?: string;
+  readonly changelog?: string;
+  readonly owner?: string;
+  /** A date (2027-06-30) or an RFC 3339 date-time. */
+  readonly eol?: string;
+  readonly buildId?: string;
+  readonly sourceRevision?: string;
+  readonly excludeFromLatest?: boolean;
+}
+
+export interface Template {
+  /** The template file as given, for errors and provenance. */
+  readonly file: string;
+  readonly text: string;
+  /** Relative to the template's folder; absent when `steps` is given. */
+  readonly containerfile?: string;
+  /** Containerfile lines, inline. */
+  readonly steps?: readonly string[];
+  /** Relative to the template's folder; default the folder itself. */
+  readonly context?: string;
+  readonly target?: string;
+  readonly args: Readonly<Record<string, string>>;
+  readonly tags: readonly string[];
+  readonly gallery?: GalleryMetadata;
+  readonly tests: readonly Gate[];
+}
+
+type Json = Record<string, unknown>;
+
+const TOP = ["containerfile", "steps", "context", "target", "args", "tags", "gallery", "tests"];
+const GALLERY = [
+  "image",
+  "version",
+  "changelog",
+  "owner",
+  "eol",
+  "buildId",
+  "sourceRevision",
+  "excludeFromLatest",
+];
+const COMMAND = ["name", "command", "exitCode", "stdout", "stderr", "stdoutNot"];
+const FILE = ["name", "path", "exists", "type", "mode", "contains"];
+const METADATA = ["name", "metadata"];
+const METADATA_FIELDS = ["env", "entrypoint", "cmd", "user", "workingDir", "exposedPorts", "labels"];
+
+class Checker {
+  constructor(private readonly file: string) {}
+
+  fail(path: string, message: string): never {
+    throw new BuildError(`${path}: ${message}`, { file: this.file });
+  }
+
+  object(value: unknown, path: string, allowed: readonly string[]): Json {
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      this.fail(path, `expected a mapping, got ${show(value)}`);
+    const object = value as Json;
+    for (const key of Object.keys(object))
+      if (!allowed.includes(key))
+        this.fail(
+          path === "" ? key : `${path}.${key}`,
+          `unknown field (expected one of: ${allowed.join(", ")})`,
+        );
+    return object;
+  }
+
+  string(value: unknown, path: string, options: { nonEmpty?: boolean; max?: number } = {}): string {
+    // Numbers and booleans are written as YAML scalars by habit (version: 1.2, arg: 3): they are
+    // taken as their text.
+    if (typeof value === "number" || typeof value === "boolean") return String(value);
+    if (typeof value !== "string") this.fail(path, `expected a string, got ${show(value)}`);
+    if ((options.nonEmpty ?? true) && value.length === 0) this.fail(path, "must not be empty");
+    if (value.length > (options.max ?? 4096))
+      this.fail(path, `longer than ${options.max ?? 4096} characters`);
+    return value;
+  }
+
+  strings(value: unknown, path: string): string[] {
+    if (!Array.isArray(value)) this.fail(path, `expected a list of strings, got ${show(value)}`);
+    return value.map((v, i) => this.string(v, `${path}[${i}]`));
+  }
+
+  map(value: unknown, path: string): Record<string, string> {
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      this.fail(path, `expected a mapping of names to strings, got ${show(value)}`);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(value as Json))
+      out[k] = this.string(v ?? "", `${path}.${k}`, { nonEmpty: false });
+    return out;
+  }
+
+  boolean(value: unknown, path: string): boolean {
+    if (typeof value !== "boolean") this.fail(path, `expected true or false, got ${show(value)}`);
+    return value;
+  }
+
+  regex(value: unknown, path: string): string {
+    const text = this.string(value, path);
+    try {
+      new RegExp(text, "m");
+    } catch (error) {
+      this.fail(path, `invalid regular expression: ${(error as Error).message}`);
+    }
+    return text;
+  }
+}
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function gate(c: Checker, value: unknown, path: string, names: Set<string>): Gate {
+  const raw = c.object(value, path, [...new Set([...COMMAND, ...FILE, ...METADATA])]);
+  const name = c.string(raw.name, `${path}.name`, { max: 200 });
+  if (names.has(name)) c.fail(`${path}.name`, `another test is named "${name}"`);
+  names.add(name);
+  const kinds = ["command", "path", "metadata"].filter((k) => raw[k] !== undefined);
+  if (kinds.length !== 1)
+    c.fail(
+      path,
+      `a test has exactly one of command, path or metadata (this one has ${kinds.join(", ") || "none"})`,
+    );
+  if (raw.command !== undefined) {
+    c.object(raw, path, COMMAND);
+    const command =
+      typeof raw.command === "string"
+        ? c.string(raw.command, `${path}.command`)
+        : c.strings(raw.command, `${path}.command`);
+    if (Array.isArray(command) && command.length === 0) c.fail(`${path}.command`, "must not be empty");
+    let exitCode: number | undefined;
+    if (raw.exitCode !== undefined) {
+      if (!Number.isInteger(raw.exitCode) || (raw.exitCode as number) < 0 || (raw.exitCode as number) > 255)
+        c.fail(`${path}.exitCode`, `expected a whole number from 0 to 255, got ${show(raw.exitCode)}`);
+      exitCode = raw.exitCode as number;
+    }
+    return {
+      name,
+      command,
+      ...(exitCode === undefined ? {} : { exitCode }),
+      ...(raw.stdout === undefined ? {} : { stdout: c.regex(raw.stdout, `${path}.stdout`) }),
+      ...(raw.stderr === undefined ? {} : { stderr: c.regex(raw.stderr, `${path}.stderr`) }),
+      ...(raw.stdoutNot === undefined ? {} : { stdoutNot: c.regex(raw.stdoutNot, `${path}.stdoutNot`) }),
+    };
+  }
+  if (raw.path !== undefined) {
+    c.object(raw, path, FILE);
+    const file = c.string(raw.path, `${path}.path`);
+    if (!file.startsWith("/")) c.fail(`${path}.path`, `must be absolute, got "${file}"`);
+    let type: "file" | "directory" | "symlink" | undefined;
+    if (raw.type !== undefined) {
+      const t = c.string(raw.type, `${path}.type`);
+      if (t !== "file" && t !== "directory" && t !== "symlink")
+        c.fail(`${path}.type`, `expected file, directory or symlink, got "${t}"`);
+      type = t;
+    }
+    let mode: string | undefined;
+    if (raw.mode !== undefined) {
+      // YAML reads 0755 as the number 493 and "0755" as text: only the text form is exact.
+      if (typeof raw.mode !== "string" || !/^0?[0-7]{3,4}$/.test(raw.mode))
+        c.fail(`${path}.mode`, `expected octal digits in quotes, e.g. "0755", got ${show(raw.mode)}`);
+      mode = raw.mode;
+    }
+    return {
+      name,
+      path: file,
+      ...(raw.exists === undefined ? {} : { exists: c.boolean(raw.exists, `${path}.exists`) }),
+      ...(type === undefined ? {} : { type }),
+      ...(mode === undefined ? {} : { mode }),
+      ...(raw.contains === undefined ? {} : { contains: c.regex(raw.contains, `${path}.contains`) }),
+    };
+  }
+  c.object(raw, path, METADATA);
+  const m = c.object(raw.metadata, `${path}.metadata`, METADATA_FIELDS);
+  const p = `${path}.metadata`;
+  return {
+    name,
+    metadata: {
+      ...(m.env === undefined ? {} : { env: c.map(m.env, `${p}.env`) }),
+      ...(m.entrypoint === undefined ? {} : { entrypoint: c.strings(m.entrypoint, `${p}.entrypoint`) }),
+      ...(m.cmd === undefined ? {} : { cmd: c.strings(m.cmd, `${p}.cmd`) }),
+      ...(m.user === undefined ? {} : { user: c.string(m.user, `${p}.user`, { nonEmpty: false }) }),
+      ...(m.workingDir === undefined ? {} : { workingDir: c.string(m.workingDir, `${p}.workingDir`) }),
+      ...(m.exposedPorts === undefined
+        ? {}
+        : { exposedPorts: c.strings(m.exposedPorts, `${p}.exposedPorts`) }),
+      ...(m.labels === undefined ? {} : { labels: c.map(m.labels, `${p}.labels`) }),
+    },
+  };
+}
+
+/** Parses and checks a template; `file` names it in errors. */
+export function parseTemplate(text: string, file: string): Template {
+  const c = new Checker(file);
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const problem = doc.errors[0];
+  if (problem !== undefined) {
+    const line = problem.linePos?.[0]?.line;
+    throw new BuildError(`invalid YAML: ${problem.message.split("\n")[0] ?? ""}`, {
+      file,
+      ...(line === undefined ? {} : { line }),
+    });
+  }
+  const raw = c.object(doc.toJS() ?? {}, "", TOP);
+  const hasFile = raw.containerfile !== undefined;
+  const hasSteps = raw.steps !== undefined;
+  if (hasFile === hasSteps)
+    c.fail(
+      hasFile ? "steps" : "containerfile",
+      "give exactly one of containerfile (a file) and steps (inline lines)",
+    );
+  const steps = hasSteps ? c.strings(raw.steps, "steps") : undefined;
+  if (steps !== undefined && steps.length === 0) c.fail("steps", "must not be empty");
+  const names = new Set<string>();
+  let gallery: GalleryMetadata | undefined;
+  if (raw.gallery !== undefined) {
+    const g = c.object(raw.gallery, "gallery", GALLERY);
+    const image = g.image === undefined ? undefined : c.string(g.image, "gallery.image");
+    if (image !== undefined && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*\/[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(image))
+      c.fail("gallery.image", `expected GALLERY/NAME, got "${image}"`);
+    gallery = {
+      ...(image === undefined ? {} : { image }),
+      ...(g.version === undefined ? {} : { version: c.string(g.version, "gallery.version") }),
+      ...(g.changelog === undefined
+        ? {}
+        : { changelog: c.string(g.changelog, "gallery.changelog", { max: 65536 }) }),
+      ...(g.owner === undefined ? {} : { owner: c.string(g.owner, "gallery.owner") }),
+      ...(g.eol === undefined ? {} : { eol: eolText(c, g.eol) }),
+      ...(g.buildId === undefined ? {} : { buildId: c.string(g.buildId, "gallery.buildId") }),
+      ...(g.sourceRevision === undefined
+        ? {}
+        : { sourceRevision: c.string(g.sourceRevision, "gallery.sourceRevision") }),
+      ...(g.excludeFromLatest === undefined
+        ? {}
+        : { excludeFromLatest: c.boolean(g.excludeFromLatest, "gallery.excludeFromLatest") }),
+    };
+  }
+  const tests: unknown[] = [];
+  if (raw.tests !== undefined && raw.tests !== null) {
+    if (!Array.isArray(raw.tests)) c.fail("tests", `expected a list of tests, got ${show(raw.tests)}`);
+    tests.push(...(raw.tests as unknown[]));
+  }
+  return {
+    file,
+    text,
+    ...(hasFile ? { containerfile: c.string(raw.containerfile, "containerfile") } : {}),
+    ...(steps === undefined ? {} : { steps }),
+    ...(raw.context === undefined ? {} : { context: c.string(raw.context, "context") }),
+    ...(raw.target === undefined ? {} : { target: c.string(raw.target, "target") }),
+    args: raw.args === undefined ? {} : c.map(raw.args, "args"),
+    tags: raw.tags === undefined ? [] : c.strings(raw.tags, "tags"),
+    ...(gallery === undefined ? {} : { gallery }),
+    tests: tests.map((t, i) => gate(c, t, `tests[${i}]`, names)),
+  };
+}
+
+/** YAML reads an unquoted 2027-06-30 as text in the core schema; a Date is accepted too. */
+function eolText(c: Checker, value: unknown): string {
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  return c.string(value, "gallery.eol");
+}
