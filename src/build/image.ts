@@ -19,6 +19,8 @@ export interface Image {
   readonly layers: readonly LayerBlob[];
   /** The manifest digest the image was read from, when it was read (not built). */
   readonly source?: string;
+  /** Manifest annotations of a built image (the base image's name and digest). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export interface SerializedImage {
@@ -89,7 +91,8 @@ export function withCreated(image: Image, created: string): Image {
   };
 }
 
-export function serialize(image: Image, annotations?: Readonly<Record<string, string>>): SerializedImage {
+export function serialize(image: Image, extra?: Readonly<Record<string, string>>): SerializedImage {
+  const annotations = { ...image.annotations, ...extra };
   const config = Buffer.from(JSON.stringify(image.config));
   const configDigest = sha256(config);
   const manifest = Buffer.from(
@@ -98,7 +101,7 @@ export function serialize(image: Image, annotations?: Readonly<Record<string, st
       mediaType: MediaType.ImageManifest,
       config: { mediaType: MediaType.ImageConfig, digest: configDigest, size: config.length },
       layers: image.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-      ...(annotations === undefined || Object.keys(annotations).length === 0 ? {} : { annotations }),
+      ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
     }),
   );
   return { config, configDigest, manifest, manifestDigest: sha256(manifest) };

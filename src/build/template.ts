@@ -204,7 +204,7 @@ function gate(c: Checker, value: unknown, path: string, names: Set<string>): Gat
 /** Parses and checks a template; `file` names it in errors. */
 export function parseTemplate(text: string, file: string): Template {
   const c = new Checker(file);
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const problem = doc.errors[0];
   if (problem !== undefined) {
     const line = problem.linePos?.[0]?.line;

@@ -58,7 +58,7 @@ describe("strata build", () => {
       result.stderr,
       /FROM oci-layout:base:busybox[\s\S]*COPY hello\.txt \/srv\/: \d+ bytes[\s\S]*RUN echo "\$FLAVOUR" > \/srv\/flavour/,
     );
-    assert.match(result.stdout, /^Built oci-layout:.*out:v1 sha256:[0-9a-f]{64} \(3 layers, /);
+    assert.match(result.stdout, /^Built sha256:[0-9a-f]{64} \(3 layers, .*\n {2}oci-layout:.*out:v1\n$/);
     const inspected = JSON.parse(
       (await runOk("skopeo", ["inspect", `oci:${join(work, "out")}:v1`])).stdout,
     ) as { Layers: string[]; Created: string };
@@ -140,12 +140,21 @@ describe("strata build", () => {
   });
 
   it("refuses bad input with exit code 2, and a bad Containerfile with its line", async () => {
-    const badTag = await strata(["build", "-t", "registry.example/app:1", join(work, "ctx")]);
+    const badTag = await strata(["build", "-t", "registry.example/App::1", join(work, "ctx")]);
     assert.equal(badTag.code, 2);
-    assert.match(badTag.stderr, /Invalid --tag "registry\.example\/app:1": expected oci-layout:PATH:TAG/);
+    assert.match(badTag.stderr, /Invalid --tag "registry\.example\/App::1": /);
+    const badLayout = await strata(["build", "-t", "oci-layout:nowhere", join(work, "ctx")]);
+    assert.equal(badLayout.code, 2);
+    assert.match(badLayout.stderr, /Invalid --tag "oci-layout:nowhere": expected oci-layout:PATH:TAG/);
+    const noRegistry = await strata(["build", "--push", "-t", "app:1", join(work, "ctx")]);
+    assert.equal(noRegistry.code, 2);
+    assert.match(noRegistry.stderr, /Cannot push "app:1": it names no registry/);
+    const noTag = await strata(["build", join(work, "ctx")]);
+    assert.equal(noTag.code, 2);
+    assert.match(noTag.stderr, /Missing -t\/--tag/);
     const noFile = await strata(["build", "-t", `oci-layout:${join(work, "x")}:t`, work]);
     assert.equal(noFile.code, 2);
-    assert.match(noFile.stderr, /No Containerfile or Dockerfile/);
+    assert.match(noFile.stderr, /No strata\.yaml, Containerfile or Dockerfile/);
     const badEpoch = await strata(["build", "-t", `oci-layout:${join(work, "x")}:t`, join(work, "ctx")], {
       SOURCE_DATE_EPOCH: "yesterday",
     });

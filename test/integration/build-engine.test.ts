@@ -252,6 +252,35 @@ describe("build", () => {
     assert.equal(digests[0], digests[1], "RUN steps are reproducible too");
   });
 
+  it("resolves COPY destinations through symlinks inside the root, never outside it", async () => {
+    const context = join(work, "symlinked-dest");
+    await makeContext(context, new Date("2030-01-01T00:00:00Z"));
+    // A marker outside the root at the path an escaping link would name, to see nothing lands there.
+    const outside = join(work, "outside-target");
+    await mkdir(outside, { recursive: true });
+    await writeFile(
+      join(context, "Containerfile"),
+      [
+        "FROM oci-layout:base:busybox",
+        // Absolute and climbing links: both must land inside the root.
+        `RUN ln -s ${outside} /escape && ln -s ../../../../../../..${outside} /climb && ln -s /srv /srvlink && mkdir /srv`,
+        "COPY data/config /escape/config",
+        "COPY data/config /climb/sub/config",
+        "COPY data/config /srvlink/config",
+        "",
+      ].join("\n"),
+    );
+    const { out } = await buildIn(context);
+    assert.deepEqual(await readdir(outside), [], "nothing written outside the root");
+    const bundle = join(work, "symlinked-bundle");
+    await runOk("umoci", ["unpack", "--image", `${out}:latest`, bundle], { timeoutMs: 60_000 });
+    const rootfs = join(bundle, "rootfs");
+    // Each link is followed as if the root were /: the files land at the link's target in the root.
+    assert.equal(await readFile(join(rootfs, outside.slice(1), "config"), "utf8"), "x=1\n");
+    assert.equal(await readFile(join(rootfs, outside.slice(1), "sub/config"), "utf8"), "x=1\n");
+    assert.equal(await readFile(join(rootfs, "srv/config"), "utf8"), "x=1\n");
+  });
+
   it("copies a context directory whose files are all fine, ignoring what .containerignore names", async () => {
     const context = join(work, "copy-dir");
     await makeContext(context, new Date("2030-01-01T00:00:00Z"));

@@ -69,6 +69,8 @@ export interface BuildResult {
 
 interface StageResult {
   readonly image: Image;
+  /** The registry or gallery image the stage's chain starts from. */
+  readonly base?: { readonly name: string; readonly digest: string };
   /** The cache key of the stage's final state. */
   readonly key: string;
   /** The stage's root filesystem, unpacked on first use. */
@@ -111,6 +113,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const root = join(options.workDir, `stage-${stage.index}`);
     let image: Image;
     let key: string;
+    let base: { name: string; digest: string } | undefined;
     // The root is unpacked only when a step has to run: a build whose steps are all cached
     // never unpacks anything.
     let pending: { layer: LayerBlob; name: string }[] = [];
@@ -121,6 +124,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const from = await runStage(earlier);
       image = from.image;
       key = from.key;
+      base = from.base;
       pending = image.layers.map((layer, i) => ({ layer, name: `${baseRef} layer ${i + 1}` }));
     } else if (baseRef === "scratch") {
       image = scratchImage(options.platform ?? hostPlatform());
@@ -145,8 +149,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         fail(stage.line, `base "${baseRef}": ${(error as Error).message}`, error),
       );
       key = cacheKey("base", JSON.stringify(image.config), ...image.layers.map((l) => l.digest));
-      if (image.source !== undefined)
+      if (image.source !== undefined) {
         inputs.push({ uri: baseRef, sha256: image.source.slice("sha256:".length) });
+        base = { name: baseRef, digest: image.source };
+      }
+      image = { config: image.config, layers: image.layers };
       pending = image.layers.map((layer, i) => ({ layer, name: `${baseRef} layer ${i + 1}` }));
     } else {
       return fail(
@@ -455,16 +462,26 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         }
       }
     }
-    const result: StageResult = { image, key, materialize };
+    const result: StageResult = { image, key, materialize, ...(base === undefined ? {} : { base }) };
     done.set(stage.index, result);
     return result;
   }
 
   const result = await runStage(target);
-  const image =
+  let image =
     options.epoch === undefined
       ? result.image
       : withCreated(result.image, new Date(options.epoch * 1000).toISOString());
+  if (result.base !== undefined) {
+    // The image-spec's base annotations: what the gallery's revocation cascade follows.
+    image = {
+      ...image,
+      annotations: {
+        "org.opencontainers.image.base.name": result.base.name,
+        "org.opencontainers.image.base.digest": result.base.digest,
+      },
+    };
+  }
   return { image, stage: target, inputs, cached: cachedSteps, built: builtSteps, steps };
 }
 

@@ -192,10 +192,16 @@ export function registerBuild(program: Command, io: CliIo): void {
         throw usageError(
           "Missing -t/--tag: name where the image goes (oci-layout:PATH:TAG or a name), or --publish",
         );
-      const pushes = flags.push === true || publishing ? tags.filter((t) => t.kind === "name") : [];
-      const pushTargets = pushes.map((t) => pushTarget(t as ImageRef & { kind: "name" }));
-      if (flags.push === true && pushTargets.length === 0)
+      // Names with a registry are pushed; names without one stay in the local store.
+      const named = tags.filter((t): t is ImageRef & { kind: "name" } => t.kind === "name");
+      const pushes =
+        flags.push === true || publishing ? named.filter((t) => t.reference.registry !== undefined) : [];
+      const pushTargets = pushes.map((t) => pushTarget(t));
+      if (flags.push === true && pushTargets.length === 0) {
+        const first = named[0];
+        if (first !== undefined) pushTarget(first);
         throw usageError("--push needs a registry tag (-t REGISTRY/REPO:TAG)");
+      }
       const cacheTo = flags.cacheTo === undefined ? undefined : cacheRef(flags.cacheTo, "--cache-to");
       const cacheFrom = (flags.cacheFrom ?? []).map((c) => cacheRef(c, "--cache-from"));
 
