@@ -14,4 +14,9 @@ export default tseslint.config(
       eqeqeq: ["error", "always", { null: "ignore" }],
     },
   },
+  {
+    // Plain JavaScript entry points run on Node.
+    files: ["**/*.js", "**/*.mjs"],
+    languageOptions: { globals: { URL: "readonly", process: "readonly", console: "readonly" } },
+  },
 );

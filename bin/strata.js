@@ -1,5 +1,31 @@
 #!/usr/bin/env node
-// The `strata` command: runs the TypeScript entry point through tsx's loader.
-import { register } from "tsx/esm/api";
-register();
-await import("../src/cli/main.ts");
+// The `strata` command. It runs the bundle in dist/ (made by `npm run bundle`, which npm install
+// runs) while every source file it was made from is unchanged, and otherwise the TypeScript
+// sources through tsx's loader, so an edited source is always what runs.
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+
+function bundleIsCurrent() {
+  if (process.env.STRATA_NO_BUNDLE) return false;
+  let inputs;
+  try {
+    inputs = JSON.parse(readFileSync(join(root, "dist/inputs.json"), "utf8"));
+  } catch {
+    return false;
+  }
+  for (const [path, [size, mtime]] of Object.entries(inputs)) {
+    const info = statSync(join(root, path), { throwIfNoEntry: false });
+    if (info === undefined || info.size !== size || Math.trunc(info.mtimeMs) !== mtime) return false;
+  }
+  return true;
+}
+
+if (bundleIsCurrent()) {
+  await import("../dist/main.js");
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("../src/cli/main.ts");
+}
