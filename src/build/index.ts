@@ -25,3 +25,4 @@ export {
 } from "./provenance.ts";
 export type { BuildInput } from "./engine/engine.ts";
 export { parseTemplate, type GalleryMetadata, type Template } from "./template.ts";
+export { CACHE_ARTIFACT, exportCache, importCache, pushBuiltImage, type PushProgress } from "./registry.ts";

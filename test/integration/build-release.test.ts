@@ -329,6 +329,21 @@ tests:
       ctx,
     ]);
     assert.match(missing.stderr, /No build cache at .*nothing-here:buildcache yet/);
+    // An image is not a cache: refused, and nothing is built or written.
+    const notCache = await strata([
+      "build",
+      "--cache-dir",
+      join(work, "cache-d"),
+      "--cache-from",
+      `${host}/builds/hello:ci`,
+      "-t",
+      `oci-layout:${join(work, "never-cached")}:d`,
+      ctx,
+    ]);
+    assert.equal(notCache.code, 1);
+    assert.match(notCache.stderr, /builds\/hello:ci is not a Strata build cache/);
+    assert.equal(await exists(join(work, "never-cached")), false);
+    assert.equal(await exists(join(work, "cache-d/keys")), false);
   });
 
   it("pushes to CNCF Distribution, with the referrer under the fallback tag", async () => {

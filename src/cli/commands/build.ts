@@ -6,14 +6,14 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
-import type { Gate, Image, LayerCache, Template } from "../../build/index.ts";
+import type { Gate, Image, LayerCache, Referrer, Template } from "../../build/index.ts";
 import { clientFor } from "../api-client.ts";
 import { collect, defined, imagePath, parsePairs, parseVersionRef, registryReference } from "../args.ts";
 import { CliError, usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { localImages, parseImageLocation, registryClient, resolveImage, type ImageRef } from "../images.ts";
 import { printJson } from "../output.ts";
-import { createProgress } from "../progress.ts";
+import { createProgress, type Progress } from "../progress.ts";
 import { VERSION } from "../version.ts";
 
 interface BuildFlags {
@@ -33,9 +33,6 @@ interface BuildFlags {
   insecure?: boolean;
   pull?: boolean;
 }
-
-const CACHE_ARTIFACT = "application/vnd.strata.build.cache.v1+json";
-const CACHE_CONFIG = "application/vnd.strata.build.cache.config.v1+json";
 
 /** $XDG_CACHE_HOME/strata/build, else ~/.cache/strata/build. */
 function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string | undefined {
@@ -213,14 +210,23 @@ export function registerBuild(program: Command, io: CliIo): void {
             ? build.NO_CACHE
             : build.createLayerCache(resolve(cacheDir));
         if (cacheFrom.length > 0 && cache !== build.NO_CACHE && cacheDir !== undefined)
-          cache = await importCache(
-            cache,
-            resolve(cacheDir),
-            cacheFrom,
-            io,
-            flags.insecure === true,
-            progress,
-          );
+          for (const ref of cacheFrom) {
+            const name = `${ref.registry}/${ref.repository}:${ref.tag}`;
+            const client = await registryClient(ref.registry, io.env, flags.insecure === true);
+            const imported = await build.importCache(
+              client,
+              ref.repository,
+              ref.tag,
+              resolve(cacheDir),
+              cache,
+            );
+            // A cache that is not there yet (the first build) is no error: the build runs without it.
+            if (imported === undefined) progress.line(`No build cache at ${name} yet`);
+            else {
+              cache = imported.cache;
+              progress.line(`Imported ${imported.entries} cache entries from ${name}`);
+            }
+          }
         const startedOn = new Date();
         const result = await build.build({
           cache,
@@ -293,7 +299,7 @@ export function registerBuild(program: Command, io: CliIo): void {
         for (const t of pushTargets) {
           pushed.push({
             ref: `${t.registry}/${t.repository}:${t.tag}`,
-            referrers: await pushImage(t, image, serialized, referrer, io, flags.insecure === true, progress),
+            referrers: await pushImage(t, image, referrer, io, flags.insecure === true, progress),
           });
         }
 
@@ -316,7 +322,7 @@ export function registerBuild(program: Command, io: CliIo): void {
           } else {
             const registry = new URL(api.server).host;
             const t = { registry, repository: `${publish.gallery}/${publish.image}`, tag: "" };
-            await pushImage(t, image, serialized, referrer, io, flags.insecure === true, progress);
+            await pushImage(t, image, referrer, io, flags.insecure === true, progress);
             from = `${t.repository}@${digest}`;
           }
           const g = template?.gallery;
@@ -336,8 +342,15 @@ export function registerBuild(program: Command, io: CliIo): void {
           version = answer.body;
         }
 
-        if (cacheTo !== undefined)
-          await exportCache(cacheTo, result.steps, io, flags.insecure === true, progress);
+        if (cacheTo !== undefined) {
+          const client = await registryClient(cacheTo.registry, io.env, flags.insecure === true);
+          const count = await build.exportCache(client, cacheTo.repository, cacheTo.tag, result.steps, {
+            bytes: progress.bytes,
+          });
+          progress.line(
+            `Exported ${count} cache entries to ${cacheTo.registry}/${cacheTo.repository}:${cacheTo.tag}`,
+          );
+        }
 
         const summary = {
           digest,
@@ -390,147 +403,19 @@ function cacheRef(text: string, flag: string): { registry: string; repository: s
 async function pushImage(
   t: { registry: string; repository: string; tag: string },
   image: Image,
-  serialized: { config: Buffer; configDigest: string; manifest: Buffer; manifestDigest: string },
-  referrer: {
-    digest: string;
-    manifest: Buffer;
-    mediaType: string;
-    artifactType: string;
-    blobs: readonly { digest: string; size: number; bytes: Buffer }[];
-  },
+  referrer: Referrer,
   io: CliIo,
   insecure: boolean,
-  progress: ReturnType<typeof createProgress>,
+  progress: Progress,
 ): Promise<"api" | "tag"> {
-  const { pushManifest, pushReferrer } = await import("../../remote/index.ts");
+  const { pushBuiltImage } = await import("../../build/index.ts");
   const client = await registryClient(t.registry, io.env, insecure);
-  const name = `${t.registry}/${t.repository}${t.tag === "" ? "" : `:${t.tag}`}`;
-  progress.line(`Pushing ${name}`);
-  await pushManifest(
-    client,
-    t.repository,
-    t.tag === "" ? serialized.manifestDigest : t.tag,
-    { bytes: serialized.manifest, mediaType: "application/vnd.oci.image.manifest.v1+json" },
-    [
-      ...image.layers.map((l) => ({ digest: l.digest, size: l.size, path: l.path })),
-      { digest: serialized.configDigest, size: serialized.config.length, bytes: serialized.config },
-    ],
-    {
-      progress: progress.bytes,
-      onBlob: (digest, size, outcome) =>
-        progress.line(`  ${digest.slice(0, 19)} ${outcome === "exists" ? "exists" : `pushed ${size} bytes`}`),
-    },
-  );
-  const { indexed } = await pushReferrer(
-    client,
-    t.repository,
-    { digest: serialized.manifestDigest },
-    referrer,
-  );
+  progress.line(`Pushing ${t.registry}/${t.repository}${t.tag === "" ? "" : `:${t.tag}`}`);
+  const { referrers } = await pushBuiltImage(client, t.repository, t.tag || undefined, image, referrer, {
+    bytes: progress.bytes,
+    blob: (digest, size, outcome) =>
+      progress.line(`  ${digest.slice(0, 19)} ${outcome === "exists" ? "exists" : `pushed ${size} bytes`}`),
+  });
   progress.line(`  provenance ${referrer.digest.slice(0, 19)} attached`);
-  return indexed;
-}
-
-async function importCache(
-  local: LayerCache,
-  dir: string,
-  refs: readonly { registry: string; repository: string; tag: string }[],
-  io: CliIo,
-  insecure: boolean,
-  progress: ReturnType<typeof createProgress>,
-): Promise<LayerCache> {
-  const { withImportedEntries } = await import("../../build/index.ts");
-  const { RemoteError } = await import("../../remote/index.ts");
-  let cache = local;
-  for (const ref of refs) {
-    const client = await registryClient(ref.registry, io.env, insecure);
-    let manifest;
-    try {
-      manifest = await client.getManifest(ref.repository, ref.tag, [
-        "application/vnd.oci.image.manifest.v1+json",
-      ]);
-    } catch (error) {
-      // A cache that is not there yet (the first build) is no error: the build runs without it.
-      if (error instanceof RemoteError && error.status === 404) {
-        progress.line(`No build cache at ${ref.registry}/${ref.repository}:${ref.tag} yet`);
-        continue;
-      }
-      throw error;
-    }
-    const body = JSON.parse(manifest.bytes.toString("utf8")) as {
-      artifactType?: string;
-      config?: { digest: string; size: number; mediaType?: string };
-    };
-    if (body.artifactType !== CACHE_ARTIFACT || body.config === undefined)
-      throw new CliError(`${ref.registry}/${ref.repository}:${ref.tag} is not a Strata build cache`);
-    const { mkdtemp, rm } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const tmp = await mkdtemp(join(tmpdir(), "strata-cache-"));
-    let entries: { key: string; digest: string; diffId: string; size: number; mediaType: string }[];
-    try {
-      await client.getBlob(ref.repository, body.config.digest, body.config.size, join(tmp, "config"));
-      entries = (JSON.parse(await readFile(join(tmp, "config"), "utf8")) as { entries: typeof entries })
-        .entries;
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-    if (
-      !Array.isArray(entries) ||
-      !entries.every((e) => /^[0-9a-f]{64}$/.test(e.key) && /^sha256:[0-9a-f]{64}$/.test(e.digest))
-    )
-      throw new CliError(`${ref.registry}/${ref.repository}:${ref.tag}: its cache entries are malformed`);
-    progress.line(
-      `Imported ${entries.length} cache entries from ${ref.registry}/${ref.repository}:${ref.tag}`,
-    );
-    cache = withImportedEntries(dir, cache, entries, (entry, path) =>
-      client.getBlob(ref.repository, entry.digest, entry.size, path),
-    );
-  }
-  return cache;
-}
-
-async function exportCache(
-  ref: { registry: string; repository: string; tag: string },
-  steps: readonly {
-    key: string;
-    layer: { digest: string; diffId: string; size: number; mediaType: string; path: string };
-  }[],
-  io: CliIo,
-  insecure: boolean,
-  progress: ReturnType<typeof createProgress>,
-): Promise<void> {
-  const { createHash } = await import("node:crypto");
-  const { pushManifest } = await import("../../remote/index.ts");
-  const client = await registryClient(ref.registry, io.env, insecure);
-  const entries = steps.map((s) => ({
-    key: s.key,
-    digest: s.layer.digest,
-    diffId: s.layer.diffId,
-    size: s.layer.size,
-    mediaType: s.layer.mediaType,
-  }));
-  const config = Buffer.from(JSON.stringify({ entries }));
-  const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
-  const layers = [...new Map(steps.map((s) => [s.layer.digest, s.layer])).values()];
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      artifactType: CACHE_ARTIFACT,
-      config: { mediaType: CACHE_CONFIG, digest: configDigest, size: config.length },
-      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    }),
-  );
-  progress.line(`Exporting ${entries.length} cache entries to ${ref.registry}/${ref.repository}:${ref.tag}`);
-  await pushManifest(
-    client,
-    ref.repository,
-    ref.tag,
-    { bytes: manifest, mediaType: "application/vnd.oci.image.manifest.v1+json" },
-    [
-      ...layers.map((l) => ({ digest: l.digest, size: l.size, path: l.path })),
-      { digest: configDigest, size: config.length, bytes: config },
-    ],
-    { progress: progress.bytes },
-  );
+  return referrers;
 }
