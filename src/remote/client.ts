@@ -155,8 +155,8 @@ export class RegistryClient {
         parseChallenge(response.headers.get("www-authenticate")),
         options.scope,
       );
-      await response.body?.cancel();
       if (authorization !== undefined) {
+        await response.body?.cancel();
         this.authorizations.set(options.scope, authorization);
         response = await this.send(url, init(authorization), options.what);
       }
@@ -260,8 +260,8 @@ export class RegistryClient {
       scope,
       what: `upload of ${blob.digest}`,
     });
-    await start.body?.cancel();
     if (start.status !== 202) return this.fail(start, `Cannot start an upload to ${repository}`);
+    await start.body?.cancel();
     const location = start.headers.get("location");
     if (location === null) throw new RemoteError(`Registry ${this.registry} gave no upload location`);
     const url = new URL(location, this.base);
