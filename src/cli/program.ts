@@ -13,6 +13,7 @@ import { registerChannel } from "./commands/channel.ts";
 import { registerPromote } from "./commands/promote.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerBuild } from "./commands/build.ts";
+import { registerRun } from "./commands/run.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -45,12 +46,13 @@ export function buildProgram(io: CliIo): Command {
   registerPromote(program, io);
   registerAudit(program, io);
   registerBuild(program, io);
+  registerRun(program, io);
   return program;
 }
 
 /** Thrown after help or the version was printed, so parsing stops without an error message. */
 export class SilentExit extends Error {
-  constructor(readonly exitCode: 0 | 2 = 0) {
+  constructor(readonly exitCode: number = 0) {
     super("(output printed)");
   }
 }

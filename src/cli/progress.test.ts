@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- the bars are drawn with terminal escape sequences */
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";

@@ -2,6 +2,7 @@
 export { build, buildWorkDir, type BuildOptions, type BuildResult } from "./engine.ts";
 export { loadIgnore, parseIgnore, isIgnored } from "./ignore.ts";
 export { resolveInRoot } from "./paths.ts";
+export { runInRoot, type RunSpec, type RunOutcome } from "./run.ts";
 export {
   cacheKey,
   createLayerCache,

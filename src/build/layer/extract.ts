@@ -39,6 +39,11 @@ export interface ExtractOptions {
   readonly chown?: boolean;
   /** For messages, e.g. the layer digest. */
   readonly name?: string;
+  /**
+   * Told of each whiteout (`opaque` false: the path it hides) and opaque directory (`opaque`
+   * true: the directory), after it was applied; for callers that keep layers apart (overlayfs).
+   */
+  readonly onWhiteout?: (path: string, opaque: boolean) => void;
 }
 
 export interface ExtractResult {
@@ -136,6 +141,7 @@ export async function extractLayer(
         const childPath = dir === "" ? child : `${dir}/${child}`;
         if (!writtenHere.has(childPath)) await removeTree(childPath);
       }
+      options.onWhiteout?.(dir, true);
       return;
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
@@ -143,6 +149,7 @@ export async function extractLayer(
       const hidden = base.slice(WHITEOUT_PREFIX.length);
       if (hidden === "" || hidden === "." || hidden === "..") refuse(`invalid whiteout "${path}"`);
       await removeTree(dir === "" ? hidden : `${dir}/${hidden}`);
+      options.onWhiteout?.(dir === "" ? hidden : `${dir}/${hidden}`, false);
       return;
     }
 

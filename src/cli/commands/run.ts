@@ -1,0 +1,154 @@
+// `strata run|ps|rm|commit`: containers from images through runc. Layers are unpacked once into
+// the data folder and shared through overlayfs; a container is removed when it exits unless
+// kept (--keep), and a kept one can be committed into a new image.
+import type { Command } from "commander";
+import { collect } from "../args.ts";
+import { CliError, usageError } from "../errors.ts";
+import { dataDir, localImages, parseImageLocation, resolveImage } from "../images.ts";
+import type { CliIo } from "../io.ts";
+import { printJson, printTable } from "../output.ts";
+import { SilentExit } from "../program.ts";
+
+interface RunFlags {
+  name?: string;
+  keep?: boolean;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  network?: string;
+  insecure?: boolean;
+}
+
+const stateOf = (io: CliIo): string => dataDir(io.env);
+
+async function runLib() {
+  const lib = await import("../../run/index.ts");
+  return lib;
+}
+
+/** A RunError becomes a CLI error: a usage error exits 2, others 1. */
+function cliError(error: unknown, RunError: new (...args: never[]) => Error): never {
+  if (error instanceof RunError)
+    throw new CliError(error.message, (error as unknown as { usage: boolean }).usage ? 2 : 1);
+  throw error;
+}
+
+export function registerRun(program: Command, io: CliIo): void {
+  program
+    .command("run <image> [command...]")
+    .description(
+      "Run a container from an image (oci-layout:PATH:TAG or a name) through runc; its output streams and its exit status is returned",
+    )
+    .option("--name <name>", "name the container (default a random id)")
+    .option("--keep", "keep the container after it exits, to commit it later (default: removed)")
+    .option("-e, --env <key=value>", "an environment variable; repeatable", collect)
+    .option("-w, --workdir <dir>", "the working directory (default the image's)")
+    .option("-u, --user <user>", "the user (default the image's)")
+    .option("--entrypoint <path>", "replace the image's entrypoint")
+    .option("--network <mode>", "none (default) or host", "none")
+    .option("--insecure", "plain HTTP to registries that are not on loopback")
+    .action(async (imageText: string, command: string[], flags: RunFlags) => {
+      if (flags.network !== "none" && flags.network !== "host")
+        throw usageError(`Invalid --network "${flags.network}": expected none or host`);
+      const ref = parseImageLocation(imageText, "image");
+      const image = await resolveImage(ref, { env: io.env, insecure: flags.insecure === true });
+      const { runContainer, RunError } = await runLib();
+      const outcome = await runContainer({
+        stateDir: stateOf(io),
+        image,
+        imageName: ref.kind === "layout" ? ref.text : ref.local,
+        ...(flags.name === undefined ? {} : { name: flags.name }),
+        keep: flags.keep === true,
+        ...(command.length === 0 ? {} : { command }),
+        ...(flags.entrypoint === undefined ? {} : { entrypoint: [flags.entrypoint] }),
+        ...(flags.env === undefined ? {} : { env: flags.env }),
+        ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
+        ...(flags.user === undefined ? {} : { user: flags.user }),
+        network: flags.network,
+        stdout: (chunk) => io.stdout.write(chunk),
+        stderr: (chunk) => io.stderr.write(chunk),
+      }).catch((error: unknown) => cliError(error, RunError));
+      if (flags.keep === true) io.stderr.write(`Kept container ${outcome.name}\n`);
+      if (outcome.exitCode !== 0) throw new SilentExit(outcome.exitCode);
+    });
+
+  program
+    .command("ps")
+    .description("List kept containers")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }) => {
+      const { listContainers } = await runLib();
+      const rows = await listContainers(stateOf(io));
+      if (flags.json === true) {
+        printJson(
+          io,
+          rows.map((r) => ({
+            name: r.name,
+            image: r.image,
+            status: r.status,
+            exitCode: r.exitCode,
+            created: r.created,
+          })),
+        );
+        return;
+      }
+      printTable(
+        io,
+        [
+          ["NAME", (r) => r.name],
+          ["IMAGE", (r) => r.image],
+          ["STATUS", (r) => (r.status === "exited" ? `exited (${r.exitCode})` : r.status)],
+          ["CREATED", (r) => r.created.slice(0, 19)],
+        ],
+        rows,
+      );
+    });
+
+  program
+    .command("rm <container...>")
+    .description("Remove kept containers")
+    .action(async (names: string[]) => {
+      const { removeContainer, RunError } = await runLib();
+      for (const name of names) {
+        await removeContainer(stateOf(io), name).catch((error: unknown) => cliError(error, RunError));
+        io.stdout.write(`Removed ${name}\n`);
+      }
+    });
+
+  program
+    .command("commit <container>")
+    .description("Turn a kept container's changes into a new image: its image plus one layer")
+    .requiredOption(
+      "-t, --tag <ref>",
+      "where the image goes: oci-layout:PATH:TAG or a name in the local store",
+    )
+    .option("-m, --message <text>", "the history entry's comment")
+    .option("-a, --author <name>", "the image's author")
+    .option("--json", "print a JSON summary")
+    .action(
+      async (name: string, flags: { tag: string; message?: string; author?: string; json?: boolean }) => {
+        const ref = parseImageLocation(flags.tag, "--tag");
+        const epochText = io.env.SOURCE_DATE_EPOCH;
+        if (epochText !== undefined && !/^\d{1,12}$/.test(epochText))
+          throw usageError(`Invalid SOURCE_DATE_EPOCH "${epochText}": expected seconds since 1970`);
+        const { commitContainer, RunError } = await runLib();
+        const image = await commitContainer(stateOf(io), name, {
+          ...(flags.message === undefined ? {} : { message: flags.message }),
+          ...(flags.author === undefined ? {} : { author: flags.author }),
+          ...(epochText === undefined ? {} : { epoch: Number(epochText) }),
+        }).catch((error: unknown) => cliError(error, RunError));
+        const { writeImageToLayout } = await import("../../build/index.ts");
+        const dir = ref.kind === "layout" ? ref.dir : localImages(io.env);
+        const tag = ref.kind === "layout" ? ref.tag : ref.local;
+        const digest = await writeImageToLayout(dir, image, tag);
+        const layer = image.layers[image.layers.length - 1];
+        if (flags.json === true)
+          printJson(io, { digest, image: flags.tag, layer: { digest: layer?.digest, size: layer?.size } });
+        else
+          io.stdout.write(
+            `Committed ${name} as ${flags.tag} ${digest} (new layer ${layer?.size ?? 0} bytes)\n`,
+          );
+      },
+    );
+}

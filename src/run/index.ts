@@ -1,0 +1,10 @@
+// Running containers from images through runc, with layers shared through overlayfs.
+export {
+  commitContainer,
+  listContainers,
+  removeContainer,
+  runContainer,
+  RunError,
+  type ContainerRecord,
+  type RunOptions,
+} from "./containers.ts";

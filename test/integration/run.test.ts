@@ -1,0 +1,140 @@
+// `strata run`, `ps`, `rm` and `commit` through runc: output streams and the exit status comes
+// back; layers are unpacked once and shared through overlayfs; nothing stays mounted; a kept
+// container's additions, deletions and replaced directories become one committed layer that
+// runs again; bad input gets a clear error.
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { buildBusyboxBase } from "../../scripts/base-images.ts";
+import { runCli } from "../../src/cli/run-cli.ts";
+import { runOk } from "../helpers/exec.ts";
+
+let work: string;
+let base: string;
+
+async function strata(args: readonly string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (c: Buffer) => (out += c.toString()));
+  stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const code = await runCli(["node", "strata", ...args], {
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    env: { STRATA_DATA_DIR: join(work, "data"), SOURCE_DATE_EPOCH: "0" },
+  });
+  return { code, stdout: out, stderr: err };
+}
+
+const overlayMounts = async () =>
+  (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.includes(work)).length;
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "strata-run-"));
+  await buildBusyboxBase(join(work, "base"));
+  base = `oci-layout:${join(work, "base")}:busybox`;
+});
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("strata run and commit", () => {
+  it("streams output, returns the exit status, shares unpacked layers and leaves nothing mounted", async () => {
+    const first = await strata(["run", base, "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert.equal(first.code, 3);
+    assert.equal(first.stdout, "out\n");
+    assert.equal(first.stderr, "err\n");
+    const layers = await readdir(join(work, "data/layers"));
+    const second = await strata(["run", "-e", "WHO=you", base, "--", "sh", "-c", "echo hello $WHO; id -u"]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, "hello you\n0\n");
+    assert.deepEqual(await readdir(join(work, "data/layers")), layers, "the second run unpacked nothing");
+    assert.deepEqual(await readdir(join(work, "data/containers")), [], "ephemeral containers are removed");
+    assert.equal(await overlayMounts(), 0);
+  });
+
+  it("commits a kept container's changes as one layer that runs again", async () => {
+    const kept = await strata([
+      "run",
+      "--keep",
+      "--name",
+      "c1",
+      base,
+      "--",
+      "sh",
+      "-c",
+      "echo added > /added && rm /etc/passwd && rm -rf /etc/opt && mkdir /etc/opt && echo fresh > /etc/opt/new",
+    ]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match((await strata(["ps"])).stdout, /c1 +oci-layout:.*busybox +exited \(0\)/);
+    const out = join(work, "committed");
+    const committed = await strata([
+      "commit",
+      "c1",
+      "-t",
+      `oci-layout:${out}:v1`,
+      "-m",
+      "add a file",
+      "-a",
+      "Dev",
+    ]);
+    assert.equal(committed.code, 0, committed.stderr);
+    const config = JSON.parse((await runOk("skopeo", ["inspect", "--config", `oci:${out}:v1`])).stdout) as {
+      author: string;
+      history: { comment?: string; author?: string; created_by?: string }[];
+    };
+    assert.equal(config.author, "Dev");
+    assert.deepEqual(config.history.at(-1), {
+      created: "1970-01-01T00:00:00Z",
+      created_by: "strata commit c1",
+      comment: "add a file",
+      author: "Dev",
+    });
+    const again = await strata([
+      "run",
+      `oci-layout:${out}:v1`,
+      "--",
+      "sh",
+      "-c",
+      "cat /added; test -e /etc/passwd || echo no passwd; ls /etc/opt",
+    ]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, "added\nno passwd\nnew\n");
+    // umoci reads the committed layer's whiteouts the same way.
+    await runOk("umoci", ["unpack", "--image", `${out}:v1`, join(work, "bundle")], { timeoutMs: 60_000 });
+    assert.equal(await readFile(join(work, "bundle/rootfs/added"), "utf8"), "added\n");
+    await assert.rejects(readFile(join(work, "bundle/rootfs/etc/passwd")), { code: "ENOENT" });
+    assert.equal((await strata(["rm", "c1"])).code, 0);
+    assert.equal((await strata(["ps", "--json"])).stdout.trim(), "[]");
+    assert.equal(await overlayMounts(), 0);
+  });
+
+  it("refuses bad input with a clear error", async () => {
+    const cases: [string[], number, RegExp][] = [
+      [["commit", "nobody", "-t", `oci-layout:${join(work, "x")}:t`], 1, /no container "nobody"/],
+      [["rm", "nobody"], 1, /no container "nobody"/],
+      [["run", `oci-layout:${join(work, "base")}:nope`, "--", "true"], 1, /has no tag "nope"/],
+      [["run", "--name", "bad name", base, "--", "true"], 2, /invalid container name "bad name"/],
+      [["run", "--network", "bridge", base], 2, /Invalid --network "bridge"/],
+      [["run", "-e", "NOVALUE", base, "--", "true"], 2, /invalid environment variable "NOVALUE"/],
+      [["run", "local/never:built"], 2, /No image "local\/never:built" in the local store/],
+    ];
+    for (const [args, code, message] of cases) {
+      const result = await strata(args);
+      assert.equal(result.code, code, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+    // A name in use, and a container that was not kept, cannot be committed.
+    assert.equal((await strata(["run", "--keep", "--name", "dup", base, "--", "true"])).code, 0);
+    const dup = await strata(["run", "--keep", "--name", "dup", base, "--", "true"]);
+    assert.equal(dup.code, 2);
+    assert.match(dup.stderr, /a container named "dup" exists already/);
+    assert.equal((await strata(["rm", "dup"])).code, 0);
+    assert.equal(await overlayMounts(), 0);
+  });
+});
