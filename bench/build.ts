@@ -1,8 +1,8 @@
 // `npm run bench:build`: Strata's builder against buildah (Debian) on the same Containerfile,
 // interleaved: a cold build (empty cache and storage), a no-op rebuild, and a rebuild after the
 // last step's input changed. Both run as the command a user runs; times are wall-clock medians.
-import { execFile } from "node:child_process";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -28,6 +28,25 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** Seconds from starting a command to its first byte of output; waits for it to end. */
+function firstOutput(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    let first: number | undefined;
+    const child = spawn(cmd, args, {
+      stdio: ["ignore", "pipe", "inherit"],
+      ...(env === undefined ? {} : { env }),
+    });
+    child.stdout.on("data", () => {
+      first ??= Number(process.hrtime.bigint() - started) / 1e9;
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 && first !== undefined ? resolve(first) : reject(new Error(`${cmd} exited with ${code}`)),
+    );
+  });
 }
 
 const median = (xs: number[]): number => {
@@ -116,8 +135,62 @@ async function main(): Promise<void> {
         `${name.padEnd(20)} ${s.toFixed(3).padStart(9)} ${b.toFixed(3).padStart(11)} ${(b / s).toFixed(2).padStart(7)}`,
       );
     }
+    // `strata run` start to first output on a cached image, against runc on a bundle unpacked
+    // beforehand (the floor: no unpacking, no mounting) and buildah run on a working container.
+    const image = `oci-layout:${join(ctx, "base")}:busybox`;
+    const runEnv = { ...process.env, STRATA_DATA_DIR: join(work, "data") };
+    await firstOutput(process.execPath, [BIN, "run", image, "--", "echo", "warm"], runEnv);
+    await exec("umoci", ["unpack", "--image", `${join(ctx, "base")}:busybox`, join(work, "bundle")]);
+    const bundleConfig = JSON.parse(await readFile(join(work, "bundle/config.json"), "utf8")) as {
+      process: { args: string[]; terminal: boolean };
+    };
+    bundleConfig.process.args = ["echo", "hi"];
+    bundleConfig.process.terminal = false;
+    await writeFile(join(work, "bundle/config.json"), JSON.stringify(bundleConfig));
+    const storage = join(work, "run-storage");
+    const buildahArgs = [
+      "--root",
+      join(storage, "root"),
+      "--runroot",
+      join(storage, "run"),
+      "--storage-driver",
+      "vfs",
+    ];
+    const container = (
+      await exec("buildah", [...buildahArgs, "from", `oci:${join(ctx, "base")}:busybox`])
+    ).stdout.trim();
+    const runs = { strata: [] as number[], runc: [] as number[], buildah: [] as number[] };
+    for (let round = 1; round <= ROUNDS * 3; round++) {
+      runs.strata.push(await firstOutput(process.execPath, [BIN, "run", image, "--", "echo", "hi"], runEnv));
+      runs.runc.push(
+        await firstOutput("runc", [
+          "--root",
+          join(work, "runc"),
+          "run",
+          "--bundle",
+          join(work, "bundle"),
+          `bench-${round}`,
+        ]),
+      );
+      runs.buildah.push(
+        await firstOutput("buildah", [
+          ...buildahArgs,
+          "run",
+          "--isolation",
+          "chroot",
+          container,
+          "--",
+          "echo",
+          "hi",
+        ]),
+      );
+    }
+    console.log(`\nRun start to first output (${ROUNDS * 3} runs, medians)\n`);
+    console.log(`strata run (cached image)   ${median(runs.strata).toFixed(3)} s`);
+    console.log(`buildah run (container)     ${median(runs.buildah).toFixed(3)} s`);
+    console.log(`runc run (prepared bundle)  ${median(runs.runc).toFixed(3)} s`);
     console.log(
-      "\nStrata runs as `node bin/strata.js build` (TypeScript through tsx, loaded on every start).",
+      "\nStrata runs as `node bin/strata.js` (the bundle in dist/ when current, else the sources through tsx).",
     );
   } finally {
     await rm(work, { recursive: true, force: true });
