@@ -5,32 +5,18 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
-import { runCli } from "../../src/cli/run-cli.ts";
 import { hashPassword } from "../../src/registry/index.ts";
+import { runStrata } from "../helpers/cli-run.ts";
 import { startInProcess, type InProcess } from "../helpers/in-process.ts";
 
 let work: string;
 let server: InProcess;
 let host: string;
 
-async function strata(args: readonly string[], env: Record<string, string>) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await runCli(["node", "strata", ...args], {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: { HOME: join(work, "home"), ...env },
-  });
-  return { code, stdout: out, stderr: err };
-}
+const strata = (args: readonly string[], extra: Record<string, string> = {}) =>
+  runStrata(args, { HOME: join(work, "home"), ...extra });
 
 async function tagStatus(repo: string, tag: string): Promise<number> {
   const token = Buffer.from("alice:secret").toString("base64");

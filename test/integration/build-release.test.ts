@@ -7,12 +7,10 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
-import { CliError } from "../../src/cli/errors.ts";
-import { buildProgram, SilentExit } from "../../src/cli/program.ts";
 import { startDistribution, type RunningDistribution } from "../helpers/distribution.ts";
+import { runStrata } from "../helpers/cli-run.ts";
 import { runOk } from "../helpers/exec.ts";
 import { startInProcess, type InProcess } from "../helpers/in-process.ts";
 
@@ -22,28 +20,8 @@ let distribution: RunningDistribution;
 let host: string;
 let env: Record<string, string>;
 
-async function strata(args: readonly string[], extra: Record<string, string> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  let code = 0;
-  try {
-    await buildProgram({ stdout, stderr, stdin: new PassThrough(), env: { ...env, ...extra } }).parseAsync([
-      "node",
-      "strata",
-      ...args,
-    ]);
-  } catch (error) {
-    if (!(error instanceof SilentExit)) {
-      err += `strata: ${(error as Error).message}\n`;
-      code = error instanceof CliError ? error.exitCode : 1;
-    }
-  }
-  return { code, stdout: out, stderr: err };
-}
+const strata = (args: readonly string[], extra: Record<string, string> = {}) =>
+  runStrata(args, { ...env, ...extra });
 
 async function ok(args: readonly string[], extra: Record<string, string> = {}) {
   const result = await strata(args, extra);
@@ -206,7 +184,7 @@ ${GATES}  - name: runs as root
     assert.match(result.stderr, /FAIL runs as root\n {5}user is "1000", expected ""/);
     assert.match(
       result.stderr,
-      /Error|strata: 4 of 4 tests failed \(says hello, hello file, metadata, runs as root\): nothing was written, pushed or published/,
+      /Error: 4 of 4 tests failed \(says hello, hello file, metadata, runs as root\): nothing was written, pushed or published/,
     );
     // Nothing changed: no tag in the registry, no layout, the local store as it was, no version.
     assert.equal(await manifestStatus(strataServer.url, "builds/failing", "ci"), 404);

@@ -6,30 +6,16 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
-import { runCli } from "../../src/cli/run-cli.ts";
+import { runStrata } from "../helpers/cli-run.ts";
 import { runOk } from "../helpers/exec.ts";
 
 let work: string;
 let base: string;
 
-async function strata(args: readonly string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await runCli(["node", "strata", ...args], {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: { STRATA_DATA_DIR: join(work, "data"), SOURCE_DATE_EPOCH: "0" },
-  });
-  return { code, stdout: out, stderr: err };
-}
+const strata = (args: readonly string[], extra: Record<string, string> = {}) =>
+  runStrata(args, { STRATA_DATA_DIR: join(work, "data"), SOURCE_DATE_EPOCH: "0", ...extra });
 
 const overlayMounts = async () =>
   (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.includes(work)).length;
