@@ -3,6 +3,7 @@
 // are full references, its blob pool shared with pulled images), or a registry (pulled into the
 // local store, pushed from it). Registries are spoken to with the credentials `strata login`
 // stored for http(s)://HOST.
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Image } from "../build/index.ts";
 import type { RegistryClient } from "../remote/index.ts";
@@ -96,15 +97,13 @@ export async function resolveImage(ref: ImageRef, options: ResolveOptions): Prom
     throw usageError(
       `No image "${ref.local}" in the local store, and it names no registry to pull from (e.g. 127.0.0.1:5000/${ref.text})`,
     );
-  const { pullImage, referenceTarget } = await import("../remote/index.ts");
+  const { poolPath, pullImage, referenceTarget } = await import("../remote/index.ts");
   const client = await registryClient(registry, options.env, options.insecure);
   options.progress?.(`Pulling ${ref.text}`);
   const pulled = await pullImage(client, ref.reference.repository, referenceTarget(ref.reference), {
     pool: join(store, "blobs"),
     platform: hostPlatform(),
   });
-  const { writeFile } = await import("node:fs/promises");
-  const { poolPath } = await import("../remote/index.ts");
   await writeFile(poolPath(join(store, "blobs"), pulled.manifestDigest), pulled.manifest);
   const manifestType = (JSON.parse(pulled.manifest.toString("utf8")) as { mediaType?: string }).mediaType;
   await tagInLayout(store, ref.local, {

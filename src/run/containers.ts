@@ -5,7 +5,7 @@
 // changes, deletions as whiteouts — into one reproducible layer on top of its image.
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -71,8 +71,9 @@ export interface RunOptions {
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const containerDir = (state: string, name: string) => join(state, "containers", name);
+/** True when something is at `path` (a symlink or a whiteout device counts; nothing is followed). */
 const exists = (path: string) =>
-  stat(path).then(
+  lstat(path).then(
     () => true,
     () => false,
   );
@@ -114,7 +115,7 @@ async function unpackLayers(stateDir: string, layers: readonly LayerBlob[]): Pro
           const parent = opaque ? path : path.slice(0, Math.max(0, path.lastIndexOf("/")));
           for (const name of names) {
             const target = join(tmp, parent, name);
-            if (!(await lstatExists(target))) devices.push(target);
+            if (!(await exists(target))) devices.push(target);
           }
         }
         for (const device of devices) await exec("mknod", [device, "c", "0", "0"]);
@@ -130,12 +131,6 @@ async function unpackLayers(stateDir: string, layers: readonly LayerBlob[]): Pro
   }
   return dirs;
 }
-
-const lstatExists = (path: string) =>
-  lstat(path).then(
-    () => true,
-    () => false,
-  );
 
 async function mountRoot(stateDir: string, dir: string, layerDirs: readonly string[]): Promise<string> {
   const merged = join(dir, "merged");

@@ -4,37 +4,14 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
-import { CliError } from "../../src/cli/errors.ts";
-import { buildProgram, SilentExit } from "../../src/cli/program.ts";
+import { runStrata } from "../helpers/cli-run.ts";
 import { runOk } from "../helpers/exec.ts";
 
 let work: string;
 
-async function strata(args: readonly string[], env: Record<string, string> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  let code = 0;
-  try {
-    await buildProgram({ stdout, stderr, stdin: new PassThrough(), env }).parseAsync([
-      "node",
-      "strata",
-      ...args,
-    ]);
-  } catch (error) {
-    if (!(error instanceof SilentExit)) {
-      err += `strata: ${(error as Error).message}\n`;
-      code = error instanceof CliError ? error.exitCode : 1;
-    }
-  }
-  return { code, stdout: out, stderr: err };
-}
+const strata = (args: readonly string[], env: Record<string, string> = {}) => runStrata(args, env);
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), "strata-build-cli-"));
