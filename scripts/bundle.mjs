@@ -8,6 +8,19 @@ import { build } from "esbuild";
 import { rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
+// Packages not bundled: native addons, the server's stack and the build tools.
+const EXTERNAL = [
+  "better-sqlite3",
+  "pg",
+  "fastify",
+  "pino",
+  "kysely",
+  "jose",
+  "@sinclair/typebox",
+  "esbuild",
+  "tsx",
+];
+
 const root = resolve(new URL("..", import.meta.url).pathname);
 const out = join(root, "dist");
 await rm(out, { recursive: true, force: true });
@@ -18,14 +31,24 @@ const result = await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
+  // Pure-JavaScript packages on the command line's path are bundled in, so starting a command
+  // reads a few files instead of resolving dozens; the server's packages (and native ones) load
+  // from node_modules as they are.
+  external: EXTERNAL.flatMap((name) => [name, `${name}/*`]),
+  // Bundled CommonJS packages require Node's own modules.
+  banner: {
+    js: 'import { createRequire as __strataCreateRequire } from "node:module";\nconst require = __strataCreateRequire(import.meta.url);',
+  },
   outdir: out,
   metafile: true,
   logLevel: "warning",
   absWorkingDir: root,
 });
 const inputs = {};
-for (const path of Object.keys(result.metafile.inputs).sort()) {
+// Packages change only through npm install, which bundles again: sources are what is checked.
+for (const path of Object.keys(result.metafile.inputs)
+  .filter((p) => !p.startsWith("node_modules/"))
+  .sort()) {
   const info = await stat(join(root, path));
   inputs[path] = [info.size, Math.trunc(info.mtimeMs)];
 }

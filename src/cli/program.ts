@@ -19,7 +19,46 @@ import { VERSION } from "./version.ts";
 
 export { VERSION };
 
-export function buildProgram(io: CliIo): Command {
+type Registrar = (program: Command, io: CliIo) => void;
+
+/** Each top-level command and what registers it. */
+const REGISTRARS: Readonly<Record<string, Registrar>> = {
+  serve: registerServe,
+  "hash-password": registerHashPassword,
+  gc: registerGc,
+  login: registerLogin,
+  logout: registerLogin,
+  gallery: registerGallery,
+  image: registerImage,
+  version: registerVersion,
+  channel: registerChannel,
+  promote: registerPromote,
+  requests: registerPromote,
+  approve: registerPromote,
+  reject: registerPromote,
+  audit: registerAudit,
+  build: registerBuild,
+  run: registerRun,
+  ps: registerRun,
+  rm: registerRun,
+  commit: registerRun,
+};
+
+/**
+ * The registrar of the command `argv` names when it starts with one (node, the script, then
+ * the command), so only that command is set up; none (all of them) for help, options first or
+ * a name that is not a command, where the full list is what gets printed.
+ */
+function commandOf(argv: readonly string[]): Registrar | undefined {
+  const first = argv[2];
+  return first === undefined || !Object.hasOwn(REGISTRARS, first) ? undefined : REGISTRARS[first];
+}
+
+/**
+ * The program with every command, or with only the one `argv` names: setting up the others
+ * costs a command's start for nothing.
+ */
+export function buildProgram(io: CliIo, argv?: readonly string[]): Command {
   const program = new Command("strata")
     .description("Strata: an image release platform on OCI content")
     .version(VERSION)
@@ -35,18 +74,9 @@ export function buildProgram(io: CliIo): Command {
       if (err.code === "commander.help") throw new SilentExit(2);
       throw usageError(err.message.replace(/^error: /, ""));
     });
-  registerServe(program, io);
-  registerHashPassword(program, io);
-  registerGc(program, io);
-  registerLogin(program, io);
-  registerGallery(program, io);
-  registerImage(program, io);
-  registerVersion(program, io);
-  registerChannel(program, io);
-  registerPromote(program, io);
-  registerAudit(program, io);
-  registerBuild(program, io);
-  registerRun(program, io);
+  const chosen = argv === undefined ? undefined : commandOf(argv);
+  for (const register of chosen === undefined ? new Set(Object.values(REGISTRARS)) : [chosen])
+    register(program, io);
   return program;
 }
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { memoryIo } from "../../test/helpers/memory-io.ts";
+import { buildProgram } from "./program.ts";
 import { runCli } from "./run-cli.ts";
 import { VERSION } from "./version.ts";
 
@@ -45,5 +46,26 @@ describe("strata's exit codes", () => {
       stdout: "",
       stderr: "Error: too many arguments for 'audit'. Expected 1 argument but got 2.\n",
     });
+  });
+});
+
+describe("setting up only the command asked for", () => {
+  const io = memoryIo({});
+  const names = (argv: string[]) => buildProgram(io, argv).commands.map((c) => c.name());
+  const all = names(["node", "strata"]);
+
+  it("sets up exactly the named command's registrar, whichever command it is", () => {
+    assert.ok(all.length >= 16, all.join(" "));
+    for (const name of all) {
+      const some = names(["node", "strata", name, "--help"]);
+      assert.ok(some.includes(name), `${name} is set up when named`);
+      assert.ok(some.length < all.length, `${name} sets up fewer than all`);
+    }
+  });
+
+  it("sets up every command for help, options first and unknown names", () => {
+    assert.deepEqual(names(["node", "strata", "--help", "run"]), all);
+    assert.deepEqual(names(["node", "strata", "galery"]), all);
+    assert.deepEqual(names(["node", "strata", "toString"]), all);
   });
 });

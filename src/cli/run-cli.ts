@@ -7,7 +7,7 @@ import { buildProgram, SilentExit } from "./program.ts";
 /** `argv` as process.argv gives it: node, the script, then the arguments. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    await buildProgram(io).parseAsync([...argv]);
+    await buildProgram(io, argv).parseAsync([...argv]);
     return 0;
   } catch (error) {
     if (error instanceof SilentExit) return error.exitCode;

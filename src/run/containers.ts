@@ -1,38 +1,29 @@
-// Containers from images: each layer is unpacked once into the state folder (by diff ID, renamed
-// into place when complete) and shared between containers as overlayfs lower layers; a container
-// gets its own upper layer, runs in runc, and is removed when it exits unless kept. A kept
-// container remembers its root's state at start, so `commit` turns what it changed — additions,
-// changes, deletions as whiteouts — into one reproducible layer on top of its image.
-import { execFile } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+// Containers from images: layers unpacked once and shared as overlayfs lower layers (layers.ts);
+// a container gets its own upper layer and runs in runc (launch.ts), and is removed when it
+// exits unless kept. A kept container remembers its root's state at start, so `commit` turns
+// what it changed — additions, changes, deletions as whiteouts — into one reproducible layer on
+// top of its image.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   appendLayer,
   BuildError,
-  diffSnapshots,
-  extractLayer,
   resolveInRoot,
-  runInRoot,
-  snapshotTree,
-  writeLayer,
+  resolveUser,
+  runtimeConfig,
   type EntryState,
   type Image,
   type LayerBlob,
-} from "../build/index.ts";
+  type RootReader,
+} from "../build/runtime.ts";
+import { RunError } from "./errors.ts";
+import { launch, type Stdio } from "./launch.ts";
+import { exists, mountRoot, overlayOptions, readFromLayers, unmount, unpackLayers } from "./layers.ts";
 
-const exec = promisify(execFile);
-
-export class RunError extends Error {
-  override readonly name = "RunError";
-  constructor(
-    message: string,
-    readonly usage = false,
-  ) {
-    super(message);
-  }
-}
+export { RunError };
+export type { Stdio };
 
 export interface ContainerRecord {
   readonly name: string;
@@ -48,7 +39,7 @@ export interface ContainerRecord {
 }
 
 export interface RunOptions {
-  /** The state folder: layers/ and containers/. */
+  /** The state folder: layers/, containers/ and runc/. */
   readonly stateDir: string;
   readonly image: Image;
   /** How the image was named, for `ps`. */
@@ -65,95 +56,14 @@ export interface RunOptions {
   readonly workdir?: string;
   readonly user?: string;
   readonly network?: "none" | "host";
-  readonly stdout: (chunk: Buffer) => void;
-  readonly stderr: (chunk: Buffer) => void;
+  /** Give the container a terminal (runc makes it and relays it on its own standard streams). */
+  readonly tty?: boolean;
+  readonly stdio: Stdio;
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const containerDir = (state: string, name: string) => join(state, "containers", name);
-/** True when something is at `path` (a symlink or a whiteout device counts; nothing is followed). */
-const exists = (path: string) =>
-  lstat(path).then(
-    () => true,
-    () => false,
-  );
-
-/**
- * Unpacks each layer once, keyed by its chain (the layers below it and itself), so the whiteouts
- * it carries can be made for overlayfs against exactly the layers below: a deleted path becomes
- * an overlay whiteout (a 0:0 character device), an opaque directory a whiteout for every name
- * the lower layers have in it. Returns the directories, bottom layer first.
- */
-async function unpackLayers(stateDir: string, layers: readonly LayerBlob[]): Promise<string[]> {
-  const dirs: string[] = [];
-  await mkdir(join(stateDir, "layers"), { recursive: true });
-  let chain = "";
-  for (const [i, layer] of layers.entries()) {
-    chain =
-      i === 0
-        ? layer.diffId
-        : `sha256:${createHash("sha256").update(`${chain} ${layer.diffId}`).digest("hex")}`;
-    const dir = join(stateDir, "layers", chain.replace(/^sha256:/, ""));
-    if (!(await exists(dir))) {
-      const tmp = join(stateDir, "layers", `.tmp-${randomBytes(6).toString("hex")}`);
-      await mkdir(tmp);
-      try {
-        const hidden: { path: string; opaque: boolean }[] = [];
-        await extractLayer(layer.path, tmp, {
-          name: `layer ${i + 1}`,
-          onWhiteout: (path, opaque) => hidden.push({ path, opaque }),
-        });
-        const devices: string[] = [];
-        for (const { path, opaque } of hidden) {
-          const names = opaque
-            ? new Set(
-                (
-                  await Promise.all(dirs.map((d) => readdir(join(d, path)).catch(() => [] as string[])))
-                ).flat(),
-              )
-            : new Set([path.slice(path.lastIndexOf("/") + 1)]);
-          const parent = opaque ? path : path.slice(0, Math.max(0, path.lastIndexOf("/")));
-          for (const name of names) {
-            const target = join(tmp, parent, name);
-            if (!(await exists(target))) devices.push(target);
-          }
-        }
-        for (const device of devices) await exec("mknod", [device, "c", "0", "0"]);
-        await rename(tmp, dir).catch(async (error: NodeJS.ErrnoException) => {
-          // Another run unpacked it meanwhile: theirs is as good.
-          if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
-        });
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
-    }
-    dirs.push(dir);
-  }
-  return dirs;
-}
-
-async function mountRoot(stateDir: string, dir: string, layerDirs: readonly string[]): Promise<string> {
-  const merged = join(dir, "merged");
-  let lower = [...layerDirs].reverse();
-  if (lower.length === 0) {
-    const empty = join(stateDir, "layers", "empty");
-    await mkdir(empty, { recursive: true });
-    lower = [empty];
-  }
-  const options = `lowerdir=${lower.join(":")},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`;
-  try {
-    await exec("mount", ["-t", "overlay", "overlay", "-o", options, merged]);
-  } catch (error) {
-    throw new RunError(
-      `cannot mount the container's root (overlayfs): ${(error as { stderr?: string }).stderr?.trim() ?? (error as Error).message}`,
-    );
-  }
-  return merged;
-}
-
-async function unmount(merged: string): Promise<void> {
-  await exec("umount", [merged]).catch(() => undefined);
-}
+const runcRoot = (state: string) => join(state, "runc");
 
 async function readRecord(stateDir: string, name: string): Promise<ContainerRecord> {
   try {
@@ -171,24 +81,8 @@ async function writeRecord(stateDir: string, record: ContainerRecord): Promise<v
   await rename(join(dir, "container.json.tmp"), join(dir, "container.json"));
 }
 
-/** Paths runc mounts over, made before the start snapshot so they are no change. */
-async function prepareRoot(root: string, cwd: string): Promise<void> {
-  for (const d of ["proc", "dev", "sys"]) await mkdir(join(root, d), { recursive: true });
-  await mkdir(await resolveInRoot(root, cwd, { followLast: true }), { recursive: true });
-}
-
-/** Runs a container; returns its name and exit code. */
-export async function runContainer(options: RunOptions): Promise<{ name: string; exitCode: number }> {
-  const name = options.name ?? randomBytes(6).toString("hex");
-  if (!NAME_RE.test(name))
-    throw new RunError(`invalid container name "${name}": letters, digits, _ . - (up to 128)`, true);
-  const dir = containerDir(options.stateDir, name);
-  await mkdir(join(options.stateDir, "containers"), { recursive: true });
-  try {
-    await mkdir(dir);
-  } catch {
-    throw new RunError(`a container named "${name}" exists already (strata rm ${name})`, true);
-  }
+/** The process's arguments and environment from the image's config and the options. */
+function processOf(options: RunOptions): { args: string[]; env: string[] } {
   const config = options.image.config.config ?? {};
   const entrypoint = options.entrypoint ?? config.Entrypoint ?? [];
   const cmd =
@@ -198,26 +92,68 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
         ? []
         : (config.Cmd ?? []);
   const args = [...entrypoint, ...cmd];
-  const keep = options.keep === true;
-  let record: ContainerRecord | undefined;
-  let merged: string | undefined;
+  if (args.length === 0) throw new RunError("the image names no command: give one after the image", true);
+  const env = new Map<string, string>();
+  for (const e of [
+    ...(config.Env ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]),
+    ...(options.env ?? []),
+  ]) {
+    const eq = e.indexOf("=");
+    if (eq <= 0) throw new RunError(`invalid environment variable "${e}": expected KEY=VALUE`, true);
+    env.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  return { args, env: [...env].map(([k, v]) => `${k}=${v}`) };
+}
+
+/**
+ * The uid and gid of a user, read from the layers' /etc/passwd and /etc/group without mounting;
+ * `mounted` resolves it on a mounted root when a symlink lies on the way.
+ */
+async function userFromLayers(
+  layerDirs: readonly string[],
+  user: string | undefined,
+  mounted: () => Promise<{ uid: number; gid: number }>,
+): Promise<{ uid: number; gid: number }> {
+  let unresolved = false;
+  const read: RootReader = async (path) => {
+    const text = await readFromLayers(layerDirs, path);
+    if (text === "unresolved") unresolved = true;
+    return typeof text === "string" && text !== "unresolved" ? text : "";
+  };
   try {
-    if (args.length === 0) throw new RunError("the image names no command: give one after the image", true);
-    const env = new Map<string, string>();
-    for (const e of [
-      ...(config.Env ?? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]),
-      ...(options.env ?? []),
-    ]) {
-      const eq = e.indexOf("=");
-      if (eq <= 0) throw new RunError(`invalid environment variable "${e}": expected KEY=VALUE`, true);
-      env.set(e.slice(0, eq), e.slice(eq + 1));
-    }
-    const layerDirs = await unpackLayers(options.stateDir, options.image.layers);
-    await mkdir(join(dir, "upper"));
-    await mkdir(join(dir, "work"));
-    await mkdir(join(dir, "merged"));
-    merged = await mountRoot(options.stateDir, dir, layerDirs);
+    const found = await resolveUser(read, user);
+    if (!unresolved) return found;
+  } catch (error) {
+    if (!unresolved) throw error;
+  }
+  return mounted();
+}
+
+/** Runs a container in the foreground; returns its name and exit status. */
+export async function runContainer(options: RunOptions): Promise<{ name: string; exitCode: number }> {
+  const name = options.name ?? randomBytes(6).toString("hex");
+  if (!NAME_RE.test(name))
+    throw new RunError(`invalid container name "${name}": letters, digits, _ . - (up to 128)`, true);
+  const { args, env } = processOf(options);
+  const { stateDir } = options;
+  const dir = containerDir(stateDir, name);
+  await mkdir(join(stateDir, "containers"), { recursive: true });
+  try {
+    await mkdir(dir);
+  } catch {
+    throw new RunError(`a container named "${name}" exists already (strata rm ${name})`, true);
+  }
+  const keep = options.keep === true;
+  const config = options.image.config.config ?? {};
+  const merged = join(dir, "merged");
+  let record: ContainerRecord | undefined;
+  let mounted = false;
+  try {
+    const layerDirs = await unpackLayers(stateDir, options.image.layers);
+    await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d))));
+    const mountOptions = await overlayOptions(stateDir, dir, layerDirs);
     const cwd = options.workdir ?? (config.WorkingDir || "/");
+    const userText = options.user ?? config.User;
     record = {
       name,
       image: options.imageName,
@@ -228,38 +164,73 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
       status: "running",
       committable: keep,
     };
-    await writeRecord(options.stateDir, record);
-    if (keep) {
-      await prepareRoot(merged, cwd);
-      const before = await snapshotTree(merged);
-      await writeFile(join(dir, "start.json"), JSON.stringify([...before]));
+    await writeRecord(stateDir, record);
+    const mountHere = async () => {
+      await mountRoot(mountOptions, merged);
+      mounted = true;
+    };
+    let user;
+    try {
+      if (keep) {
+        // The start state, for commit, is read off the mounted root.
+        await mountHere();
+        for (const d of ["proc", "dev", "sys"]) await mkdir(join(merged, d), { recursive: true });
+        await mkdir(await resolveInRoot(merged, cwd, { followLast: true }), { recursive: true });
+        const { snapshotTree } = await import("../build/index.ts");
+        await writeFile(join(dir, "start.json"), JSON.stringify([...(await snapshotTree(merged))]));
+        user = await resolveUser(merged, userText);
+      } else {
+        user = await userFromLayers(layerDirs, userText, async () => {
+          await mountHere();
+          const found = await resolveUser(merged, userText);
+          await unmount(merged);
+          mounted = false;
+          return found;
+        });
+      }
+    } catch (error) {
+      throw error instanceof BuildError ? new RunError(error.message) : error;
     }
-    const user = options.user ?? config.User;
-    const outcome = await runInRoot({
+    const runtime = runtimeConfig({
       root: merged,
       args,
-      env: [...env].map(([k, v]) => `${k}=${v}`),
+      env,
       cwd,
-      ...(user === undefined || user === "" ? {} : { user }),
+      user,
       network: options.network ?? "none",
-      workDir: dir,
-      output: options.stdout,
-      stderr: options.stderr,
-    }).catch((error: unknown) => {
-      throw error instanceof BuildError ? new RunError(error.message) : error;
+      hostname: name.slice(0, 63),
+      terminal: options.tty === true,
     });
-    record = { ...record, status: "exited", exitCode: outcome.exitCode };
-    if (keep) await writeRecord(options.stateDir, record);
-    return { name, exitCode: outcome.exitCode };
+    await writeFile(join(dir, "config.json"), JSON.stringify(runtime));
+    const exitCode = await launch({
+      runcRoot: runcRoot(stateDir),
+      id: name,
+      bundle: dir,
+      ...(mounted ? {} : { mount: { options: mountOptions, merged } }),
+      stdio: options.stdio,
+    });
+    record = { ...record, status: "exited", exitCode };
+    if (keep) await writeRecord(stateDir, record);
+    return { name, exitCode };
   } finally {
-    if (merged !== undefined) await unmount(merged);
+    if (mounted) await unmount(merged);
+    // runc removes its state when the container ends; not when runc itself was killed.
+    if (await exists(join(runcRoot(stateDir), name))) await deleteRuncState(stateDir, name);
     if (!keep || record === undefined) await rm(dir, { recursive: true, force: true });
     else if (record.status === "running")
-      await writeRecord(options.stateDir, { ...record, status: "exited", exitCode: 125 });
+      await writeRecord(stateDir, { ...record, status: "exited", exitCode: 125 });
   }
 }
 
-/** The containers kept in the state folder. */
+function deleteRuncState(stateDir: string, name: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const child = spawn("runc", ["--root", runcRoot(stateDir), "delete", "-f", name], { stdio: "ignore" });
+    child.on("close", () => resolve());
+    child.on("error", () => resolve());
+  });
+}
+
+/** The containers kept in the state folder (and those running now). */
 export async function listContainers(stateDir: string): Promise<ContainerRecord[]> {
   const names = await readdir(join(stateDir, "containers")).catch(() => [] as string[]);
   const out: ContainerRecord[] = [];
@@ -298,7 +269,10 @@ export async function commitContainer(
       throw new RunError(
         `the image of container "${name}" is gone (layer ${layer.digest}): it cannot be committed`,
       );
-  const merged = await mountRoot(stateDir, dir, await unpackLayers(stateDir, record.layers));
+  const { diffSnapshots, snapshotTree, writeLayer } = await import("../build/index.ts");
+  const layerDirs = await unpackLayers(stateDir, record.layers);
+  const merged = join(dir, "merged");
+  await mountRoot(await overlayOptions(stateDir, dir, layerDirs), merged);
   let layer;
   try {
     const after = await snapshotTree(merged);
@@ -307,9 +281,7 @@ export async function commitContainer(
       after,
       diffSnapshots(new Map(start), after),
       join(dir, `commit-${Date.now()}.tar.gz`),
-      {
-        ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
-      },
+      options.epoch === undefined ? {} : { epoch: options.epoch },
     );
   } finally {
     await unmount(merged);

@@ -7,4 +7,5 @@ export {
   RunError,
   type ContainerRecord,
   type RunOptions,
+  type Stdio,
 } from "./containers.ts";

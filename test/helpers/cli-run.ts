@@ -12,6 +12,8 @@ export interface CliResult {
 export async function runStrata(
   args: readonly string[],
   env: Record<string, string | undefined>,
+  /** Standard input's whole content (default: none). */
+  input = "",
 ): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -19,6 +21,8 @@ export async function runStrata(
   let err = "";
   stdout.on("data", (c: Buffer) => (out += c.toString()));
   stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await runCli(["node", "strata", ...args], { stdout, stderr, stdin: new PassThrough(), env });
+  const stdin = new PassThrough();
+  stdin.end(input);
+  const code = await runCli(["node", "strata", ...args], { stdout, stderr, stdin, env });
   return { code, stdout: out, stderr: err };
 }

@@ -3,19 +3,32 @@
 // container's additions, deletions and replaced directories become one committed layer that
 // runs again; bad input gets a clear error.
 import assert from "node:assert/strict";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
 import { runStrata } from "../helpers/cli-run.ts";
-import { runOk } from "../helpers/exec.ts";
+import { run, runOk } from "../helpers/exec.ts";
 
 let work: string;
 let base: string;
 
-const strata = (args: readonly string[], extra: Record<string, string> = {}) =>
-  runStrata(args, { STRATA_DATA_DIR: join(work, "data"), SOURCE_DATE_EPOCH: "0", ...extra });
+const strata = (args: readonly string[], extra: Record<string, string> = {}, input?: string) =>
+  runStrata(args, { STRATA_DATA_DIR: join(work, "data"), SOURCE_DATE_EPOCH: "0", ...extra }, input);
+
+const BIN = new URL("../../bin/strata.js", import.meta.url).pathname;
+
+/** The strata binary as a child process with its own standard streams. */
+function spawnStrata(args: readonly string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, STRATA_DATA_DIR: join(work, "data") },
+  });
+}
+
+const exited = (child: ChildProcessWithoutNullStreams) =>
+  new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
 
 const overlayMounts = async () =>
   (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.includes(work)).length;
@@ -42,6 +55,81 @@ describe("strata run and commit", () => {
     assert.deepEqual(await readdir(join(work, "data/layers")), layers, "the second run unpacked nothing");
     assert.deepEqual(await readdir(join(work, "data/containers")), [], "ephemeral containers are removed");
     assert.equal(await overlayMounts(), 0);
+  });
+
+  it("connects standard input only with -i, and finds a named user in the layers", async () => {
+    const piped = await strata(
+      ["run", "-i", "-u", "nobody", base, "--", "sh", "-c", "id -u; id -g; cat"],
+      {},
+      "from stdin\n",
+    );
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stdout, "65534\n65534\nfrom stdin\n");
+    const closed = await strata(["run", base, "--", "sh", "-c", "cat; echo done"], {}, "not read\n");
+    assert.equal(closed.stdout, "done\n");
+    const unknown = await strata(["run", "-u", "nosuch", base, "--", "true"]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /USER "nosuch" is not in the image's \/etc\/passwd/);
+    const tty = await strata(["run", "-t", base, "--", "true"]);
+    assert.equal(tty.code, 2);
+    assert.match(tty.stderr, /--tty needs a terminal on standard input/);
+  });
+
+  it("as a command: passes its own streams, forwards signals, mounts nothing on the host", async () => {
+    const direct = await run(
+      process.execPath,
+      [BIN, "run", base, "--", "sh", "-c", "echo out; echo err >&2; exit 5"],
+      {
+        env: { STRATA_DATA_DIR: join(work, "data") },
+      },
+    );
+    assert.deepEqual([direct.code, direct.stdout, direct.stderr], [5, "out\n", "err\n"]);
+
+    const child = spawnStrata([
+      "run",
+      base,
+      "--",
+      "sh",
+      "-c",
+      'trap "echo got TERM; exit 7" TERM; echo ready; while true; do sleep 0.1; done',
+    ]);
+    let out = "";
+    const code = exited(child);
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("ready")) resolve();
+      }),
+    );
+    // The container's root is mounted in a mount namespace of its own, not on the host.
+    assert.equal(await overlayMounts(), 0);
+    assert.equal((await readdir(join(work, "data/containers"))).length, 1);
+    child.kill("SIGTERM");
+    assert.equal(await code, 7);
+    assert.equal(out, "ready\ngot TERM\n");
+    assert.deepEqual(await readdir(join(work, "data/containers")), []);
+  });
+
+  it("gives the container a terminal with -t", async () => {
+    // `script` runs the command on a new pseudo-terminal.
+    const command = [
+      process.execPath,
+      BIN,
+      "run",
+      "-t",
+      base,
+      "--",
+      "sh",
+      "-c",
+      "test -t 0 && test -t 1 && echo on-a-tty",
+    ]
+      .map((a) => `'${a}'`)
+      .join(" ");
+    const result = await run("script", ["-qec", command, "/dev/null"], {
+      env: { STRATA_DATA_DIR: join(work, "data") },
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /on-a-tty\r?\n/);
   });
 
   it("commits a kept container's changes as one layer that runs again", async () => {

@@ -47,54 +47,71 @@ const CAPABILITIES = [
   "CAP_SETFCAP",
 ];
 
+/** Reads a file of a root filesystem as text, or "" when it is not there. */
+export type RootReader = (path: string) => Promise<string>;
+
+const rootReader =
+  (root: string): RootReader =>
+  async (path) =>
+    readFile(await resolveInRoot(root, path, { followLast: true }), "utf8").catch(() => "");
+
 /** A numeric id, or the id `name` has in the root's /etc/passwd or /etc/group. */
-export async function lookupId(root: string, file: string, name: string): Promise<number | undefined> {
+export async function lookupId(
+  root: string | RootReader,
+  file: string,
+  name: string,
+): Promise<number | undefined> {
   if (/^\d+$/.test(name)) return Number(name);
-  const text = await readFile(await resolveInRoot(root, file, { followLast: true }), "utf8").catch(() => "");
-  for (const line of text.split("\n")) {
+  const read = typeof root === "string" ? rootReader(root) : root;
+  for (const line of (await read(file)).split("\n")) {
     const fields = line.split(":");
     if (fields[0] === name && /^\d+$/.test(fields[2] ?? "")) return Number(fields[2]);
   }
   return undefined;
 }
 
-/** The uid and gid a USER value names in this root. */
+/** The uid and gid a USER value names in this root (a folder, or a reader of its files). */
 export async function resolveUser(
-  root: string,
+  root: string | RootReader,
   user: string | undefined,
 ): Promise<{ uid: number; gid: number }> {
   if (user === undefined || user === "") return { uid: 0, gid: 0 };
+  const read = typeof root === "string" ? rootReader(root) : root;
   const [name = "", group] = user.split(":");
-  const uid = await lookupId(root, "/etc/passwd", name);
+  const uid = await lookupId(read, "/etc/passwd", name);
   if (uid === undefined) throw new BuildError(`USER "${name}" is not in the image's /etc/passwd`);
   let gid: number | undefined;
   if (group !== undefined) {
-    gid = await lookupId(root, "/etc/group", group);
+    gid = await lookupId(read, "/etc/group", group);
     if (gid === undefined) throw new BuildError(`group "${group}" is not in the image's /etc/group`);
   } else if (/^\d+$/.test(name)) {
     gid = uid;
   } else {
-    const passwd = await readFile(
-      await resolveInRoot(root, "/etc/passwd", { followLast: true }),
-      "utf8",
-    ).catch(() => "");
-    const entry = passwd.split("\n").find((l) => l.startsWith(`${name}:`));
+    const entry = (await read("/etc/passwd")).split("\n").find((l) => l.startsWith(`${name}:`));
     gid = Number(entry?.split(":")[3] ?? uid);
   }
   return { uid, gid };
 }
 
-export async function runInRoot(spec: RunSpec): Promise<RunOutcome> {
-  const id = `strata-build-${process.pid}-${randomBytes(6).toString("hex")}`;
-  const bundle = join(spec.workDir, id);
-  const state = join(spec.workDir, "runc-state");
-  await mkdir(bundle, { recursive: true });
-  await mkdir(state, { recursive: true });
-  // Mount points must exist; creating them here (not by runc) keeps them out of the diff when
-  // the base already has them, and they are directories either way.
-  for (const dir of ["proc", "dev", "sys"]) await mkdir(join(spec.root, dir), { recursive: true });
-  await mkdir(await resolveInRoot(spec.root, spec.cwd, { followLast: true }), { recursive: true });
-  const user = await resolveUser(spec.root, spec.user);
+/** What an OCI runtime config needs beyond the defaults: the process and its root. */
+export interface RuntimeSpec {
+  readonly root: string;
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: { readonly uid: number; readonly gid: number };
+  readonly network: "none" | "host";
+  readonly hostname: string;
+  /** Give the process a terminal (the runtime makes it and relays its own). */
+  readonly terminal?: boolean;
+}
+
+/**
+ * The runtime config (config.json) for runc: its own pid, ipc, uts and mount namespaces (and
+ * network unless host), a fresh /proc, /dev and /sys, the default capability set, no new
+ * privileges.
+ */
+export function runtimeConfig(spec: RuntimeSpec): object {
   const namespaces = [
     { type: "pid" },
     { type: "ipc" },
@@ -102,11 +119,11 @@ export async function runInRoot(spec: RunSpec): Promise<RunOutcome> {
     { type: "mount" },
     ...(spec.network === "none" ? [{ type: "network" }] : []),
   ];
-  const config = {
+  return {
     ociVersion: "1.0.2",
     process: {
-      terminal: false,
-      user,
+      terminal: spec.terminal === true,
+      user: spec.user,
       args: spec.args,
       env: spec.env,
       cwd: spec.cwd,
@@ -115,7 +132,7 @@ export async function runInRoot(spec: RunSpec): Promise<RunOutcome> {
       noNewPrivileges: true,
     },
     root: { path: spec.root, readonly: false },
-    hostname: "strata-build",
+    hostname: spec.hostname,
     mounts: [
       { destination: "/proc", type: "proc", source: "proc" },
       {
@@ -144,6 +161,20 @@ export async function runInRoot(spec: RunSpec): Promise<RunOutcome> {
       readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
     },
   };
+}
+
+export async function runInRoot(spec: RunSpec): Promise<RunOutcome> {
+  const id = `strata-build-${process.pid}-${randomBytes(6).toString("hex")}`;
+  const bundle = join(spec.workDir, id);
+  const state = join(spec.workDir, "runc-state");
+  await mkdir(bundle, { recursive: true });
+  await mkdir(state, { recursive: true });
+  // Mount points must exist; creating them here (not by runc) keeps them out of the diff when
+  // the base already has them, and they are directories either way.
+  for (const dir of ["proc", "dev", "sys"]) await mkdir(join(spec.root, dir), { recursive: true });
+  await mkdir(await resolveInRoot(spec.root, spec.cwd, { followLast: true }), { recursive: true });
+  const user = await resolveUser(spec.root, spec.user);
+  const config = runtimeConfig({ ...spec, user, hostname: "strata-build" });
   await writeFile(join(bundle, "config.json"), JSON.stringify(config));
   try {
     return await new Promise<RunOutcome>((resolve, reject) => {

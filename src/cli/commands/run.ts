@@ -18,6 +18,8 @@ interface RunFlags {
   entrypoint?: string;
   network?: string;
   insecure?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
 }
 
 const stateOf = (io: CliIo): string => dataDir(io.env);
@@ -47,10 +49,17 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("-u, --user <user>", "the user (default the image's)")
     .option("--entrypoint <path>", "replace the image's entrypoint")
     .option("--network <mode>", "none (default) or host", "none")
+    .option("-i, --interactive", "connect standard input (default: /dev/null)")
+    .option("-t, --tty", "give the container a terminal (needs one on standard input)")
     .option("--insecure", "plain HTTP to registries that are not on loopback")
     .action(async (imageText: string, command: string[], flags: RunFlags) => {
       if (flags.network !== "none" && flags.network !== "host")
         throw usageError(`Invalid --network "${flags.network}": expected none or host`);
+      // The process's own descriptors go straight to the container; other streams (the
+      // in-process runner) are relayed through pipes.
+      const own = io.stdout === process.stdout && io.stderr === process.stderr && io.stdin === process.stdin;
+      if (flags.tty === true && !(own && process.stdin.isTTY))
+        throw usageError("--tty needs a terminal on standard input");
       const ref = parseImageLocation(imageText, "image");
       const image = await resolveImage(ref, { env: io.env, insecure: flags.insecure === true });
       const { runContainer, RunError } = await runLib();
@@ -66,8 +75,15 @@ export function registerRun(program: Command, io: CliIo): void {
         ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
         ...(flags.user === undefined ? {} : { user: flags.user }),
         network: flags.network,
-        stdout: (chunk) => io.stdout.write(chunk),
-        stderr: (chunk) => io.stderr.write(chunk),
+        tty: flags.tty === true,
+        stdio: own
+          ? { kind: "inherit", stdin: flags.interactive === true }
+          : {
+              kind: "pipe",
+              ...(flags.interactive === true ? { stdin: io.stdin } : {}),
+              stdout: (chunk) => io.stdout.write(chunk),
+              stderr: (chunk) => io.stderr.write(chunk),
+            },
       }).catch((error: unknown) => cliError(error, RunError));
       if (flags.keep === true) io.stderr.write(`Kept container ${outcome.name}\n`);
       if (outcome.exitCode !== 0) throw new SilentExit(outcome.exitCode);

@@ -1,0 +1,93 @@
+// Starts runc on a prepared bundle and waits for the container to exit. The container's root
+// is mounted by the same process that becomes runc, in a private mount namespace of its own, so
+// no mount ever shows on the host and none outlives the container, whatever ends it. Standard
+// streams are passed through as file descriptors (no copying) or, for callers without them,
+// through pipes; signals sent to Strata reach the container.
+import { spawn, type StdioOptions } from "node:child_process";
+import { constants } from "node:os";
+import type { Readable } from "node:stream";
+import { RunError } from "./errors.ts";
+
+/** How the container's standard streams are connected. */
+export type Stdio =
+  /** This process's own descriptors; standard input only when `stdin` is set (else /dev/null). */
+  | { readonly kind: "inherit"; readonly stdin: boolean }
+  | {
+      readonly kind: "pipe";
+      readonly stdin?: Readable;
+      readonly stdout: (chunk: Buffer) => void;
+      readonly stderr: (chunk: Buffer) => void;
+    };
+
+export interface LaunchSpec {
+  /** runc's state folder. */
+  readonly runcRoot: string;
+  readonly id: string;
+  /** The bundle folder: config.json, whose root is `mount.merged` when a mount is given. */
+  readonly bundle: string;
+  /** overlayfs options and mount point: mounted privately just before runc starts. */
+  readonly mount?: { readonly options: string; readonly merged: string };
+  readonly stdio: Stdio;
+}
+
+// Runs as `sh -c SCRIPT strata-run OPTIONS MERGED RUNC-ARGS…` inside `unshare --mount`.
+const MOUNT_THEN_RUNC = 'mount -t overlay overlay -o "$1" "$2" || exit 125; shift 2; exec runc "$@"';
+
+const FORWARDED = ["SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+
+/** Runs the container in the foreground; resolves to its exit status (128+n for signal n). */
+export function launch(spec: LaunchSpec): Promise<number> {
+  const runcArgs = ["--root", spec.runcRoot, "run", "--bundle", spec.bundle, spec.id];
+  const [cmd, args] =
+    spec.mount === undefined
+      ? ["runc", runcArgs]
+      : [
+          "unshare",
+          [
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            MOUNT_THEN_RUNC,
+            "strata-run",
+            spec.mount.options,
+            spec.mount.merged,
+            ...runcArgs,
+          ],
+        ];
+  const { stdio } = spec;
+  const stdioOption: StdioOptions =
+    stdio.kind === "inherit"
+      ? [stdio.stdin ? 0 : "ignore", 1, 2]
+      : [stdio.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"];
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: stdioOption });
+    // A terminal sends its interrupt to the whole foreground group, runc included: passing it on
+    // again would deliver it twice.
+    const fromTerminal = stdio.kind === "inherit" && process.stdin.isTTY;
+    const handlers = FORWARDED.filter((s) => !(s === "SIGINT" && fromTerminal)).map((signal) => {
+      const handler = () => child.kill(signal);
+      process.on(signal, handler);
+      return () => process.off(signal, handler);
+    });
+    if (stdio.kind === "pipe") {
+      child.stdout?.on("data", stdio.stdout);
+      child.stderr?.on("data", stdio.stderr);
+      if (stdio.stdin !== undefined && child.stdin !== null) {
+        child.stdin.on("error", () => undefined);
+        stdio.stdin.pipe(child.stdin);
+      }
+    }
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      for (const off of handlers) off();
+      reject(new RunError(`cannot start ${cmd}: ${error.code ?? error.message}`));
+    });
+    child.on("close", (code, signal) => {
+      for (const off of handlers) off();
+      if (stdio.kind === "pipe" && stdio.stdin !== undefined && child.stdin !== null)
+        stdio.stdin.unpipe(child.stdin);
+      resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
+    });
+  });
+}
