@@ -55,6 +55,8 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
+  // Measure the command as installed: bin/strata.js runs the bundle only when it matches the sources.
+  await exec(process.execPath, [new URL("../scripts/bundle.mjs", import.meta.url).pathname]);
   try {
     await exec("buildah", ["--version"]);
   } catch {
@@ -159,7 +161,12 @@ async function main(): Promise<void> {
     const container = (
       await exec("buildah", [...buildahArgs, "from", `oci:${join(ctx, "base")}:busybox`])
     ).stdout.trim();
-    const runs = { strata: [] as number[], runc: [] as number[], buildah: [] as number[] };
+    const runs = {
+      strata: [] as number[],
+      runc: [] as number[],
+      buildah: [] as number[],
+      node: [] as number[],
+    };
     for (let round = 1; round <= ROUNDS * 3; round++) {
       runs.strata.push(await firstOutput(process.execPath, [BIN, "run", image, "--", "echo", "hi"], runEnv));
       runs.runc.push(
@@ -184,11 +191,14 @@ async function main(): Promise<void> {
           "hi",
         ]),
       );
+      // The floor of any Node.js command on this machine: start Node, print a line.
+      runs.node.push(await firstOutput(process.execPath, ["-e", "console.log('hi')"]));
     }
     console.log(`\nRun start to first output (${ROUNDS * 3} runs, medians)\n`);
     console.log(`strata run (cached image)   ${median(runs.strata).toFixed(3)} s`);
     console.log(`buildah run (container)     ${median(runs.buildah).toFixed(3)} s`);
     console.log(`runc run (prepared bundle)  ${median(runs.runc).toFixed(3)} s`);
+    console.log(`node -e (Node.js start)     ${median(runs.node).toFixed(3)} s`);
     console.log(
       "\nStrata runs as `node bin/strata.js` (the bundle in dist/ when current, else the sources through tsx).",
     );

@@ -32,8 +32,11 @@ export interface ContainerRecord {
   readonly layers: readonly LayerBlob[];
   readonly command: readonly string[];
   readonly created: string;
+  /** "exited" without exitCode: the container ended while no `strata run` waited for it. */
   readonly status: "running" | "exited";
   readonly exitCode?: number;
+  /** The `strata run` process that waits for the container (absent in older records). */
+  readonly pid?: number;
   /** Kept containers only: the root's state at start, for commit. */
   readonly committable: boolean;
 }
@@ -66,13 +69,55 @@ const containerDir = (state: string, name: string) => join(state, "containers", 
 const runcRoot = (state: string) => join(state, "runc");
 
 async function readRecord(stateDir: string, name: string): Promise<ContainerRecord> {
+  let record: ContainerRecord;
   try {
-    return JSON.parse(
+    record = JSON.parse(
       await readFile(join(containerDir(stateDir, name), "container.json"), "utf8"),
     ) as ContainerRecord;
   } catch {
     throw new RunError(`no container "${name}" (strata ps lists them)`);
   }
+  if (record.status !== "running" || (await stillRunning(stateDir, record))) return record;
+  const { exitCode: _unknown, ...rest } = record;
+  return { ...rest, status: "exited" };
+}
+
+/**
+ * Whether a container recorded as running still is: its `strata run` is alive, or runc still
+ * has it (the `strata run` that started it was killed and the container ran on).
+ */
+async function stillRunning(stateDir: string, record: ContainerRecord): Promise<boolean> {
+  if (record.pid === undefined || processAlive(record.pid)) return true;
+  const state = await runcState(stateDir, record.name);
+  return state !== undefined && state !== "stopped";
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** runc's status of a container ("created", "running", "paused", "stopped"), or undefined. */
+function runcState(stateDir: string, name: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn("runc", ["--root", runcRoot(stateDir), "state", name], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.on("error", () => resolve(undefined));
+    child.on("close", (code) => {
+      try {
+        resolve(code === 0 ? (JSON.parse(out) as { status?: string }).status : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
 }
 
 async function writeRecord(stateDir: string, record: ContainerRecord): Promise<void> {
@@ -156,6 +201,7 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
     const userText = options.user ?? config.User;
     record = {
       name,
+      pid: process.pid,
       image: options.imageName,
       config: options.image.config,
       layers: options.image.layers,
@@ -244,6 +290,7 @@ export async function listContainers(stateDir: string): Promise<ContainerRecord[
 export async function removeContainer(stateDir: string, name: string): Promise<void> {
   const record = await readRecord(stateDir, name);
   if (record.status === "running") throw new RunError(`container "${name}" is running`);
+  if (await exists(join(runcRoot(stateDir), name))) await deleteRuncState(stateDir, name);
   await unmount(join(containerDir(stateDir, name), "merged"));
   await rm(containerDir(stateDir, name), { recursive: true, force: true });
 }

@@ -110,6 +110,53 @@ describe("strata run and commit", () => {
     assert.deepEqual(await readdir(join(work, "data/containers")), []);
   });
 
+  it("tells a container that ran on after strata run was killed from one that ended, and removes it", async () => {
+    const child = spawnStrata([
+      "run",
+      "--name",
+      "orphan",
+      base,
+      "--",
+      "sh",
+      "-c",
+      "echo ready; while [ ! -e /tmp/stop ]; do sleep 0.05; done; echo done",
+    ]);
+    let out = "";
+    const ended = new Promise<void>((resolve) => child.stdout.on("end", resolve));
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("ready")) resolve();
+      }),
+    );
+    child.kill("SIGKILL");
+    // "exit", not "close": the container still holds the standard streams strata run passed on.
+    await new Promise((resolve) => child.on("exit", resolve));
+    // strata run is gone; runc still has the container, so it is running and cannot be removed.
+    const status = async () =>
+      (JSON.parse((await strata(["ps", "--json"])).stdout) as { name: string; status: string }[]).find(
+        (c) => c.name === "orphan",
+      );
+    assert.equal((await status())?.status, "running");
+    const refused = await strata(["rm", "orphan"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /container "orphan" is running/);
+    assert.ok((await readdir(join(work, "data/containers"))).includes("orphan"), "nothing removed");
+    // Let it end: its root is only reachable through runc's mount namespace.
+    await runOk("runc", ["--root", join(work, "data/runc"), "exec", "orphan", "touch", "/tmp/stop"]);
+    await ended;
+    assert.equal(out, "ready\ndone\n");
+    for (let i = 0; i < 100 && (await status())?.status === "running"; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const last = (await status()) as { status: string; exitCode?: number } | undefined;
+    assert.equal(last?.status, "exited");
+    assert.equal(last.exitCode, undefined, "no strata run saw its exit status");
+    assert.match((await strata(["ps"])).stdout, /orphan +oci-layout:.* +exited \(unknown\)/);
+    assert.equal((await strata(["rm", "orphan"])).code, 0);
+    assert.deepEqual(await readdir(join(work, "data/containers")), []);
+    assert.equal(await overlayMounts(), 0);
+  });
+
   it("gives the container a terminal with -t", async () => {
     // `script` runs the command on a new pseudo-terminal.
     const command = [

@@ -114,7 +114,7 @@ export function registerRun(program: Command, io: CliIo): void {
         [
           ["NAME", (r) => r.name],
           ["IMAGE", (r) => r.image],
-          ["STATUS", (r) => (r.status === "exited" ? `exited (${r.exitCode})` : r.status)],
+          ["STATUS", (r) => (r.status === "exited" ? `exited (${r.exitCode ?? "unknown"})` : r.status)],
           ["CREATED", (r) => r.created.slice(0, 19)],
         ],
         rows,
