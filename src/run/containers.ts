@@ -20,6 +20,7 @@ import {
 } from "../build/runtime.ts";
 import { RunError } from "./errors.ts";
 import { launch, type Stdio } from "./launch.ts";
+import { checkVolumes, type Volume } from "./volumes.ts";
 import { exists, mountRoot, overlayOptions, readFromLayers, unmount, unpackLayers } from "./layers.ts";
 
 export { RunError };
@@ -61,6 +62,12 @@ export interface RunOptions {
   readonly network?: "none" | "host";
   /** Give the container a terminal (runc makes it and relays it on its own standard streams). */
   readonly tty?: boolean;
+  /** Host paths bound into the container (`-v`); checked before anything is created. */
+  readonly volumes?: readonly Volume[];
+  /** Empty writable tmpfs mounts (`--tmpfs`), absolute container paths. */
+  readonly tmpfs?: readonly string[];
+  /** Mount the container's root read-only; volumes keep their own mode. */
+  readonly readonlyRoot?: boolean;
   readonly stdio: Stdio;
 }
 
@@ -180,6 +187,7 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
   if (!NAME_RE.test(name))
     throw new RunError(`invalid container name "${name}": letters, digits, _ . - (up to 128)`, true);
   const { args, env } = processOf(options);
+  await checkVolumes(options.volumes ?? [], options.tmpfs ?? []);
   const { stateDir } = options;
   const dir = containerDir(stateDir, name);
   await mkdir(join(stateDir, "containers"), { recursive: true });
@@ -246,6 +254,9 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
       network: options.network ?? "none",
       hostname: name.slice(0, 63),
       terminal: options.tty === true,
+      binds: options.volumes ?? [],
+      tmpfs: options.tmpfs ?? [],
+      readonlyRoot: options.readonlyRoot === true,
     });
     await writeFile(join(dir, "config.json"), JSON.stringify(runtime));
     const exitCode = await launch({

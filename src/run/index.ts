@@ -9,3 +9,4 @@ export {
   type RunOptions,
   type Stdio,
 } from "./containers.ts";
+export { containerPath, parseVolume, type Volume } from "./volumes.ts";

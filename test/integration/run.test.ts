@@ -4,7 +4,8 @@
 // runs again; bad input gets a clear error.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -235,6 +236,75 @@ describe("strata run and commit", () => {
     assert.equal(await overlayMounts(), 0);
   });
 
+  it("binds host paths read-write and read-only, mounts tmpfs, and keeps a read-only root", async () => {
+    const vol = join(work, "vol");
+    await mkdir(vol);
+    await writeFile(join(vol, "in.txt"), "from the host\n");
+    await writeFile(join(work, "one.txt"), "one file\n");
+    const bound = await strata([
+      "run",
+      "-v",
+      `${vol}:/data`,
+      "-v",
+      `${join(work, "one.txt")}:/etc/one.txt:ro`,
+      base,
+      "--",
+      "sh",
+      "-c",
+      "cat /data/in.txt /etc/one.txt; echo from the container > /data/out.txt; echo x > /etc/one.txt || echo refused",
+    ]);
+    assert.equal(bound.code, 0, bound.stderr);
+    assert.equal(bound.stdout, "from the host\none file\nrefused\n");
+    assert.match(bound.stderr, /Read-only file system/);
+    assert.equal(await readFile(join(vol, "out.txt"), "utf8"), "from the container\n");
+    assert.equal(
+      await readFile(join(work, "one.txt"), "utf8"),
+      "one file\n",
+      "the read-only file is unchanged",
+    );
+
+    const readOnly = await strata([
+      "run",
+      "--read-only",
+      "--tmpfs",
+      "/scratch",
+      "-v",
+      `${vol}:/data`,
+      base,
+      "--",
+      "sh",
+      "-c",
+      "touch /x || echo root refused; touch /data/y && echo volume ok; touch /scratch/z && echo tmpfs ok",
+    ]);
+    assert.equal(readOnly.code, 0, readOnly.stderr);
+    assert.equal(readOnly.stdout, "root refused\nvolume ok\ntmpfs ok\n");
+    assert.deepEqual((await readdir(vol)).sort(), ["in.txt", "out.txt", "y"]);
+
+    // A volume's container path through the image's symlinks stays inside the container's root.
+    const linked = join(work, "linked");
+    assert.equal(
+      (await strata(["run", "--keep", "--name", "ln", base, "--", "ln", "-s", "../../../../etc", "/up"]))
+        .code,
+      0,
+    );
+    assert.equal((await strata(["commit", "ln", "-t", `oci-layout:${linked}:v1`])).code, 0);
+    assert.equal((await strata(["rm", "ln"])).code, 0);
+    const through = await strata([
+      "run",
+      "-v",
+      `${vol}:/up/strata-volume-test`,
+      `oci-layout:${linked}:v1`,
+      "--",
+      "cat",
+      "/etc/strata-volume-test/in.txt",
+    ]);
+    assert.equal(through.code, 0, through.stderr);
+    assert.equal(through.stdout, "from the host\n");
+    assert.equal(existsSync("/etc/strata-volume-test"), false, "nothing was created on the host");
+    assert.deepEqual(await readdir(join(work, "data/containers")), []);
+    assert.equal(await overlayMounts(), 0);
+  });
+
   it("refuses bad input with a clear error", async () => {
     const cases: [string[], number, RegExp][] = [
       [["commit", "nobody", "-t", `oci-layout:${join(work, "x")}:t`], 1, /no container "nobody"/],
@@ -244,11 +314,24 @@ describe("strata run and commit", () => {
       [["run", "--network", "bridge", base], 2, /Invalid --network "bridge"/],
       [["run", "-e", "NOVALUE", base, "--", "true"], 2, /invalid environment variable "NOVALUE"/],
       [["run", "local/never:built"], 2, /No image "local\/never:built" in the local store/],
+      [
+        ["run", "-v", `${join(work, "missing")}:/data`, base, "--", "true"],
+        2,
+        /volume source .*missing does not exist/,
+      ],
+      [["run", "-v", `${work}:data`, base, "--", "true"], 2, /the container path must be absolute/],
+      [["run", "-v", `${work}:/data:rx`, base, "--", "true"], 2, /the mode is ro or rw, not "rx"/],
+      [["run", "-v", `${work}:/a/../etc`, base, "--", "true"], 2, /may not contain "\.\."/],
+      [["run", "-v", `${work}:/`, base, "--", "true"], 2, /root cannot be mounted over/],
+      [["run", "-v", work, base, "--", "true"], 2, /expected HOST:CONTAINER\[:ro\|rw\]/],
+      [["run", "--tmpfs", "/t", "-v", `${work}:/t/`, base, "--", "true"], 2, /two mounts on \/t/],
     ];
     for (const [args, code, message] of cases) {
       const result = await strata(args);
       assert.equal(result.code, code, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stderr, message);
+      const left = await readdir(join(work, "data/containers")).catch(() => []);
+      assert.deepEqual(left, [], "a refused run leaves no container");
     }
     // A name in use, and a container that was not kept, cannot be committed.
     assert.equal((await strata(["run", "--keep", "--name", "dup", base, "--", "true"])).code, 0);

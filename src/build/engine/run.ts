@@ -104,6 +104,12 @@ export interface RuntimeSpec {
   readonly hostname: string;
   /** Give the process a terminal (the runtime makes it and relays its own). */
   readonly terminal?: boolean;
+  /** Host files or directories bound into the container, after the standard mounts. */
+  readonly binds?: readonly { source: string; destination: string; readonly: boolean }[];
+  /** Empty tmpfs mounts (writable, mode 1777), after the binds. */
+  readonly tmpfs?: readonly string[];
+  /** Mount the root read-only (binds keep their own mode). */
+  readonly readonlyRoot?: boolean;
 }
 
 /**
@@ -131,7 +137,7 @@ export function runtimeConfig(spec: RuntimeSpec): object {
       rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },
-    root: { path: spec.root, readonly: false },
+    root: { path: spec.root, readonly: spec.readonlyRoot === true },
     hostname: spec.hostname,
     mounts: [
       { destination: "/proc", type: "proc", source: "proc" },
@@ -154,6 +160,18 @@ export function runtimeConfig(spec: RuntimeSpec): object {
         options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
       },
       { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      ...(spec.binds ?? []).map((b) => ({
+        destination: b.destination,
+        type: "bind",
+        source: b.source,
+        options: ["rbind", "rprivate", b.readonly ? "ro" : "rw"],
+      })),
+      ...(spec.tmpfs ?? []).map((destination) => ({
+        destination,
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "nodev", "mode=1777"],
+      })),
     ],
     linux: {
       namespaces,

@@ -20,6 +20,9 @@ interface RunFlags {
   insecure?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  volume?: string[];
+  readOnly?: boolean;
+  tmpfs?: string[];
 }
 
 const stateOf = (io: CliIo): string => dataDir(io.env);
@@ -51,6 +54,9 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--network <mode>", "none (default) or host", "none")
     .option("-i, --interactive", "connect standard input (default: /dev/null)")
     .option("-t, --tty", "give the container a terminal (needs one on standard input)")
+    .option("-v, --volume <host:container[:ro]>", "bind a host file or directory; repeatable", collect)
+    .option("--tmpfs <path>", "mount an empty writable tmpfs at a container path; repeatable", collect)
+    .option("--read-only", "mount the container's root read-only (volumes keep their mode)")
     .option("--insecure", "plain HTTP to registries that are not on loopback")
     .action(async (imageText: string, command: string[], flags: RunFlags) => {
       if (flags.network !== "none" && flags.network !== "host")
@@ -60,9 +66,16 @@ export function registerRun(program: Command, io: CliIo): void {
       const own = io.stdout === process.stdout && io.stderr === process.stderr && io.stdin === process.stdin;
       if (flags.tty === true && !(own && process.stdin.isTTY))
         throw usageError("--tty needs a terminal on standard input");
+      const { containerPath, parseVolume, runContainer, RunError } = await runLib();
+      let volumes, tmpfs;
+      try {
+        volumes = (flags.volume ?? []).map((v) => parseVolume(v, process.cwd()));
+        tmpfs = (flags.tmpfs ?? []).map((p) => containerPath(p, `--tmpfs "${p}"`));
+      } catch (error) {
+        cliError(error, RunError);
+      }
       const ref = parseImageLocation(imageText, "image");
       const image = await resolveImage(ref, { env: io.env, insecure: flags.insecure === true });
-      const { runContainer, RunError } = await runLib();
       const outcome = await runContainer({
         stateDir: stateOf(io),
         image,
@@ -76,6 +89,9 @@ export function registerRun(program: Command, io: CliIo): void {
         ...(flags.user === undefined ? {} : { user: flags.user }),
         network: flags.network,
         tty: flags.tty === true,
+        volumes,
+        tmpfs,
+        readonlyRoot: flags.readOnly === true,
         stdio: own
           ? { kind: "inherit", stdin: flags.interactive === true }
           : {
