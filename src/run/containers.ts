@@ -66,6 +66,8 @@ export interface RunOptions {
   readonly volumes?: readonly Volume[];
   /** Empty writable tmpfs mounts (`--tmpfs`), absolute container paths. */
   readonly tmpfs?: readonly string[];
+  /** cgroup limits: memory in bytes, processes, CPUs. */
+  readonly limits?: { readonly memory?: number; readonly pids?: number; readonly cpus?: number };
   /** Mount the container's root read-only; volumes keep their own mode. */
   readonly readonlyRoot?: boolean;
   readonly stdio: Stdio;
@@ -257,6 +259,7 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
       binds: options.volumes ?? [],
       tmpfs: options.tmpfs ?? [],
       readonlyRoot: options.readonlyRoot === true,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     await writeFile(join(dir, "config.json"), JSON.stringify(runtime));
     const exitCode = await launch({

@@ -3,7 +3,7 @@
 // their defaults or are reported. fillDefaults completes the merged layers.
 import { formatDuration, parseDuration } from "./duration.ts";
 import type { ConfigNode, LeafNode, ObjectNode } from "./config-nodes.ts";
-import { parseSize } from "./size.ts";
+import { parseSize } from "../lib/size.ts";
 
 export type KeyPath = readonly (string | number)[];
 

@@ -305,6 +305,59 @@ describe("strata run and commit", () => {
     assert.equal(await overlayMounts(), 0);
   });
 
+  it("limits memory, processes and CPU time through cgroups", async () => {
+    const forks = await strata([
+      "run",
+      "--pids-limit",
+      "4",
+      base,
+      "--",
+      "sh",
+      "-c",
+      "for i in 1 2 3 4 5 6; do sleep 1 & done; wait",
+    ]);
+    assert.notEqual(forks.code, 0);
+    assert.match(forks.stderr, /can't fork/);
+    const memory = await strata([
+      "run",
+      "--memory",
+      "16m",
+      base,
+      "--",
+      "sh",
+      "-c",
+      "dd if=/dev/zero of=/dev/null bs=8M count=1 && echo small ok; dd if=/dev/zero of=/dev/null bs=64M count=1; echo big $?",
+    ]);
+    assert.equal(memory.code, 0, memory.stderr);
+    assert.equal(memory.stdout, "small ok\nbig 137\n", "the big buffer is killed by the OOM killer");
+
+    // The CPU quota, read on the host while the container runs.
+    const child = spawnStrata([
+      "run",
+      "--cpus",
+      "0.5",
+      base,
+      "--",
+      "sh",
+      "-c",
+      "cat /proc/self/cgroup; sleep 1",
+    ]);
+    const code = exited(child);
+    const cgroups = await new Promise<string>((resolve) => {
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("cpu:")) resolve(out);
+      });
+    });
+    const cpuPath = /^\d+:cpu:(.*)$/m.exec(cgroups)?.[1];
+    assert.ok(cpuPath !== undefined, cgroups);
+    const quota = await readFile(join("/sys/fs/cgroup/cpu", cpuPath, "cpu.cfs_quota_us"), "utf8");
+    const period = await readFile(join("/sys/fs/cgroup/cpu", cpuPath, "cpu.cfs_period_us"), "utf8");
+    assert.deepEqual([Number(quota), Number(period)], [50_000, 100_000]);
+    assert.equal(await code, 0);
+  });
+
   it("refuses bad input with a clear error", async () => {
     const cases: [string[], number, RegExp][] = [
       [["commit", "nobody", "-t", `oci-layout:${join(work, "x")}:t`], 1, /no container "nobody"/],
@@ -325,6 +378,10 @@ describe("strata run and commit", () => {
       [["run", "-v", `${work}:/`, base, "--", "true"], 2, /root cannot be mounted over/],
       [["run", "-v", work, base, "--", "true"], 2, /expected HOST:CONTAINER\[:ro\|rw\]/],
       [["run", "--tmpfs", "/t", "-v", `${work}:/t/`, base, "--", "true"], 2, /two mounts on \/t/],
+      [["run", "--memory", "lots", base, "--", "true"], 2, /Invalid --memory "lots"/],
+      [["run", "--memory", "1k", base, "--", "true"], 2, /at least 6m/],
+      [["run", "--pids-limit", "0", base, "--", "true"], 2, /Invalid --pids-limit "0"/],
+      [["run", "--cpus", "-1", base, "--", "true"], 2, /Invalid --cpus "-1"/],
     ];
     for (const [args, code, message] of cases) {
       const result = await strata(args);

@@ -110,6 +110,24 @@ export interface RuntimeSpec {
   readonly tmpfs?: readonly string[];
   /** Mount the root read-only (binds keep their own mode). */
   readonly readonlyRoot?: boolean;
+  /** cgroup limits: memory in bytes, the number of processes, CPUs (fractions allowed). */
+  readonly limits?: { readonly memory?: number; readonly pids?: number; readonly cpus?: number };
+}
+
+const CPU_PERIOD = 100_000;
+
+/** The runtime spec's linux.resources for the limits, or nothing when none is set. */
+function resources(limits: RuntimeSpec["limits"]): object {
+  if (limits === undefined) return {};
+  const { memory, pids, cpus } = limits;
+  if (memory === undefined && pids === undefined && cpus === undefined) return {};
+  return {
+    resources: {
+      ...(memory === undefined ? {} : { memory: { limit: memory } }),
+      ...(pids === undefined ? {} : { pids: { limit: pids } }),
+      ...(cpus === undefined ? {} : { cpu: { quota: Math.round(cpus * CPU_PERIOD), period: CPU_PERIOD } }),
+    },
+  };
 }
 
 /**
@@ -174,6 +192,7 @@ export function runtimeConfig(spec: RuntimeSpec): object {
       })),
     ],
     linux: {
+      ...resources(spec.limits),
       namespaces,
       maskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
       readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],

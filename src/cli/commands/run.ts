@@ -2,6 +2,7 @@
 // the data folder and shared through overlayfs; a container is removed when it exits unless
 // kept (--keep), and a kept one can be committed into a new image.
 import type { Command } from "commander";
+import { parseSize } from "../../lib/size.ts";
 import { collect } from "../args.ts";
 import { CliError, usageError } from "../errors.ts";
 import { dataDir, localImages, parseImageLocation, resolveImage } from "../images.ts";
@@ -23,6 +24,34 @@ interface RunFlags {
   volume?: string[];
   readOnly?: boolean;
   tmpfs?: string[];
+  memory?: string;
+  pidsLimit?: string;
+  cpus?: string;
+}
+
+/** The cgroup limits asked for; usage errors for values that are not limits. */
+function limitsOf(flags: RunFlags): { memory?: number; pids?: number; cpus?: number } {
+  const limits: { memory?: number; pids?: number; cpus?: number } = {};
+  if (flags.memory !== undefined) {
+    const bytes = parseSize(flags.memory);
+    // Below 6 MiB runc cannot even start the container's first process.
+    if (bytes === undefined || bytes < 6 * 2 ** 20)
+      throw usageError(`Invalid --memory "${flags.memory}": expected a size of at least 6m, like 64m or 1g`);
+    limits.memory = bytes;
+  }
+  if (flags.pidsLimit !== undefined) {
+    const pids = Number(flags.pidsLimit);
+    if (!/^\d+$/.test(flags.pidsLimit) || pids < 1 || !Number.isSafeInteger(pids))
+      throw usageError(`Invalid --pids-limit "${flags.pidsLimit}": expected a whole number of at least 1`);
+    limits.pids = pids;
+  }
+  if (flags.cpus !== undefined) {
+    const cpus = Number(flags.cpus);
+    if (!/^\d+(\.\d+)?$/.test(flags.cpus) || cpus < 0.01 || cpus > 1024)
+      throw usageError(`Invalid --cpus "${flags.cpus}": expected a number of CPUs from 0.01, like 0.5 or 2`);
+    limits.cpus = cpus;
+  }
+  return limits;
 }
 
 const stateOf = (io: CliIo): string => dataDir(io.env);
@@ -56,6 +85,9 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("-t, --tty", "give the container a terminal (needs one on standard input)")
     .option("-v, --volume <host:container[:ro]>", "bind a host file or directory; repeatable", collect)
     .option("--tmpfs <path>", "mount an empty writable tmpfs at a container path; repeatable", collect)
+    .option("--memory <size>", "limit the container's memory, like 64m or 1g")
+    .option("--pids-limit <n>", "limit the number of processes in the container")
+    .option("--cpus <n>", "limit the CPU time to this many CPUs (0.5, 2)")
     .option("--read-only", "mount the container's root read-only (volumes keep their mode)")
     .option("--insecure", "plain HTTP to registries that are not on loopback")
     .action(async (imageText: string, command: string[], flags: RunFlags) => {
@@ -66,6 +98,7 @@ export function registerRun(program: Command, io: CliIo): void {
       const own = io.stdout === process.stdout && io.stderr === process.stderr && io.stdin === process.stdin;
       if (flags.tty === true && !(own && process.stdin.isTTY))
         throw usageError("--tty needs a terminal on standard input");
+      const limits = limitsOf(flags);
       const { containerPath, parseVolume, runContainer, RunError } = await runLib();
       let volumes, tmpfs;
       try {
@@ -92,6 +125,7 @@ export function registerRun(program: Command, io: CliIo): void {
         volumes,
         tmpfs,
         readonlyRoot: flags.readOnly === true,
+        limits,
         stdio: own
           ? { kind: "inherit", stdin: flags.interactive === true }
           : {

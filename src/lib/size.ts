@@ -1,9 +1,14 @@
 // Sizes in configuration: bytes as a number, or a number with a unit — binary KiB, MiB, GiB,
-// TiB (powers of 1024) or decimal KB, MB, GB, TB (powers of 1000), B for bytes; units are
+// TiB (powers of 1024) or decimal KB, MB, GB, TB (powers of 1000), B for bytes, and the single
+// letters k, m, g, t as binary units (as `docker run --memory 64m` reads them); units are
 // case-insensitive and may follow a space.
 
 const UNITS: Readonly<Record<string, number>> = {
   b: 1,
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
   kb: 1e3,
   mb: 1e6,
   gb: 1e9,

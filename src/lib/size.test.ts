@@ -13,6 +13,9 @@ test("parseSize reads bytes and units", () => {
     ["1GB", 1e9],
     ["1.5KiB", 1536],
     ["10B", 10],
+    ["64m", 64 * 1024 * 1024],
+    ["2G", 2 * 1024 ** 3],
+    ["8k", 8192],
     [0, 0],
   ];
   for (const [value, bytes] of cases) assert.equal(parseSize(value), bytes, String(value));
