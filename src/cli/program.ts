@@ -42,6 +42,9 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   ps: registerRun,
   rm: registerRun,
   commit: registerRun,
+  logs: registerRun,
+  stop: registerRun,
+  kill: registerRun,
 };
 
 /**

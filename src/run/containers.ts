@@ -1,6 +1,6 @@
 // Containers from images: layers unpacked once and shared as overlayfs lower layers (layers.ts);
-// a container gets its own upper layer and runs in runc (launch.ts), and is removed when it
-// exits unless kept. A kept container remembers its root's state at start, so `commit` turns
+// a container gets its own upper layer and runs in runc (launch.ts), in the foreground or
+// detached under a monitor shell, and is removed when it exits unless kept or detached. A kept container remembers its root's state at start, so `commit` turns
 // what it changed — additions, changes, deletions as whiteouts — into one reproducible layer on
 // top of its image.
 import { spawn } from "node:child_process";
@@ -19,7 +19,7 @@ import {
   type RootReader,
 } from "../build/runtime.ts";
 import { RunError } from "./errors.ts";
-import { launch, type Stdio } from "./launch.ts";
+import { launch, launchDetached, type Stdio } from "./launch.ts";
 import { checkVolumes, type Volume } from "./volumes.ts";
 import { exists, mountRoot, overlayOptions, readFromLayers, unmount, unpackLayers } from "./layers.ts";
 
@@ -36,8 +36,10 @@ export interface ContainerRecord {
   /** "exited" without exitCode: the container ended while no `strata run` waited for it. */
   readonly status: "running" | "exited";
   readonly exitCode?: number;
-  /** The `strata run` process that waits for the container (absent in older records). */
+  /** The process that waits for the container: `strata run`, or a detached one's monitor. */
   readonly pid?: number;
+  /** Started with --detach: its output is in stdout.log and stderr.log, its exit status in exit-status. */
+  readonly detached?: boolean;
   /** Kept containers only: the root's state at start, for commit. */
   readonly committable: boolean;
 }
@@ -70,14 +72,17 @@ export interface RunOptions {
   readonly limits?: { readonly memory?: number; readonly pids?: number; readonly cpus?: number };
   /** Mount the container's root read-only; volumes keep their own mode. */
   readonly readonlyRoot?: boolean;
+  /** Start it in the background and return once it runs; it stays until removed. */
+  readonly detach?: boolean;
   readonly stdio: Stdio;
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-const containerDir = (state: string, name: string) => join(state, "containers", name);
-const runcRoot = (state: string) => join(state, "runc");
+export const containerDir = (state: string, name: string) => join(state, "containers", name);
+export const runcRoot = (state: string) => join(state, "runc");
 
-async function readRecord(stateDir: string, name: string): Promise<ContainerRecord> {
+/** A container's record, its status brought up to date (a detached one's exit, a vanished runner). */
+export async function readRecord(stateDir: string, name: string): Promise<ContainerRecord> {
   let record: ContainerRecord;
   try {
     record = JSON.parse(
@@ -86,7 +91,12 @@ async function readRecord(stateDir: string, name: string): Promise<ContainerReco
   } catch {
     throw new RunError(`no container "${name}" (strata ps lists them)`);
   }
-  if (record.status !== "running" || (await stillRunning(stateDir, record))) return record;
+  if (record.status !== "running") return record;
+  if (record.detached === true) {
+    const exitCode = await exitStatus(stateDir, name);
+    if (exitCode !== undefined) return { ...record, status: "exited", exitCode };
+  }
+  if (await stillRunning(stateDir, record)) return record;
   const { exitCode: _unknown, ...rest } = record;
   return { ...rest, status: "exited" };
 }
@@ -111,7 +121,7 @@ function processAlive(pid: number): boolean {
 }
 
 /** runc's status of a container ("created", "running", "paused", "stopped"), or undefined. */
-function runcState(stateDir: string, name: string): Promise<string | undefined> {
+export function runcState(stateDir: string, name: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const child = spawn("runc", ["--root", runcRoot(stateDir), "state", name], {
       stdio: ["ignore", "pipe", "ignore"],
@@ -183,8 +193,13 @@ async function userFromLayers(
   return mounted();
 }
 
-/** Runs a container in the foreground; returns its name and exit status. */
-export async function runContainer(options: RunOptions): Promise<{ name: string; exitCode: number }> {
+/**
+ * Runs a container in the foreground and returns its name and exit status, or with `detach`
+ * starts it and returns once it runs (`running`) or has already ended (its exit status).
+ */
+export async function runContainer(
+  options: RunOptions,
+): Promise<{ name: string; exitCode: number; running: boolean }> {
   const name = options.name ?? randomBytes(6).toString("hex");
   if (!NAME_RE.test(name))
     throw new RunError(`invalid container name "${name}": letters, digits, _ . - (up to 128)`, true);
@@ -203,6 +218,8 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
   const merged = join(dir, "merged");
   let record: ContainerRecord | undefined;
   let mounted = false;
+  // A detached container that started is left to its monitor.
+  let started = false;
   try {
     const layerDirs = await unpackLayers(stateDir, options.image.layers);
     await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d))));
@@ -219,8 +236,10 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
       created: new Date().toISOString(),
       status: "running",
       committable: keep,
+      ...(options.detach === true ? { detached: true } : {}),
     };
     await writeRecord(stateDir, record);
+    const detach = options.detach === true;
     const mountHere = async () => {
       await mountRoot(mountOptions, merged);
       mounted = true;
@@ -235,6 +254,9 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
         const { snapshotTree } = await import("../build/index.ts");
         await writeFile(join(dir, "start.json"), JSON.stringify([...(await snapshotTree(merged))]));
         user = await resolveUser(merged, userText);
+        // runc mounts it again in a mount namespace of its own, as for every container.
+        await unmount(merged);
+        mounted = false;
       } else {
         user = await userFromLayers(layerDirs, userText, async () => {
           await mountHere();
@@ -262,23 +284,68 @@ export async function runContainer(options: RunOptions): Promise<{ name: string;
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     await writeFile(join(dir, "config.json"), JSON.stringify(runtime));
+    if (detach) {
+      const pid = await launchDetached({
+        runcRoot: runcRoot(stateDir),
+        id: name,
+        bundle: dir,
+        mount: { options: mountOptions, merged },
+        statusFile: join(dir, STATUS_FILE),
+        stdoutFile: join(dir, "stdout.log"),
+        stderrFile: join(dir, "stderr.log"),
+      });
+      record = { ...record, pid };
+      await writeRecord(stateDir, record);
+      started = true;
+      const exitCode = await untilStarted(stateDir, name);
+      return { name, exitCode: exitCode ?? 0, running: exitCode === undefined };
+    }
     const exitCode = await launch({
       runcRoot: runcRoot(stateDir),
       id: name,
       bundle: dir,
-      ...(mounted ? {} : { mount: { options: mountOptions, merged } }),
+      mount: { options: mountOptions, merged },
       stdio: options.stdio,
     });
     record = { ...record, status: "exited", exitCode };
     if (keep) await writeRecord(stateDir, record);
-    return { name, exitCode };
+    return { name, exitCode, running: false };
   } finally {
     if (mounted) await unmount(merged);
-    // runc removes its state when the container ends; not when runc itself was killed.
-    if (await exists(join(runcRoot(stateDir), name))) await deleteRuncState(stateDir, name);
-    if (!keep || record === undefined) await rm(dir, { recursive: true, force: true });
-    else if (record.status === "running")
-      await writeRecord(stateDir, { ...record, status: "exited", exitCode: 125 });
+    if (!started) {
+      // runc removes its state when the container ends; not when runc itself was killed.
+      if (await exists(join(runcRoot(stateDir), name))) await deleteRuncState(stateDir, name);
+      if (!keep || record === undefined) await rm(dir, { recursive: true, force: true });
+      else if (record.status === "running")
+        await writeRecord(stateDir, { ...record, status: "exited", exitCode: 125 });
+    }
+  }
+}
+
+const STATUS_FILE = "exit-status";
+
+/** A detached container's exit status, once its monitor has written it. */
+async function exitStatus(stateDir: string, name: string): Promise<number | undefined> {
+  const text = await readFile(join(containerDir(stateDir, name), STATUS_FILE), "utf8").catch(() => undefined);
+  const code = Number(text?.trim());
+  return text === undefined || !Number.isInteger(code) ? undefined : code;
+}
+
+/**
+ * Waits until runc runs a detached container, or it has already ended (its exit status);
+ * gives up after `timeoutMs` with an error naming its log.
+ */
+async function untilStarted(stateDir: string, name: string, timeoutMs = 30_000): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const code = await exitStatus(stateDir, name);
+    if (code !== undefined) return code;
+    if ((await runcState(stateDir, name)) === "running") return undefined;
+    if (Date.now() > deadline)
+      throw new RunError(
+        `container "${name}" did not start within ${timeoutMs / 1000} s (strata logs ${name})`,
+      );
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -301,9 +368,20 @@ export async function listContainers(stateDir: string): Promise<ContainerRecord[
   return out;
 }
 
-export async function removeContainer(stateDir: string, name: string): Promise<void> {
-  const record = await readRecord(stateDir, name);
-  if (record.status === "running") throw new RunError(`container "${name}" is running`);
+/** Removes a container that has ended; `force` kills a running one first. */
+export async function removeContainer(stateDir: string, name: string, force = false): Promise<void> {
+  let record = await readRecord(stateDir, name);
+  if (record.status === "running" && force) {
+    const { killContainer, waitEnded } = await import("./control.ts");
+    await killContainer(stateDir, name, "SIGKILL");
+    if (!(await waitEnded(stateDir, name, 10_000)))
+      throw new RunError(`container "${name}" did not end after SIGKILL`);
+    const after = await readRecord(stateDir, name).catch(() => undefined);
+    if (after === undefined) return; // a foreground container removes itself
+    record = after;
+  }
+  if (record.status === "running")
+    throw new RunError(`container "${name}" is running (strata stop ${name}, or strata rm -f ${name})`);
   if (await exists(join(runcRoot(stateDir), name))) await deleteRuncState(stateDir, name);
   await unmount(join(containerDir(stateDir, name), "merged"));
   await rm(containerDir(stateDir, name), { recursive: true, force: true });

@@ -10,3 +10,4 @@ export {
   type Stdio,
 } from "./containers.ts";
 export { containerPath, parseVolume, type Volume } from "./volumes.ts";
+export { containerLogs, killContainer, signalName, stopContainer } from "./control.ts";

@@ -4,6 +4,7 @@
 // streams are passed through as file descriptors (no copying) or, for callers without them,
 // through pipes; signals sent to Strata reach the container.
 import { spawn, type StdioOptions } from "node:child_process";
+import { open } from "node:fs/promises";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { RunError } from "./errors.ts";
@@ -32,6 +33,75 @@ export interface LaunchSpec {
 
 // Runs as `sh -c SCRIPT strata-run OPTIONS MERGED RUNC-ARGS…` inside `unshare --mount`.
 const MOUNT_THEN_RUNC = 'mount -t overlay overlay -o "$1" "$2" || exit 125; shift 2; exec runc "$@"';
+
+// The monitor of a detached container, as `sh -c SCRIPT strata-run OPTIONS MERGED STATUS RUNC-ARGS…`
+// inside `unshare --mount`: it mounts the root, waits for runc and writes the exit status.
+const MONITOR = [
+  'status="$3"',
+  'if ! mount -t overlay overlay -o "$1" "$2"; then echo 125 > "$status.tmp"; mv "$status.tmp" "$status"; exit 125; fi',
+  "shift 3",
+  'runc "$@"',
+  'echo $? > "$status.tmp"',
+  'mv "$status.tmp" "$status"',
+].join("\n");
+
+export interface DetachedSpec {
+  readonly runcRoot: string;
+  readonly id: string;
+  readonly bundle: string;
+  readonly mount: { readonly options: string; readonly merged: string };
+  /** Where the monitor writes the exit status when the container ends. */
+  readonly statusFile: string;
+  /** Files the container's standard output and error are appended to. */
+  readonly stdoutFile: string;
+  readonly stderrFile: string;
+}
+
+/**
+ * Starts a container in the background, in a session of its own: a shell in a private mount
+ * namespace mounts the root, runs runc in the foreground and records the exit status; this
+ * process may end meanwhile. Resolves to the monitor's pid once it has started.
+ */
+export async function launchDetached(spec: DetachedSpec): Promise<number> {
+  const out = await open(spec.stdoutFile, "a");
+  const err = await open(spec.stderrFile, "a");
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const child = spawn(
+        "unshare",
+        [
+          "--mount",
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          MONITOR,
+          "strata-run",
+          spec.mount.options,
+          spec.mount.merged,
+          spec.statusFile,
+          "--root",
+          spec.runcRoot,
+          "run",
+          "--bundle",
+          spec.bundle,
+          spec.id,
+        ],
+        { stdio: ["ignore", out.fd, err.fd], detached: true },
+      );
+      child.on("error", (error: NodeJS.ErrnoException) =>
+        reject(new RunError(`cannot start unshare: ${error.code ?? error.message}`)),
+      );
+      child.on("spawn", () => {
+        child.unref();
+        resolve(child.pid ?? 0);
+      });
+    });
+  } finally {
+    await out.close();
+    await err.close();
+  }
+}
 
 const FORWARDED = ["SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 

@@ -40,6 +40,11 @@ before(async () => {
   base = `oci-layout:${join(work, "base")}:busybox`;
 });
 after(async () => {
+  // A container a failed test left running would hold its folder.
+  const runcRoot = join(work, "data/runc");
+  const left = await run("runc", ["--root", runcRoot, "list", "-q"]);
+  for (const id of left.stdout.split("\n").filter(Boolean))
+    await run("runc", ["--root", runcRoot, "delete", "-f", id]);
   await rm(work, { recursive: true, force: true });
 });
 
@@ -305,6 +310,90 @@ describe("strata run and commit", () => {
     assert.equal(await overlayMounts(), 0);
   });
 
+  it("runs detached containers: logs, stop, kill and rm -f", async () => {
+    const started = await strata([
+      "run",
+      "-d",
+      "--name",
+      "web",
+      base,
+      "--",
+      "sh",
+      "-c",
+      'trap "echo got term; exit 3" TERM; echo started; echo to-err >&2; while true; do sleep 0.1; done',
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(started.stdout, "web\n");
+    const ps = async () =>
+      (
+        JSON.parse((await strata(["ps", "--json"])).stdout) as {
+          name: string;
+          status: string;
+          exitCode?: number;
+        }[]
+      )
+        .map((c) => `${c.name} ${c.status} ${c.exitCode ?? ""}`.trim())
+        .sort();
+    assert.deepEqual(await ps(), ["web running"]);
+    assert.equal(await overlayMounts(), 0, "its root is mounted only where runc runs");
+    let logs = await strata(["logs", "web"]);
+    for (let i = 0; i < 100 && !logs.stderr.includes("to-err"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      logs = await strata(["logs", "web"]);
+    }
+    assert.deepEqual([logs.code, logs.stdout, logs.stderr], [0, "started\n", "to-err\n"]);
+
+    const stopped = await strata(["stop", "web"]);
+    assert.deepEqual([stopped.code, stopped.stdout], [0, "Stopped web\n"]);
+    assert.deepEqual(await ps(), ["web exited 3"]);
+    assert.equal((await strata(["logs", "web"])).stdout, "started\ngot term\n");
+    assert.equal((await strata(["stop", "web"])).stdout, "web was not running\n");
+
+    // A command that cannot start: the run fails with runc's status and keeps the log.
+    const broken = await strata(["run", "-d", "--name", "broken", base, "--", "/nonexistent"]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /container broken ended at once with status 1 \(strata logs broken\)/);
+    assert.match((await strata(["logs", "broken"])).stderr, /\/nonexistent/);
+
+    // -f follows until the container ends.
+    assert.equal(
+      (
+        await strata([
+          "run",
+          "-d",
+          "--name",
+          "lines",
+          base,
+          "--",
+          "sh",
+          "-c",
+          "for i in 1 2 3; do echo line $i; sleep 0.2; done",
+        ])
+      ).code,
+      0,
+    );
+    assert.equal((await strata(["logs", "-f", "lines"])).stdout, "line 1\nline 2\nline 3\n");
+
+    // PID 1 ignores SIGTERM without a handler; SIGKILL ends it. rm refuses a running one unless -f.
+    assert.equal((await strata(["run", "-d", "--name", "sleeper", base, "--", "sleep", "100"])).code, 0);
+    assert.equal((await strata(["kill", "-s", "TERM", "sleeper"])).code, 0);
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = await strata(["rm", "sleeper", "lines"]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /container "sleeper" is running \(strata stop sleeper, or strata rm -f sleeper\)/,
+    );
+    assert.equal(refused.stdout, "Removed lines\n", "the others are removed all the same");
+    assert.deepEqual(await ps(), ["broken exited 1", "sleeper running", "web exited 3"]);
+    const forced = await strata(["rm", "-f", "sleeper", "web", "broken", "nothing"]);
+    assert.equal(forced.code, 1);
+    assert.equal(forced.stdout, "Removed sleeper\nRemoved web\nRemoved broken\n");
+    assert.match(forced.stderr, /no container "nothing"/);
+    assert.deepEqual(await readdir(join(work, "data/containers")), []);
+    assert.equal((await run("runc", ["--root", join(work, "data/runc"), "list", "-q"])).stdout, "");
+  });
+
   it("limits memory, processes and CPU time through cgroups", async () => {
     const forks = await strata([
       "run",
@@ -382,6 +471,10 @@ describe("strata run and commit", () => {
       [["run", "--memory", "1k", base, "--", "true"], 2, /at least 6m/],
       [["run", "--pids-limit", "0", base, "--", "true"], 2, /Invalid --pids-limit "0"/],
       [["run", "--cpus", "-1", base, "--", "true"], 2, /Invalid --cpus "-1"/],
+      [["run", "-d", "-t", base, "--", "true"], 2, /--detach cannot be used with --tty/],
+      [["kill", "-s", "NOPE", "x"], 2, /unknown signal "NOPE"/],
+      [["stop", "-t", "soon", "x"], 2, /Invalid --time "soon"/],
+      [["logs", "nobody"], 1, /no container "nobody"/],
     ];
     for (const [args, code, message] of cases) {
       const result = await strata(args);

@@ -1,6 +1,6 @@
-// `strata run|ps|rm|commit`: containers from images through runc. Layers are unpacked once into
-// the data folder and shared through overlayfs; a container is removed when it exits unless
-// kept (--keep), and a kept one can be committed into a new image.
+// `strata run|ps|rm|commit|logs|stop|kill`: containers from images through runc. Layers are
+// unpacked once into the data folder and shared through overlayfs; a container is removed when
+// it exits unless kept (--keep) or detached (-d), and a kept one can be committed into a new image.
 import type { Command } from "commander";
 import { parseSize } from "../../lib/size.ts";
 import { collect } from "../args.ts";
@@ -27,6 +27,7 @@ interface RunFlags {
   memory?: string;
   pidsLimit?: string;
   cpus?: string;
+  detach?: boolean;
 }
 
 /** The cgroup limits asked for; usage errors for values that are not limits. */
@@ -68,6 +69,28 @@ function cliError(error: unknown, RunError: new (...args: never[]) => Error): ne
   throw error;
 }
 
+/**
+ * Runs `each` for every container named, going on after a failure as `docker rm a b` does;
+ * each failure is printed, and the command then exits with the worst status.
+ */
+async function eachContainer(
+  io: CliIo,
+  names: readonly string[],
+  each: (name: string) => Promise<void>,
+): Promise<void> {
+  let status = 0;
+  for (const name of names) {
+    try {
+      await each(name);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      io.stderr.write(`Error: ${error.message}\n`);
+      status = Math.max(status, error.exitCode);
+    }
+  }
+  if (status !== 0) throw new SilentExit(status);
+}
+
 export function registerRun(program: Command, io: CliIo): void {
   program
     .command("run <image> [command...]")
@@ -83,6 +106,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--network <mode>", "none (default) or host", "none")
     .option("-i, --interactive", "connect standard input (default: /dev/null)")
     .option("-t, --tty", "give the container a terminal (needs one on standard input)")
+    .option("-d, --detach", "run in the background and print its name; it stays until strata rm")
     .option("-v, --volume <host:container[:ro]>", "bind a host file or directory; repeatable", collect)
     .option("--tmpfs <path>", "mount an empty writable tmpfs at a container path; repeatable", collect)
     .option("--memory <size>", "limit the container's memory, like 64m or 1g")
@@ -96,6 +120,10 @@ export function registerRun(program: Command, io: CliIo): void {
       // The process's own descriptors go straight to the container; other streams (the
       // in-process runner) are relayed through pipes.
       const own = io.stdout === process.stdout && io.stderr === process.stderr && io.stdin === process.stdin;
+      if (flags.detach === true && (flags.tty === true || flags.interactive === true))
+        throw usageError(
+          "--detach cannot be used with --tty or --interactive: a detached container has no terminal",
+        );
       if (flags.tty === true && !(own && process.stdin.isTTY))
         throw usageError("--tty needs a terminal on standard input");
       const limits = limitsOf(flags);
@@ -126,6 +154,7 @@ export function registerRun(program: Command, io: CliIo): void {
         tmpfs,
         readonlyRoot: flags.readOnly === true,
         limits,
+        detach: flags.detach === true,
         stdio: own
           ? { kind: "inherit", stdin: flags.interactive === true }
           : {
@@ -135,6 +164,16 @@ export function registerRun(program: Command, io: CliIo): void {
               stderr: (chunk) => io.stderr.write(chunk),
             },
       }).catch((error: unknown) => cliError(error, RunError));
+      if (flags.detach === true) {
+        io.stdout.write(`${outcome.name}\n`);
+        if (outcome.exitCode !== 0) {
+          io.stderr.write(
+            `Error: container ${outcome.name} ended at once with status ${outcome.exitCode} (strata logs ${outcome.name})\n`,
+          );
+          throw new SilentExit(outcome.exitCode);
+        }
+        return;
+      }
       if (flags.keep === true) io.stderr.write(`Kept container ${outcome.name}\n`);
       if (outcome.exitCode !== 0) throw new SilentExit(outcome.exitCode);
     });
@@ -173,12 +212,62 @@ export function registerRun(program: Command, io: CliIo): void {
 
   program
     .command("rm <container...>")
-    .description("Remove kept containers")
-    .action(async (names: string[]) => {
+    .description("Remove containers that have ended (kept or detached ones)")
+    .option("-f, --force", "kill a running container first")
+    .action(async (names: string[], flags: { force?: boolean }) => {
       const { removeContainer, RunError } = await runLib();
-      for (const name of names) {
-        await removeContainer(stateOf(io), name).catch((error: unknown) => cliError(error, RunError));
+      await eachContainer(io, names, async (name) => {
+        await removeContainer(stateOf(io), name, flags.force === true).catch((error: unknown) =>
+          cliError(error, RunError),
+        );
         io.stdout.write(`Removed ${name}\n`);
+      });
+    });
+
+  program
+    .command("logs <container>")
+    .description("Print a detached container's output: standard output and error each to its own")
+    .option("-f, --follow", "go on printing until the container ends")
+    .action(async (name: string, flags: { follow?: boolean }) => {
+      const { containerLogs, RunError } = await runLib();
+      await containerLogs(stateOf(io), name, {
+        stdout: (chunk) => io.stdout.write(chunk),
+        stderr: (chunk) => io.stderr.write(chunk),
+        follow: flags.follow === true,
+      }).catch((error: unknown) => cliError(error, RunError));
+    });
+
+  program
+    .command("stop <container...>")
+    .description("Stop running containers: the image's stop signal (default SIGTERM), then SIGKILL")
+    .option("-t, --time <seconds>", "how long to wait before SIGKILL", "10")
+    .action(async (names: string[], flags: { time: string }) => {
+      if (!/^\d{1,6}$/.test(flags.time))
+        throw usageError(`Invalid --time "${flags.time}": expected whole seconds`);
+      const { stopContainer, RunError } = await runLib();
+      await eachContainer(io, names, async (name) => {
+        const outcome = await stopContainer(stateOf(io), name, Number(flags.time)).catch((error: unknown) =>
+          cliError(error, RunError),
+        );
+        io.stdout.write(
+          outcome.wasRunning
+            ? `Stopped ${name}${outcome.killed ? " (killed after the timeout)" : ""}\n`
+            : `${name} was not running\n`,
+        );
+      });
+    });
+
+  program
+    .command("kill <container...>")
+    .description("Send a signal to running containers")
+    .option("-s, --signal <signal>", "the signal, by name or number", "KILL")
+    .action(async (names: string[], flags: { signal: string }) => {
+      const { killContainer, RunError } = await runLib();
+      for (const name of names) {
+        await killContainer(stateOf(io), name, flags.signal).catch((error: unknown) =>
+          cliError(error, RunError),
+        );
+        io.stdout.write(`${name}\n`);
       }
     });
 
