@@ -1,14 +1,22 @@
 // Makes the base images tests build on, from Debian packages only (nothing is pulled from a
 // hub): `busybox` — the busybox-static binary with its applet links and a minimal /etc — written
-// as an OCI image layout with the builder's own reproducible layers.
+// as an OCI image layout with the builder's own reproducible layers; and `debian` — a minimal
+// Debian root (mmdebstrap's minbase variant, from the Debian archive) added to scratch by the
+// builder, the way Debian's own images are made.
 //
 //   tsx scripts/base-images.ts OUT_DIR [--tag busybox]
+//   tsx scripts/base-images.ts OUT_DIR --debian [--tag debian]
+import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import {
   appendLayer,
+  build,
+  buildWorkDir,
   diffSnapshots,
+  parseContainerfile,
   scratchImage,
   snapshotTree,
   withConfig,
@@ -97,12 +105,57 @@ export async function buildBusyboxBase(out: string, tag = "busybox"): Promise<st
   }
 }
 
+/** The Debian release the `debian` base is made of, and where its packages come from. */
+export const DEBIAN_SUITE = "bookworm";
+export const DEBIAN_MIRROR = "http://deb.debian.org/debian";
+
+/**
+ * Writes a minimal Debian root (mmdebstrap --variant=minbase) into the OCI layout `out` under
+ * `tag`, as one layer built by `FROM scratch` + `ADD rootfs.tar /`; returns its manifest digest.
+ * The same packages give the same bytes: mmdebstrap and the builder both honour the epoch.
+ */
+export async function buildDebianBase(out: string, tag = "debian"): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), "strata-debian-"));
+  try {
+    const ctx = join(work, "ctx");
+    await mkdir(ctx);
+    await promisify(execFile)(
+      "mmdebstrap",
+      ["--variant=minbase", "--mode=root", "--quiet", DEBIAN_SUITE, join(ctx, "rootfs.tar"), DEBIAN_MIRROR],
+      { env: { ...process.env, SOURCE_DATE_EPOCH: String(BASE_EPOCH) }, maxBuffer: 16 * 2 ** 20 },
+    ).catch((error: { stderr?: string; message: string }) => {
+      throw new Error(
+        `mmdebstrap could not make a ${DEBIAN_SUITE} root: ${error.stderr?.trim() || error.message}`,
+      );
+    });
+    const scratch = await buildWorkDir();
+    try {
+      const { image } = await build({
+        containerfile: parseContainerfile('FROM scratch\nADD rootfs.tar /\nCMD ["bash"]\n', "Containerfile"),
+        context: ctx,
+        workDir: scratch.path,
+        epoch: BASE_EPOCH,
+      });
+      return await writeImageToLayout(out, image, tag);
+    } finally {
+      await scratch.remove();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [out, flag, tag] = process.argv.slice(2);
-  if (out === undefined || (flag !== undefined && flag !== "--tag")) {
-    console.error("usage: tsx scripts/base-images.ts OUT_DIR [--tag NAME]");
+  const args = process.argv.slice(2);
+  const out = args[0];
+  const debian = args.includes("--debian");
+  const tagAt = args.indexOf("--tag");
+  const tag = tagAt === -1 ? (debian ? "debian" : "busybox") : args[tagAt + 1];
+  const known = args.slice(1).every((a, i) => a === "--debian" || a === "--tag" || args[i] === "--tag");
+  if (out === undefined || out.startsWith("--") || tag === undefined || !known) {
+    console.error("usage: tsx scripts/base-images.ts OUT_DIR [--debian] [--tag NAME]");
     process.exit(2);
   }
-  const digest = await buildBusyboxBase(out, tag ?? "busybox");
-  console.log(`busybox → oci:${out}:${tag ?? "busybox"} (${digest})`);
+  const digest = debian ? await buildDebianBase(out, tag) : await buildBusyboxBase(out, tag);
+  console.log(`${debian ? "debian" : "busybox"} → oci:${out}:${tag} (${digest})`);
 }

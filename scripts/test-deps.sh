@@ -11,6 +11,7 @@ declare -A need=(
   [docker-registry]=docker-registry
   [podman]=podman
   [buildah]=buildah
+  [mmdebstrap]=mmdebstrap
 )
 missing=()
 for cmd in "${!need[@]}"; do
