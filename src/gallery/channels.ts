@@ -102,13 +102,48 @@ export function channelOps(ctx: GalleryContext) {
     key: ChannelKey,
     version: string,
     action: ChannelMove["action"],
-    options: { request?: string; configure?: { restricted?: boolean; approvals?: number } } = {},
+    options: {
+      request?: string;
+      configure?: { restricted?: boolean; approvals?: number };
+      /**
+       * When the channel already points at `version`: apply only the configuration, with no
+       * history entry (an idempotent set). Decided on the row this transaction read, so a
+       * concurrent move in between is never mistaken for "already there".
+       */
+      sameVersionConfigures?: boolean;
+    } = {},
   ): Promise<Channel> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       try {
         return await inTransaction(ctx, async (trx) => {
           const now = ctx.now();
           const row = await loadChannelRow(trx, key);
+          if (row !== undefined && row.version === version && options.sameVersionConfigures === true) {
+            const restricted = options.configure?.restricted;
+            const approvals = options.configure?.approvals;
+            if (restricted === undefined && approvals === undefined) return mustLoadChannel(trx, key);
+            const updated = await trx
+              .updateTable("gallery_channels")
+              .set({
+                ...(restricted === undefined ? {} : { restricted: restricted ? 1 : 0 }),
+                ...(approvals === undefined ? {} : { approvals }),
+              })
+              .where("gallery", "=", key.gallery)
+              .where("image", "=", key.image)
+              .where("name", "=", key.channel)
+              .where("seq", "=", row.seq)
+              .executeTakeFirst();
+            if (Number(updated.numUpdatedRows) === 0) throw new Retry();
+            await audit(ctx, trx, actor, {
+              action: "channel.configured",
+              gallery: key.gallery,
+              image: key.image,
+              target: key.channel,
+              before: { restricted: row.restricted !== 0, approvals: row.approvals },
+              after: options.configure ?? {},
+            });
+            return mustLoadChannel(trx, key);
+          }
           const seq = (row?.seq ?? 0) + 1;
           const previous = row?.version ?? null;
           if (row === undefined) {

@@ -2,8 +2,7 @@
 // into other galleries (approvals when the target gallery asks for them), and applying an
 // approved request.
 import type { ChannelKey, channelOps } from "./channels.ts";
-import { mustLoadChannel } from "./channels.ts";
-import { type Actor, type GalleryContext, audit, emit, inTransaction, requireRole } from "./context.ts";
+import { type Actor, type GalleryContext, emit, inTransaction, requireRole } from "./context.ts";
 import { GalleryError, q } from "./errors.ts";
 import { mustLoadGallery } from "./galleries.ts";
 import { type imageOps, mustLoadImage } from "./images.ts";
@@ -93,32 +92,12 @@ export function promotionOps(
       });
       return { status: "pending", request };
     }
-    if (plan.existing !== undefined && plan.existing.version === plan.version) {
-      // Same version: only the configuration changes, without a history entry.
-      const channel = await inTransaction(ctx, async (trx) => {
-        await trx
-          .updateTable("gallery_channels")
-          .set({
-            ...(configure.restricted === undefined ? {} : { restricted: configure.restricted ? 1 : 0 }),
-            ...(configure.approvals === undefined ? {} : { approvals: configure.approvals }),
-          })
-          .where("gallery", "=", key.gallery)
-          .where("image", "=", key.image)
-          .where("name", "=", key.channel)
-          .execute();
-        await audit(ctx, trx, actor, {
-          action: "channel.configured",
-          gallery: key.gallery,
-          image: key.image,
-          target: key.channel,
-          before: { restricted: plan.existing?.restricted, approvals: plan.existing?.approvals },
-          after: configure,
-        });
-        return mustLoadChannel(trx, key);
-      });
-      return { status: "moved", channel };
-    }
-    return { status: "moved", channel: await channels.move(actor, key, plan.version, "set", { configure }) };
+    // Setting the version it already has changes only the configuration, without a history entry.
+    const channel = await channels.move(actor, key, plan.version, "set", {
+      configure,
+      sameVersionConfigures: true,
+    });
+    return { status: "moved", channel };
   }
 
   async function rollback(actor: Actor, key: ChannelKey, input: ChannelRollback): Promise<MoveOutcome> {

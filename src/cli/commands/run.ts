@@ -180,7 +180,7 @@ export function registerRun(program: Command, io: CliIo): void {
 
   program
     .command("ps")
-    .description("List kept containers")
+    .description("List containers: running, kept and detached ones")
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }) => {
       const { listContainers } = await runLib();

@@ -66,18 +66,44 @@ export function concurrencySuite(h: Harness): void {
         version: string;
         previous: string | null;
       }[];
+      // Setting the version a channel already has is no move: at most 20 entries, never two
+      // of the same version in a row, numbered without gaps, each naming the one before.
       const ordered = [...history].reverse();
+      assert.ok(ordered.length >= 2 && ordered.length <= 20, `${ordered.length} moves`);
       assert.deepEqual(
         ordered.map((m) => m.seq),
-        Array.from({ length: 20 }, (_, i) => i + 1),
+        Array.from({ length: ordered.length }, (_, i) => i + 1),
       );
       assert.equal(ordered[0]?.previous, null);
-      for (let i = 1; i < ordered.length; i++)
+      for (let i = 1; i < ordered.length; i++) {
         assert.equal(ordered[i]?.previous, ordered[i - 1]?.version, `move ${i + 1}`);
+        assert.notEqual(ordered[i]?.version, ordered[i - 1]?.version, `move ${i + 1}`);
+      }
       const channel = (await h.api("GET", "/galleries/movers/images/web/channels/edge", undefined, "dave"))
         .body;
       assert.equal(channel.version, ordered.at(-1)?.version);
-      assert.equal(channel.seq, 20);
+      assert.equal(channel.seq, ordered.length);
+    });
+
+    it("changes only the configuration when a channel is set to the version it has", async () => {
+      await h.setup("same");
+      await h.publish("same", "web", "1.0.0");
+      const path = "/galleries/same/images/web/channels/stable";
+      assert.equal((await h.api("PUT", path, { version: "1.0.0" }, "carol")).status, 200);
+      const again = await h.api("PUT", path, { version: "1.0.0" }, "carol");
+      assert.equal(again.status, 200);
+      assert.equal(again.body.channel.seq, 1, "no move");
+      const configured = await h.api("PUT", path, { version: "1.0.0", approvals: 2 }, "alice");
+      assert.equal(configured.status, 200, JSON.stringify(configured.body));
+      const { version, seq, approvals } = configured.body.channel;
+      assert.deepEqual([version, seq, approvals], ["1.0.0", 1, 2]);
+      const history = (await h.api("GET", `${path}/history`, undefined, "dave")).body as unknown[];
+      assert.equal(history.length, 1);
+      const audits = (
+        await h.api("GET", "/galleries/same/audit?action=channel.configured", undefined, "dave")
+      ).body as { before: unknown; after: unknown }[];
+      assert.equal(audits.length, 1, "the no-op set is not audited");
+      assert.deepEqual(audits[0]?.after, { approvals: 2 });
     });
   });
 }
