@@ -2,6 +2,7 @@
 // their full history. Every move appends one history entry under a compare-and-set on the
 // channel's move count, so concurrent moves form one linear history. Moves of a restricted
 // channel go through an approval request instead.
+import type { Updateable } from "kysely";
 import {
   type Actor,
   type Db,
@@ -12,6 +13,7 @@ import {
   inTransaction,
   requireRole,
 } from "./context.ts";
+import type { ChannelsTable } from "./db/schema.ts";
 import { GalleryError, q } from "./errors.ts";
 import { mustLoadGallery } from "./galleries.ts";
 import { mustLoadImage } from "./images.ts";
@@ -38,6 +40,32 @@ function isTransient(error: unknown): boolean {
   return code === "40001" || code === "40P01" || code === "23505";
 }
 const MAX_ATTEMPTS = 50;
+
+/** The channel's configuration columns a move or a set changes; none for what is not given. */
+function configColumns(configure: { restricted?: boolean; approvals?: number } | undefined) {
+  return {
+    ...(configure?.restricted === undefined ? {} : { restricted: configure.restricted ? 1 : 0 }),
+    ...(configure?.approvals === undefined ? {} : { approvals: configure.approvals }),
+  };
+}
+
+/** Updates the channel only if no one moved it since `seq` was read; else the move retries. */
+async function updateAtSeq(
+  db: Db,
+  key: ChannelKey,
+  seq: number,
+  values: Updateable<ChannelsTable>,
+): Promise<void> {
+  const updated = await db
+    .updateTable("gallery_channels")
+    .set(values)
+    .where("gallery", "=", key.gallery)
+    .where("image", "=", key.image)
+    .where("name", "=", key.channel)
+    .where("seq", "=", seq)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) throw new Retry();
+}
 
 async function loadChannelRow(db: Db, key: ChannelKey) {
   return db
@@ -119,21 +147,9 @@ export function channelOps(ctx: GalleryContext) {
           const now = ctx.now();
           const row = await loadChannelRow(trx, key);
           if (row !== undefined && row.version === version && options.sameVersionConfigures === true) {
-            const restricted = options.configure?.restricted;
-            const approvals = options.configure?.approvals;
-            if (restricted === undefined && approvals === undefined) return mustLoadChannel(trx, key);
-            const updated = await trx
-              .updateTable("gallery_channels")
-              .set({
-                ...(restricted === undefined ? {} : { restricted: restricted ? 1 : 0 }),
-                ...(approvals === undefined ? {} : { approvals }),
-              })
-              .where("gallery", "=", key.gallery)
-              .where("image", "=", key.image)
-              .where("name", "=", key.channel)
-              .where("seq", "=", row.seq)
-              .executeTakeFirst();
-            if (Number(updated.numUpdatedRows) === 0) throw new Retry();
+            const changes = configColumns(options.configure);
+            if (Object.keys(changes).length === 0) return mustLoadChannel(trx, key);
+            await updateAtSeq(trx, key, row.seq, changes);
             await audit(ctx, trx, actor, {
               action: "channel.configured",
               gallery: key.gallery,
@@ -164,26 +180,13 @@ export function channelOps(ctx: GalleryContext) {
               .executeTakeFirst();
             if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) throw new Retry();
           } else {
-            const updated = await trx
-              .updateTable("gallery_channels")
-              .set({
-                version,
-                seq,
-                updated_at: now,
-                updated_by: actorName(actor),
-                ...(options.configure?.restricted === undefined
-                  ? {}
-                  : { restricted: options.configure.restricted ? 1 : 0 }),
-                ...(options.configure?.approvals === undefined
-                  ? {}
-                  : { approvals: options.configure.approvals }),
-              })
-              .where("gallery", "=", key.gallery)
-              .where("image", "=", key.image)
-              .where("name", "=", key.channel)
-              .where("seq", "=", row.seq)
-              .executeTakeFirst();
-            if (Number(updated.numUpdatedRows) === 0) throw new Retry();
+            await updateAtSeq(trx, key, row.seq, {
+              version,
+              seq,
+              updated_at: now,
+              updated_by: actorName(actor),
+              ...configColumns(options.configure),
+            });
           }
           const history = await trx
             .insertInto("gallery_channel_history")

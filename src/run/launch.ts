@@ -69,24 +69,7 @@ export async function launchDetached(spec: DetachedSpec): Promise<number> {
     return await new Promise<number>((resolve, reject) => {
       const child = spawn(
         "unshare",
-        [
-          "--mount",
-          "--propagation",
-          "private",
-          "sh",
-          "-c",
-          MONITOR,
-          "strata-run",
-          spec.mount.options,
-          spec.mount.merged,
-          spec.statusFile,
-          "--root",
-          spec.runcRoot,
-          "run",
-          "--bundle",
-          spec.bundle,
-          spec.id,
-        ],
+        inPrivateMounts(MONITOR, [spec.mount.options, spec.mount.merged, spec.statusFile], runcRun(spec)),
         { stdio: ["ignore", out.fd, err.fd], detached: true },
       );
       child.on("error", (error: NodeJS.ErrnoException) =>
@@ -103,29 +86,38 @@ export async function launchDetached(spec: DetachedSpec): Promise<number> {
   }
 }
 
+/** runc's arguments to run the bundle's container in the foreground. */
+const runcRun = (spec: { runcRoot: string; bundle: string; id: string }) => [
+  "--root",
+  spec.runcRoot,
+  "run",
+  "--bundle",
+  spec.bundle,
+  spec.id,
+];
+
+/** unshare's arguments to run `script` with `args` then runc's in a private mount namespace. */
+const inPrivateMounts = (script: string, args: readonly string[], runcArgs: readonly string[]) => [
+  "--mount",
+  "--propagation",
+  "private",
+  "sh",
+  "-c",
+  script,
+  "strata-run",
+  ...args,
+  ...runcArgs,
+];
+
 const FORWARDED = ["SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
 /** Runs the container in the foreground; resolves to its exit status (128+n for signal n). */
 export function launch(spec: LaunchSpec): Promise<number> {
-  const runcArgs = ["--root", spec.runcRoot, "run", "--bundle", spec.bundle, spec.id];
+  const runcArgs = runcRun(spec);
   const [cmd, args] =
     spec.mount === undefined
       ? ["runc", runcArgs]
-      : [
-          "unshare",
-          [
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            MOUNT_THEN_RUNC,
-            "strata-run",
-            spec.mount.options,
-            spec.mount.merged,
-            ...runcArgs,
-          ],
-        ];
+      : ["unshare", inPrivateMounts(MOUNT_THEN_RUNC, [spec.mount.options, spec.mount.merged], runcArgs)];
   const { stdio } = spec;
   const stdioOption: StdioOptions =
     stdio.kind === "inherit"

@@ -3,14 +3,14 @@
 // buildah's RUN leaves /etc/hostname, /etc/hosts, /etc/resolv.conf and /run behind; those are
 // not compared.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { lstat, mkdir, readFile, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
 import { build, buildWorkDir, parseContainerfile, writeImageToLayout } from "../../src/build/index.ts";
 import { runOk } from "../helpers/exec.ts";
+import { fileTree } from "../helpers/file-tree.ts";
 
 const BUILDAH_ONLY = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf", "run"]);
 const STEPS = [
@@ -23,28 +23,6 @@ const STEPS = [
 ];
 
 let work: string;
-
-async function tree(root: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  async function walk(rel: string): Promise<void> {
-    for (const name of (await readdir(join(root, rel))).sort()) {
-      const path = rel === "" ? name : `${rel}/${name}`;
-      if (BUILDAH_ONLY.has(path)) continue;
-      const stats = await lstat(join(root, path));
-      const kind = stats.isDirectory()
-        ? "dir"
-        : stats.isSymbolicLink()
-          ? `link:${await readlink(join(root, path))}`
-          : `file:${createHash("sha256")
-              .update(await readFile(join(root, path)))
-              .digest("hex")}`;
-      out.set(path, `${kind} ${(stats.mode & 0o7777).toString(8)} ${stats.uid}:${stats.gid}`);
-      if (stats.isDirectory()) await walk(path);
-    }
-  }
-  await walk("");
-  return out;
-}
 
 before(async () => {
   // buildah derives an image name from an oci: path, which must be lowercase.
@@ -109,8 +87,8 @@ describe("Strata and buildah", () => {
     await runOk("umoci", ["unpack", "--image", `${join(work, "buildah-out")}:b`, join(work, "bundle-b")], {
       timeoutMs: 60_000,
     });
-    const ours = await tree(join(work, "bundle-s/rootfs"));
-    const theirs = await tree(join(work, "bundle-b/rootfs"));
+    const ours = await fileTree(join(work, "bundle-s/rootfs"), BUILDAH_ONLY);
+    const theirs = await fileTree(join(work, "bundle-b/rootfs"), BUILDAH_ONLY);
     assert.ok(ours.has("srv/built.txt") && ours.has("data/seed"));
     assert.ok(!ours.has("etc/group"));
     assert.deepEqual(Object.fromEntries(ours), Object.fromEntries(theirs));

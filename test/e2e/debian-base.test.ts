@@ -4,43 +4,19 @@
 // own tools in RUN; its gates pass; `strata run` runs it; and buildah, building the same
 // Containerfile on the same base, gives the same file tree, byte for byte.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { lstat, mkdir, readFile, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildDebianBase } from "../../scripts/base-images.ts";
 import { runStrata } from "../helpers/cli-run.ts";
 import { runOk } from "../helpers/exec.ts";
+import { fileTree } from "../helpers/file-tree.ts";
 
 let work: string;
 
 /** What buildah's RUN leaves behind and Strata's does not: the files it bind-mounts. */
 const BUILDAH_ONLY = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf", "run/.containerenv"]);
-
-async function tree(root: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  async function walk(rel: string): Promise<void> {
-    for (const name of (await readdir(join(root, rel))).sort()) {
-      const path = rel === "" ? name : `${rel}/${name}`;
-      if (BUILDAH_ONLY.has(path)) continue;
-      const stats = await lstat(join(root, path));
-      const kind = stats.isDirectory()
-        ? "dir"
-        : stats.isSymbolicLink()
-          ? `link:${await readlink(join(root, path))}`
-          : stats.isFile()
-            ? `file:${createHash("sha256")
-                .update(await readFile(join(root, path)))
-                .digest("hex")}`
-            : "other";
-      out.set(path, `${kind} ${(stats.mode & 0o7777).toString(8)} ${stats.uid}:${stats.gid}`);
-      if (stats.isDirectory()) await walk(path);
-    }
-  }
-  await walk("");
-  return out;
-}
 
 const STEPS = (from: string) =>
   [
@@ -126,7 +102,10 @@ describe("a Debian base from mmdebstrap", () => {
     ]);
     await runOk("umoci", ["unpack", "--image", `${join(work, "strata-out")}:app`, join(work, "s")]);
     await runOk("umoci", ["unpack", "--image", `${join(work, "buildah-out")}:app`, join(work, "b")]);
-    const [ours, theirs] = [await tree(join(work, "s/rootfs")), await tree(join(work, "b/rootfs"))];
+    const [ours, theirs] = [
+      await fileTree(join(work, "s/rootfs"), BUILDAH_ONLY),
+      await fileTree(join(work, "b/rootfs"), BUILDAH_ONLY),
+    ];
     assert.ok(ours.size > 5000, `a whole Debian root (${ours.size} entries)`);
     const differences = [...new Set([...ours.keys(), ...theirs.keys()])]
       .filter((path) => ours.get(path) !== theirs.get(path))
