@@ -392,6 +392,22 @@ describe("strata run and commit", () => {
     assert.match(forced.stderr, /no container "nothing"/);
     assert.deepEqual(await readdir(join(work, "data/containers")), []);
     assert.equal((await run("runc", ["--root", join(work, "data/runc"), "list", "-q"])).stdout, "");
+
+    // Detached and kept: stopped, then committed like any kept container.
+    const script = 'echo made > /made; trap "exit 0" TERM; while true; do sleep 0.1; done';
+    assert.equal(
+      (await strata(["run", "-d", "--keep", "--name", "dk", base, "--", "sh", "-c", script])).code,
+      0,
+    );
+    for (let i = 0; i < 100 && !existsSync(join(work, "data/containers/dk/upper/made")); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await strata(["stop", "dk"])).stdout, "Stopped dk\n");
+    const committed = await strata(["commit", "dk", "-t", `oci-layout:${join(work, "dk-image")}:v1`]);
+    assert.equal(committed.code, 0, committed.stderr);
+    const fromCommit = await strata(["run", `oci-layout:${join(work, "dk-image")}:v1`, "--", "cat", "/made"]);
+    assert.equal(fromCommit.stdout, "made\n");
+    assert.equal((await strata(["rm", "dk"])).code, 0);
+    assert.equal(await overlayMounts(), 0);
   });
 
   it("limits memory, processes and CPU time through cgroups", async () => {
