@@ -38,6 +38,8 @@ export interface ContainerRecord {
   readonly exitCode?: number;
   /** The process that waits for the container: `strata run`, or a detached one's monitor. */
   readonly pid?: number;
+  /** That process's start time (clock ticks after boot), so a reused pid is not taken for it. */
+  readonly pidStart?: string;
   /** Started with --detach: its output is in stdout.log and stderr.log, its exit status in exit-status. */
   readonly detached?: boolean;
   /** Kept containers only: the root's state at start, for commit. */
@@ -106,18 +108,24 @@ export async function readRecord(stateDir: string, name: string): Promise<Contai
  * has it (the `strata run` that started it was killed and the container ran on).
  */
 async function stillRunning(stateDir: string, record: ContainerRecord): Promise<boolean> {
-  if (record.pid === undefined || processAlive(record.pid)) return true;
+  if (record.pid === undefined || (await processAlive(record.pid, record.pidStart))) return true;
   const state = await runcState(stateDir, record.name);
   return state !== undefined && state !== "stopped";
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+const withStart = (start: string | undefined) => (start === undefined ? {} : { pidStart: start });
+
+/** The start time of a process (field 22 of /proc/PID/stat), or undefined when it is gone. */
+export async function processStart(pid: number | "self"): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  // The command name (field 2) is in parentheses and may hold spaces: count after its end.
+  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+/** Whether `pid` is alive and, when its start time was recorded, still the same process. */
+async function processAlive(pid: number, start: string | undefined): Promise<boolean> {
+  const now = await processStart(pid);
+  return now !== undefined && (start === undefined || now === start);
 }
 
 /** runc's status of a container ("created", "running", "paused", "stopped"), or undefined. */
@@ -229,6 +237,7 @@ export async function runContainer(
     record = {
       name,
       pid: process.pid,
+      ...withStart(await processStart("self")),
       image: options.imageName,
       config: options.image.config,
       layers: options.image.layers,
@@ -294,7 +303,7 @@ export async function runContainer(
         stdoutFile: join(dir, "stdout.log"),
         stderrFile: join(dir, "stderr.log"),
       });
-      record = { ...record, pid };
+      record = { ...record, pid, ...withStart(await processStart(pid)) };
       await writeRecord(stateDir, record);
       started = true;
       const exitCode = await untilStarted(stateDir, name);

@@ -158,6 +158,13 @@ describe("strata run and commit", () => {
     assert.equal(last?.status, "exited");
     assert.equal(last.exitCode, undefined, "no strata run saw its exit status");
     assert.match((await strata(["ps"])).stdout, /orphan +oci-layout:.* +exited \(unknown\)/);
+    // Its pid taken by another process (after a reboot, say) does not make it run again: the
+    // record keeps the process's start time too.
+    const recordPath = join(work, "data/containers/orphan/container.json");
+    const record = JSON.parse(await readFile(recordPath, "utf8")) as { pid: number; pidStart: string };
+    assert.match(record.pidStart, /^\d+$/);
+    await writeFile(recordPath, JSON.stringify({ ...record, pid: process.pid }));
+    assert.equal((await status())?.status, "exited");
     assert.equal((await strata(["rm", "orphan"])).code, 0);
     assert.deepEqual(await readdir(join(work, "data/containers")), []);
     assert.equal(await overlayMounts(), 0);
