@@ -1,7 +1,7 @@
 // Dependency rules of the layout (see DESIGN.md): oci/ and policy/ are pure, lib/ knows no
-// domain, other domains import a domain only through its index.ts (or an entry listed in ENTRIES:
-// a lighter public surface for a hot path), registry/ knows nothing of
-// gallery/, and domains form no import cycle. Exits non-zero and lists every violation.
+// domain, other domains import a domain only through its index.ts (or an entry listed in
+// ENTRIES: a lighter public surface for a hot path), registry/ knows nothing of gallery/, and
+// domains form no import cycle. Exits non-zero and lists every violation.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 

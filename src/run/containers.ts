@@ -1,9 +1,8 @@
 // Containers from images: layers unpacked once and shared as overlayfs lower layers (layers.ts);
 // a container gets its own upper layer and runs in runc (launch.ts), in the foreground or
-// detached under a monitor shell, and is removed when it exits unless kept or detached. A kept container remembers its root's state at start, so `commit` turns
-// what it changed — additions, changes, deletions as whiteouts — into one reproducible layer on
-// top of its image.
-import { spawn } from "node:child_process";
+// detached under a monitor shell, and is removed when it exits unless kept or detached. A kept
+// container remembers its root's state at start, so `commit` turns what it changed — additions,
+// changes, deletions as whiteouts — into one reproducible layer on top of its image.
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ import {
 } from "../build/runtime.ts";
 import { RunError } from "./errors.ts";
 import { launch, launchDetached, type Stdio } from "./launch.ts";
+import { forgetRuncState, runcRoot, runcState } from "./runc.ts";
 import { checkVolumes, type Volume } from "./volumes.ts";
 import { exists, mountRoot, overlayOptions, readFromLayers, unmount, unpackLayers } from "./layers.ts";
 
@@ -81,7 +81,6 @@ export interface RunOptions {
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 export const containerDir = (state: string, name: string) => join(state, "containers", name);
-export const runcRoot = (state: string) => join(state, "runc");
 
 /** A container's record, its status brought up to date (a detached one's exit, a vanished runner). */
 export async function readRecord(stateDir: string, name: string): Promise<ContainerRecord> {
@@ -126,25 +125,6 @@ export async function processStart(pid: number | "self"): Promise<string | undef
 async function processAlive(pid: number, start: string | undefined): Promise<boolean> {
   const now = await processStart(pid);
   return now !== undefined && (start === undefined || now === start);
-}
-
-/** runc's status of a container ("created", "running", "paused", "stopped"), or undefined. */
-export function runcState(stateDir: string, name: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const child = spawn("runc", ["--root", runcRoot(stateDir), "state", name], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.on("error", () => resolve(undefined));
-    child.on("close", (code) => {
-      try {
-        resolve(code === 0 ? (JSON.parse(out) as { status?: string }).status : undefined);
-      } catch {
-        resolve(undefined);
-      }
-    });
-  });
 }
 
 async function writeRecord(stateDir: string, record: ContainerRecord): Promise<void> {
@@ -222,6 +202,7 @@ export async function runContainer(
     throw new RunError(`a container named "${name}" exists already (strata rm ${name})`, true);
   }
   const keep = options.keep === true;
+  const detach = options.detach === true;
   const config = options.image.config.config ?? {};
   const merged = join(dir, "merged");
   let record: ContainerRecord | undefined;
@@ -245,10 +226,9 @@ export async function runContainer(
       created: new Date().toISOString(),
       status: "running",
       committable: keep,
-      ...(options.detach === true ? { detached: true } : {}),
+      ...(detach ? { detached: true } : {}),
     };
     await writeRecord(stateDir, record);
-    const detach = options.detach === true;
     const mountHere = async () => {
       await mountRoot(mountOptions, merged);
       mounted = true;
@@ -322,8 +302,7 @@ export async function runContainer(
   } finally {
     if (mounted) await unmount(merged);
     if (!started) {
-      // runc removes its state when the container ends; not when runc itself was killed.
-      if (await exists(join(runcRoot(stateDir), name))) await deleteRuncState(stateDir, name);
+      await forgetRuncState(stateDir, name);
       if (!keep || record === undefined) await rm(dir, { recursive: true, force: true });
       else if (record.status === "running")
         await writeRecord(stateDir, { ...record, status: "exited", exitCode: 125 });
@@ -358,14 +337,6 @@ async function untilStarted(stateDir: string, name: string, timeoutMs = 30_000):
   }
 }
 
-function deleteRuncState(stateDir: string, name: string): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const child = spawn("runc", ["--root", runcRoot(stateDir), "delete", "-f", name], { stdio: "ignore" });
-    child.on("close", () => resolve());
-    child.on("error", () => resolve());
-  });
-}
-
 /** The containers kept in the state folder (and those running now). */
 export async function listContainers(stateDir: string): Promise<ContainerRecord[]> {
   const names = await readdir(join(stateDir, "containers")).catch(() => [] as string[]);
@@ -391,7 +362,7 @@ export async function removeContainer(stateDir: string, name: string, force = fa
   }
   if (record.status === "running")
     throw new RunError(`container "${name}" is running (strata stop ${name}, or strata rm -f ${name})`);
-  if (await exists(join(runcRoot(stateDir), name))) await deleteRuncState(stateDir, name);
+  await forgetRuncState(stateDir, name);
   await unmount(join(containerDir(stateDir, name), "merged"));
   await rm(containerDir(stateDir, name), { recursive: true, force: true });
 }

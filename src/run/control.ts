@@ -1,12 +1,12 @@
 // Controlling containers from outside their `strata run`: signals (`kill`), a graceful stop
 // with a deadline (`stop`), and a detached container's logs. Everything goes through runc's
 // state, so it works for containers in the foreground of another terminal too.
-import { execFile } from "node:child_process";
 import { open } from "node:fs/promises";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { containerDir, readRecord, runcRoot } from "./containers.ts";
+import { containerDir, readRecord } from "./containers.ts";
 import { RunError } from "./errors.ts";
+import { runc } from "./runc.ts";
 
 /** A signal's canonical name (SIGTERM) from TERM, SIGTERM, term or its number. */
 export function signalName(text: string): string {
@@ -41,13 +41,10 @@ export async function killContainer(stateDir: string, name: string, signal = "SI
   const sig = signalName(signal);
   const record = await readRecord(stateDir, name);
   if (record.status !== "running") throw new RunError(`container "${name}" is not running`);
-  await new Promise<void>((resolve, reject) =>
-    execFile("runc", ["--root", runcRoot(stateDir), "kill", name, sig], (error, _out, stderr) => {
-      if (error === null) resolve();
-      else if (stderr.includes("not running") || stderr.includes("does not exist")) resolve();
-      else reject(new RunError(`cannot signal container "${name}": ${stderr.trim() || error.message}`));
-    }),
-  );
+  const { code, stderr } = await runc(stateDir, ["kill", name, sig]);
+  // Ended between the check and the signal: nothing left to signal.
+  if (code === 0 || stderr.includes("not running") || stderr.includes("does not exist")) return;
+  throw new RunError(`cannot signal container "${name}": ${stderr.trim() || `runc exited with ${code}`}`);
 }
 
 /**

@@ -24,10 +24,10 @@ export interface LaunchSpec {
   /** runc's state folder. */
   readonly runcRoot: string;
   readonly id: string;
-  /** The bundle folder: config.json, whose root is `mount.merged` when a mount is given. */
+  /** The bundle folder: config.json, whose root is `mount.merged`. */
   readonly bundle: string;
   /** overlayfs options and mount point: mounted privately just before runc starts. */
-  readonly mount?: { readonly options: string; readonly merged: string };
+  readonly mount: { readonly options: string; readonly merged: string };
   readonly stdio: Stdio;
 }
 
@@ -113,18 +113,14 @@ const FORWARDED = ["SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2
 
 /** Runs the container in the foreground; resolves to its exit status (128+n for signal n). */
 export function launch(spec: LaunchSpec): Promise<number> {
-  const runcArgs = runcRun(spec);
-  const [cmd, args] =
-    spec.mount === undefined
-      ? ["runc", runcArgs]
-      : ["unshare", inPrivateMounts(MOUNT_THEN_RUNC, [spec.mount.options, spec.mount.merged], runcArgs)];
+  const args = inPrivateMounts(MOUNT_THEN_RUNC, [spec.mount.options, spec.mount.merged], runcRun(spec));
   const { stdio } = spec;
   const stdioOption: StdioOptions =
     stdio.kind === "inherit"
       ? [stdio.stdin ? 0 : "ignore", 1, 2]
       : [stdio.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"];
   return new Promise<number>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: stdioOption });
+    const child = spawn("unshare", args, { stdio: stdioOption });
     // A terminal sends its interrupt to the whole foreground group, runc included: passing it on
     // again would deliver it twice.
     const fromTerminal = stdio.kind === "inherit" && process.stdin.isTTY;
@@ -143,7 +139,7 @@ export function launch(spec: LaunchSpec): Promise<number> {
     }
     child.on("error", (error: NodeJS.ErrnoException) => {
       for (const off of handlers) off();
-      reject(new RunError(`cannot start ${cmd}: ${error.code ?? error.message}`));
+      reject(new RunError(`cannot start unshare: ${error.code ?? error.message}`));
     });
     child.on("close", (code, signal) => {
       for (const off of handlers) off();
