@@ -23,7 +23,7 @@ import {
   withCreated,
   writeImageToLayout,
   writeLayer,
-} from "../src/build/index.ts";
+} from "../src/builder/index.ts";
 import { MediaType } from "../src/oci/index.ts";
 
 export const BUSYBOX_BINARY = "/bin/busybox";

@@ -10,8 +10,8 @@ const src = join(root, "src");
 
 const PURE = new Set(["oci", "policy"]);
 const FORBIDDEN: Record<string, string[]> = { registry: ["gallery"], lib: ["*"], oci: ["*"], policy: ["*"] };
-// Second public entries: build/runtime.ts is what `strata run` needs without the parser and writers.
-const ENTRIES: Record<string, string[]> = { build: ["runtime.ts"] };
+// Second public entries: builder/runtime.ts is what `strata run` needs without the parser and writers.
+const ENTRIES: Record<string, string[]> = { builder: ["runtime.ts"] };
 const PURE_BUILTINS = new Set(["node:crypto", "node:stream", "node:buffer", "node:util"]);
 
 function files(dir: string, out: string[] = []): string[] {

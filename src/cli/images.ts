@@ -5,7 +5,7 @@
 // stored for http(s)://HOST.
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Image } from "../build/runtime.ts";
+import type { Image } from "../builder/runtime.ts";
 import type { RegistryClient } from "../remote/index.ts";
 import { formatReference, parseReference, type Reference } from "../oci/index.ts";
 import { loadCredentials } from "./credentials.ts";
@@ -85,7 +85,7 @@ export interface ResolveOptions {
 
 /** Reads an image by reference: from a layout, the local store, or pulled from its registry. */
 export async function resolveImage(ref: ImageRef, options: ResolveOptions): Promise<Image> {
-  const { readImageFromLayout, tagInLayout } = await import("../build/runtime.ts");
+  const { readImageFromLayout, tagInLayout } = await import("../builder/runtime.ts");
   if (ref.kind === "layout") return readImageFromLayout(ref.dir, ref.tag);
   const store = localImages(options.env);
   if (options.pull !== "always" || ref.reference.registry === undefined) {

@@ -16,7 +16,7 @@ import {
   type Image,
   type LayerBlob,
   type RootReader,
-} from "../build/runtime.ts";
+} from "../builder/runtime.ts";
 import { RunError } from "./errors.ts";
 import { launch, launchDetached, type Stdio } from "./launch.ts";
 import { forgetRuncState, runcRoot, runcState } from "./runc.ts";
@@ -240,7 +240,7 @@ export async function runContainer(
         await mountHere();
         for (const d of ["proc", "dev", "sys"]) await mkdir(join(merged, d), { recursive: true });
         await mkdir(await resolveInRoot(merged, cwd, { followLast: true }), { recursive: true });
-        const { snapshotTree } = await import("../build/index.ts");
+        const { snapshotTree } = await import("../builder/index.ts");
         await writeFile(join(dir, "start.json"), JSON.stringify([...(await snapshotTree(merged))]));
         user = await resolveUser(merged, userText);
         // runc mounts it again in a mount namespace of its own, as for every container.
@@ -388,7 +388,7 @@ export async function commitContainer(
       throw new RunError(
         `the image of container "${name}" is gone (layer ${layer.digest}): it cannot be committed`,
       );
-  const { diffSnapshots, snapshotTree, writeLayer } = await import("../build/index.ts");
+  const { diffSnapshots, snapshotTree, writeLayer } = await import("../builder/index.ts");
   const layerDirs = await unpackLayers(stateDir, record.layers);
   const merged = join(dir, "merged");
   await mountRoot(await overlayOptions(stateDir, dir, layerDirs), merged);

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { LayerBlob } from "../build/runtime.ts";
+import type { LayerBlob } from "../builder/runtime.ts";
 import { RunError } from "./errors.ts";
 
 const exec = promisify(execFile);
@@ -42,7 +42,7 @@ async function unpackLayer(
   dir: string,
   below: readonly string[],
 ): Promise<void> {
-  const { extractLayer } = await import("../build/index.ts");
+  const { extractLayer } = await import("../builder/index.ts");
   const parent = join(dir, "..");
   await mkdir(parent, { recursive: true });
   const tmp = join(parent, `.tmp-${randomBytes(6).toString("hex")}`);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
-import { build, buildWorkDir, parseContainerfile, writeImageToLayout } from "../../src/build/index.ts";
+import { build, buildWorkDir, parseContainerfile, writeImageToLayout } from "../../src/builder/index.ts";
 import { runOk } from "../helpers/exec.ts";
 import { fileTree } from "../helpers/file-tree.ts";
 

@@ -13,7 +13,7 @@ import {
   createLayerCache,
   parseContainerfile,
   serialize,
-} from "../../src/build/index.ts";
+} from "../../src/builder/index.ts";
 
 let work: string;
 let context: string;

@@ -27,7 +27,7 @@ import {
   parseContainerfile,
   serialize,
   writeImageToLayout,
-} from "../../src/build/index.ts";
+} from "../../src/builder/index.ts";
 import { run, runOk } from "../helpers/exec.ts";
 import { buildTar } from "../helpers/images.ts";
 

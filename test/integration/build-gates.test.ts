@@ -13,7 +13,7 @@ import {
   runGates,
   type Gate,
   type Image,
-} from "../../src/build/index.ts";
+} from "../../src/builder/index.ts";
 
 let work: string;
 let scratch: Awaited<ReturnType<typeof buildWorkDir>>;

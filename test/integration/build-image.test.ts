@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
-import { readImageFromLayout } from "../../src/build/index.ts";
+import { readImageFromLayout } from "../../src/builder/index.ts";
 import { run, runOk } from "../helpers/exec.ts";
 
 let work: string;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildBusyboxBase } from "../../scripts/base-images.ts";
-import { appendLayer, readImageFromLayout, writeImageToLayout } from "../../src/build/index.ts";
+import { appendLayer, readImageFromLayout, writeImageToLayout } from "../../src/builder/index.ts";
 import { MediaType } from "../../src/oci/index.ts";
 import { runOk } from "../helpers/exec.ts";
 

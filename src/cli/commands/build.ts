@@ -6,7 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
-import type { Gate, Image, LayerCache, Referrer, Template } from "../../build/index.ts";
+import type { Gate, Image, LayerCache, Referrer, Template } from "../../builder/index.ts";
 import { clientFor } from "../api-client.ts";
 import { collect, defined, imagePath, parsePairs, parseVersionRef, registryReference } from "../args.ts";
 import { CliError, usageError } from "../errors.ts";
@@ -131,7 +131,7 @@ export function registerBuild(program: Command, io: CliIo): void {
       const epochText = io.env.SOURCE_DATE_EPOCH ?? "0";
       if (!/^\d{1,12}$/.test(epochText))
         throw usageError(`Invalid SOURCE_DATE_EPOCH "${epochText}": expected seconds since 1970`);
-      const build = await import("../../build/index.ts");
+      const build = await import("../../builder/index.ts");
 
       // What to build: a template, or a Containerfile.
       const startContext = resolve(contextArg ?? ".");
@@ -408,7 +408,7 @@ async function pushImage(
   insecure: boolean,
   progress: Progress,
 ): Promise<"api" | "tag"> {
-  const { pushBuiltImage } = await import("../../build/index.ts");
+  const { pushBuiltImage } = await import("../../builder/index.ts");
   const client = await registryClient(t.registry, io.env, insecure);
   progress.line(`Pushing ${t.registry}/${t.repository}${t.tag === "" ? "" : `:${t.tag}`}`);
   const { referrers } = await pushBuiltImage(client, t.repository, t.tag || undefined, image, referrer, {

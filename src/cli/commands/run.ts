@@ -293,7 +293,7 @@ export function registerRun(program: Command, io: CliIo): void {
           ...(flags.author === undefined ? {} : { author: flags.author }),
           ...(epochText === undefined ? {} : { epoch: Number(epochText) }),
         }).catch((error: unknown) => cliError(error, RunError));
-        const { writeImageToLayout } = await import("../../build/index.ts");
+        const { writeImageToLayout } = await import("../../builder/index.ts");
         const dir = ref.kind === "layout" ? ref.dir : localImages(io.env);
         const tag = ref.kind === "layout" ? ref.tag : ref.local;
         const digest = await writeImageToLayout(dir, image, tag);
