@@ -1,10 +1,11 @@
 // Opens the metadata database named by a URL: `sqlite:<path>` (better-sqlite3, embedded) or
-// `postgres://…` / `postgresql://…` (a pg Pool, for several nodes sharing one database).
+// `postgres://…` / `postgresql://…` (a pg Pool, for several nodes sharing one database). pg is
+// loaded when a PostgreSQL database is first used, so a server on SQLite never loads it.
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
+import type { Pool } from "pg";
 import type { Dialect } from "./schema.ts";
 
 export interface Connection<DB> {
@@ -80,6 +81,11 @@ function openSqlite<DB>(path: string): Kysely<DB> {
 }
 
 function openPostgres<DB>(url: string): Kysely<DB> {
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: () => createPool(url) }) });
+}
+
+async function createPool(url: string): Promise<Pool> {
+  const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,
     // bigint columns hold epoch milliseconds and byte counts, all below 2^53.
@@ -92,5 +98,5 @@ function openPostgres<DB>(url: string): Kysely<DB> {
   });
   // An idle client that loses its connection is dropped by the pool; the next query reconnects.
   pool.on("error", () => undefined);
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return pool;
 }
