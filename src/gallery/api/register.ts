@@ -18,7 +18,8 @@ export const API_BODY_LIMIT = 1024 * 1024;
 export type Identify = (req: { headers: FastifyRequest["headers"]; baseUrl: string }) => Promise<Actor>;
 
 export function registerGalleryApi(app: FastifyInstance, service: GalleryService, identify: Identify): void {
-  const openapi = buildOpenApi(API_ROUTES);
+  // Built on first request: a server that is never asked for it does not pay for it at start.
+  let openapi: Record<string, unknown> | undefined;
   app.register(
     async (api) => {
       api.removeAllContentTypeParsers();
@@ -35,7 +36,7 @@ export function registerGalleryApi(app: FastifyInstance, service: GalleryService
           ),
         ),
       );
-      api.get("/openapi.json", async () => openapi);
+      api.get("/openapi.json", async () => (openapi ??= buildOpenApi(API_ROUTES)));
       for (const route of API_ROUTES) {
         api.route({
           method: route.method,
