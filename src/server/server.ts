@@ -29,6 +29,7 @@ import {
 } from "../store/index.ts";
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
+import { lazySchemaCompilers } from "./schema-compilers.ts";
 
 export interface StrataServer {
   readonly app: FastifyInstance;
@@ -95,6 +96,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return503OnClosing: true,
     forceCloseConnections: "idle",
     keepAliveTimeout: 75_000,
+    // ajv and fast-json-stringify load only if a route declares a schema (none does).
+    schemaController: { compilersFactory: lazySchemaCompilers },
   });
   app.addHook("onResponse", (req, reply, done) => {
     req.log.info(
