@@ -3,8 +3,7 @@
 // `auth.users` and `auth.access` take a YAML (or JSON) value. Empty values count as unset.
 // A variable that does not name a key is an error only when it looks like configuration — its
 // first segment after `STRATA_` is a top-level key (ADDR, DATA, LOG, AUTH, …); others, such as
-// STRATA_SERVER used by the CLI, are left alone.
-import { parse as parseYaml } from "yaml";
+// STRATA_SERVER used by the CLI, are left alone. The YAML parser loads only for such a value.
 import type { ConfigNode, ObjectNode } from "./config-nodes.ts";
 import { formatPath, type KeyPath } from "./config-validate.ts";
 
@@ -33,10 +32,10 @@ export function envVariables(schema: ObjectNode): EnvVariable[] {
 }
 
 /** The environment as one layer: the raw values by key path, and problems already worded. */
-export function readEnvLayer(
+export async function readEnvLayer(
   schema: ObjectNode,
   env: Readonly<Record<string, string | undefined>>,
-): { layer: Record<string, unknown>; problems: string[] } {
+): Promise<{ layer: Record<string, unknown>; problems: string[] }> {
   const variables = envVariables(schema);
   const byName = new Map(variables.map((v) => [v.name, v]));
   const sections = new Set(Object.keys(schema.fields).map((k) => k.toUpperCase()));
@@ -53,6 +52,7 @@ export function readEnvLayer(
     }
     let raw: unknown = value;
     if (variable.node.kind === "record" || variable.node.kind === "list") {
+      const { parse: parseYaml } = await import("yaml");
       try {
         raw = parseYaml(value);
       } catch (error) {

@@ -4,7 +4,6 @@
 // Mappings merge key by key; a list, a scalar or an `auth.users` entry replaces what it overrides.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
 import type { GalleryEventType } from "../gallery/index.ts";
 import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
 import { ConfigError } from "./config-error.ts";
@@ -107,6 +106,8 @@ async function readYaml(file: string, source: Source, required: boolean): Promis
       },
     );
   }
+  // Loaded here: a server without a configuration file does not load the YAML parser.
+  const { LineCounter, parseDocument } = await import("yaml");
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const error = doc.errors[0];
@@ -175,7 +176,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     }
   }
 
-  const env = readEnvLayer(CONFIG_SCHEMA, options.env ?? {});
+  const env = await readEnvLayer(CONFIG_SCHEMA, options.env ?? {});
   if (env.problems.length > 0) fail({ kind: "env" }, env.problems);
   const envLayer = validateLayer(CONFIG_SCHEMA, env.layer, false);
   if (envLayer.problems.length > 0)
