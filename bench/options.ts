@@ -15,8 +15,10 @@ export interface Options {
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
-  --rounds N        timed rounds per server and scenario, after one warm-up round (default 5, quick 2)
-  --only a,b        run only these scenarios (names as printed in the table)
+  --rounds N        timed rounds per server and scenario, after one warm-up round, and starts
+                    per server in the start-up section (default 5, quick 2)
+  --only a,b        run only these scenarios (names as printed in the tables; startup: the
+                    start-up section alone)
   --quick           small sizes and few requests: a smoke run of a minute or so
   --no-stream       skip the 4 GiB streaming scenarios
   --peer-only       run Distribution on both sides (also STRATA_BENCH_PEER_ONLY=1)

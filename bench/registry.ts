@@ -1,27 +1,45 @@
-// `npm run bench`: starts Strata and CNCF Distribution on loopback, runs the same scenarios
-// against both with interleaved rounds, prints a comparison table and the target checks, and
-// writes the figures to bench/results/registry-<timestamp>.json. See docs/benchmarks.md.
+// `npm run bench`: measures how Strata and CNCF Distribution start (time to the first answer and
+// idle memory, beside a bare Node.js server), then starts both on loopback, runs the same
+// scenarios against both with interleaved rounds, prints the comparison tables and the target
+// checks, and writes the figures to bench/results/registry-<timestamp>.json. See
+// docs/benchmarks.md.
 import { createPool, MiB, repeatingBlob, smallImage, type StreamedBlob } from "./payload.ts";
 import { parseOptions, USAGE, type Options } from "./options.ts";
-import { checkTargets, formatChecks, formatTable, writeResults } from "./report.ts";
+import {
+  checkStartup,
+  checkTargets,
+  formatChecks,
+  formatStartup,
+  formatTable,
+  writeResults,
+  type TargetCheck,
+} from "./report.ts";
 import { runScenario, type ScenarioResult } from "./runner.ts";
-import type { Env } from "./scenario.ts";
+import type { Env, Scenario } from "./scenario.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
-import { startDistributionTarget, startStrataTarget, type Target } from "./servers.ts";
+import { bundleStrata, startDistributionTarget, startStrataTarget, type Target } from "./servers.ts";
+import { measureStartup } from "./startup.ts";
 
 const RESULTS_DIR = new URL("results", import.meta.url).pathname;
 
+/** The start-up section: not a scenario against running servers, it starts its own. */
+const STARTUP = "startup";
+/** Seconds a freshly started server idles before its resident memory is read. */
+const IDLE_MS = 3000;
+
 function selectScenarios(options: Options) {
-  const unknown = options.only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  const unknown = options.only.filter((name) => name !== STARTUP && !SCENARIOS.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new Error(
-      `Unknown scenario "${unknown.join('", "')}": known are ${SCENARIOS.map((s) => s.name).join(", ")}`,
+      `Unknown scenario "${unknown.join('", "')}": known are ${[STARTUP, ...SCENARIOS.map((s) => s.name)].join(", ")}`,
     );
   }
+  const only = options.only.filter((name) => name !== STARTUP);
+  if (options.only.length > 0 && only.length === 0) return [];
   return SCENARIOS.filter(
     (s) =>
-      (options.only.length === 0 || options.only.includes(s.name)) &&
-      (options.stream || !s.name.startsWith("stream-") || options.only.includes(s.name)),
+      (only.length === 0 || only.includes(s.name)) &&
+      (options.stream || !s.name.startsWith("stream-") || only.includes(s.name)),
   );
 }
 
@@ -53,13 +71,7 @@ async function startTargets(options: Options): Promise<Target[]> {
   return targets;
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), process.env);
-  if (options === "help") {
-    console.log(USAGE);
-    return;
-  }
-  const scenarios = selectScenarios(options);
+async function runScenarios(options: Options, scenarios: readonly Scenario[]): Promise<ScenarioRun> {
   const env = createEnv(options);
   let targets: Target[] = [];
   const stopAll = (): Promise<unknown> => Promise.all(targets.map((t) => t.stop()));
@@ -89,32 +101,69 @@ async function main(): Promise<void> {
       );
     }
     const highWater = await Promise.all(targets.map(async (t) => [t.side, await t.rss.highWater()] as const));
-    const checks = checkTargets(results);
-    const mode = options.quick ? "quick" : "full";
-    console.log(
-      `\nRegistry benchmark (${mode}, ${options.rounds} rounds after a warm-up; ratio > 1: Strata better)`,
-    );
-    console.log(`Strata side: ${targets[0]?.label ?? ""}; Distribution side: ${targets[1]?.label ?? ""}\n`);
-    console.log(formatTable(results));
-    console.log(
-      "Figures: medians of the rounds. Latency: over every request of every round. CPU s: server\n" +
-        "user + system time over the timed rounds. RSS: each server's peak during the scenario.",
-    );
-    console.log(
-      `\nPeak RSS over the whole run (VmHWM): ${highWater.map(([s, m]) => `${s} ${m.toFixed(0)} MiB`).join(", ")}`,
-    );
-    console.log(formatChecks(checks));
-    const file = await writeResults(RESULTS_DIR, {
-      options: { ...options, only: [...options.only] },
-      servers: Object.fromEntries(targets.map((t) => [t.side, t.label])),
-      results,
-      highWaterMiB: Object.fromEntries(highWater),
-      checks,
-    });
-    console.log(`\nResults: ${file}`);
+    const labels = Object.fromEntries(targets.map((t) => [t.side, t.label]));
+    return { results, highWater: Object.fromEntries(highWater), labels };
   } finally {
     await stopAll();
   }
+}
+
+interface ScenarioRun {
+  readonly results: ScenarioResult[];
+  readonly highWater: Record<string, number>;
+  readonly labels: Record<string, string>;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  if (options === "help") {
+    console.log(USAGE);
+    return;
+  }
+  const scenarios = selectScenarios(options);
+  const wantStartup = options.only.length === 0 || options.only.includes(STARTUP);
+  // --peer-only is for when Strata cannot run; the start-up section needs it.
+  const startupRuns = wantStartup && !options.peerOnly;
+  if (!options.peerOnly) await bundleStrata();
+  // Start-up first, before the scenarios' servers run, on as quiet a machine as the run gets.
+  const startup = startupRuns
+    ? await measureStartup({ runs: options.rounds, idleMs: IDLE_MS }, (line) => console.error(line))
+    : undefined;
+  const run = scenarios.length > 0 ? await runScenarios(options, scenarios) : undefined;
+
+  const checks: TargetCheck[] = [];
+  const mode = options.quick ? "quick" : "full";
+  console.log(`\nRegistry benchmark (${mode}, ${options.rounds} rounds; ratio > 1: Strata better)`);
+  if (startup !== undefined) {
+    console.log(`\n${formatStartup(startup)}`);
+    checks.push(...checkStartup(startup));
+  }
+  if (run !== undefined) {
+    console.log(
+      `\nStrata side: ${run.labels.strata ?? ""}; Distribution side: ${run.labels.distribution ?? ""}\n`,
+    );
+    console.log(formatTable(run.results));
+    console.log(
+      "Figures: medians of the rounds after a warm-up. Latency: over every request of every round.\n" +
+        "CPU s: server user + system time over the timed rounds. RSS: each server's peak during the scenario.",
+    );
+    console.log(
+      `\nPeak RSS over the whole run (VmHWM): ${Object.entries(run.highWater)
+        .map(([s, m]) => `${s} ${m.toFixed(0)} MiB`)
+        .join(", ")}`,
+    );
+    checks.push(...checkTargets(run.results));
+  }
+  console.log(formatChecks(checks));
+  const file = await writeResults(RESULTS_DIR, {
+    options: { ...options, only: [...options.only] },
+    servers: run?.labels ?? {},
+    startup,
+    results: run?.results ?? [],
+    highWaterMiB: run?.highWater ?? {},
+    checks,
+  });
+  console.log(`\nResults: ${file}`);
 }
 
 main().catch((error: unknown) => {

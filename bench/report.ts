@@ -3,8 +3,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { ScenarioResult, SideResult } from "./runner.ts";
+import type { StartupResult } from "./startup.ts";
 
-export const TARGETS = { ratio: 1, stormTail: 2, streamRssMiB: 250 } as const;
+export const TARGETS = {
+  ratio: 1,
+  stormTail: 2,
+  streamRssMiB: 250,
+  idleRssMiB: 80,
+  startupOverNodeMs: 300,
+} as const;
 
 function num(value: number): string {
   if (!Number.isFinite(value)) return "–";
@@ -105,6 +112,51 @@ export function checkTargets(results: readonly ScenarioResult[]): TargetCheck[] 
     });
   }
   return checks;
+}
+
+export function formatStartup(result: StartupResult): string {
+  const lines = [
+    `Start-up on an empty data folder (${result.runs} starts each, interleaved; medians)`,
+    "",
+    `${"Server".padEnd(28)}  ${"First /v2/ ms".padStart(13)}  ${"CPU ms".padStart(7)}  ${"Idle RSS MiB".padStart(12)}`,
+  ];
+  lines.push("-".repeat(lines[2]?.length ?? 0));
+  for (const s of result.sides) {
+    lines.push(
+      `${s.label.padEnd(28)}  ${s.firstAnswerMs.toFixed(0).padStart(13)}  ${s.cpuMs.toFixed(0).padStart(7)}  ` +
+        `${s.idleRssMiB.toFixed(1).padStart(12)}`,
+    );
+  }
+  lines.push(
+    `First /v2/: spawn to the first 200 answer. CPU ms: the server's CPU time at that answer.\n` +
+      `Idle RSS: VmRSS after ${(result.idleMs / 1000).toFixed(0)} s of idling.`,
+  );
+  return lines.join("\n");
+}
+
+export function checkStartup(result: StartupResult): TargetCheck[] {
+  const side = (name: string) => result.sides.find((s) => s.side === name);
+  const strata = side("strata");
+  const node = side("node");
+  const dist = side("distribution");
+  if (strata === undefined || node === undefined) return [];
+  const over = strata.firstAnswerMs - node.firstAnswerMs;
+  return [
+    {
+      target: `idle RSS ≤ ${TARGETS.idleRssMiB} MiB (Strata, empty data folder)`,
+      measured:
+        `Strata ${strata.idleRssMiB.toFixed(1)} MiB ` +
+        `(Distribution ${dist?.idleRssMiB.toFixed(1) ?? "–"}, bare node ${node.idleRssMiB.toFixed(1)})`,
+      ok: strata.idleRssMiB <= TARGETS.idleRssMiB,
+    },
+    {
+      target: `first /v2/ answer ≤ ${TARGETS.startupOverNodeMs} ms after a bare node start`,
+      measured:
+        `Strata ${strata.firstAnswerMs.toFixed(0)} ms, bare node ${node.firstAnswerMs.toFixed(0)} ms: ` +
+        `+${over.toFixed(0)} ms (Distribution ${dist?.firstAnswerMs.toFixed(0) ?? "–"} ms)`,
+      ok: over <= TARGETS.startupOverNodeMs,
+    },
+  ];
 }
 
 export function formatChecks(checks: readonly TargetCheck[]): string {

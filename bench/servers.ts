@@ -1,8 +1,10 @@
 // Starts the two registries under comparison on loopback, each with its own temporary data
 // folder: Strata (`strata serve`) and Debian's docker-registry (CNCF Distribution). With
 // `peerOnly` a second Distribution stands in for Strata, to check the benchmark itself.
+import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
+import { promisify } from "node:util";
 import { startDistribution } from "../test/helpers/distribution.ts";
 import { startStrata } from "../test/helpers/strata-server.ts";
 import { createClient, type Client } from "./client.ts";
@@ -81,6 +83,16 @@ function wrap(side: Side, label: string, server: Running): Target {
       return stopped;
     },
   };
+}
+
+/**
+ * Bundles dist/ so that Strata is measured as installed: bin/strata.js runs the bundle only while
+ * it matches the sources, and the TypeScript sources through tsx otherwise.
+ */
+export async function bundleStrata(): Promise<void> {
+  const script = new URL("../scripts/bundle.mjs", import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(process.execPath, [script]);
+  process.stderr.write(stdout);
 }
 
 export async function startStrataTarget(): Promise<Target> {
