@@ -4,7 +4,10 @@
 // {"errors":[{code,message,detail}]}, the registry's error shape.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { TSchema } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
+// Check and Errors alone, not the Value namespace: the bundle then leaves out the rest of
+// TypeBox's value module (cast, convert, diff, patch, …), which nothing here uses.
+import { Errors } from "@sinclair/typebox/errors";
+import { Check } from "@sinclair/typebox/value";
 import type { Actor } from "../context.ts";
 import { GalleryError, isGalleryError } from "../errors.ts";
 import type { GalleryService } from "../service.ts";
@@ -74,8 +77,8 @@ function parseBody(raw: unknown): unknown {
 
 function check(what: string, schema: TSchema | undefined, value: unknown): unknown {
   if (schema === undefined) return value;
-  if (Value.Check(schema, value)) return value;
-  const first = Value.Errors(schema, value).First();
+  if (Check(schema, value)) return value;
+  const first = Errors(schema, value).First();
   const path = first?.path ?? "";
   if (first !== undefined && /unexpected property|additional properties/i.test(first.message)) {
     const field = path.split("/").pop() ?? "";
