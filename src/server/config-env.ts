@@ -52,7 +52,8 @@ export async function readEnvLayer(
     }
     let raw: unknown = value;
     if (variable.node.kind === "record" || variable.node.kind === "list") {
-      const { parse: parseYaml } = await import("yaml");
+      // CommonJS: its exports are in `default` (see readYaml in config.ts).
+      const { parse: parseYaml } = (await import("yaml")).default;
       try {
         raw = parseYaml(value);
       } catch (error) {

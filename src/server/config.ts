@@ -106,8 +106,10 @@ async function readYaml(file: string, source: Source, required: boolean): Promis
       },
     );
   }
-  // Loaded here: a server without a configuration file does not load the YAML parser.
-  const { LineCounter, parseDocument } = await import("yaml");
+  // Loaded here: a server without a configuration file does not load the YAML parser. The
+  // package is CommonJS; its exports are read from `default`, which both Node and the bundle in
+  // dist/ give a dynamic import of it (the bundle gives nothing else).
+  const { LineCounter, parseDocument } = (await import("yaml")).default;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const error = doc.errors[0];
