@@ -4,6 +4,7 @@
 // HTTP server answering /v2/ is the reference: the floor for any server written for Node.
 import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
+import { rmSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -125,8 +126,10 @@ async function startOnce(launcher: Launcher, idleMs: number): Promise<StartupSam
   const dir = await mkdtemp(join(tmpdir(), `strata-startup-${launcher.side}-`));
   const port = await freePort();
   let child: ChildProcess | undefined;
+  // If the benchmark ends early (an error, Ctrl-C), the server must not outlive it.
   const kill = (): void => {
     child?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
   };
   process.once("exit", kill);
   try {
@@ -171,15 +174,18 @@ export async function measureStartup(
   progress: (line: string) => void = () => undefined,
 ): Promise<StartupResult> {
   const samples = new Map<StartupSide, StartupSample[]>(LAUNCHERS.map((l) => [l.side, []]));
-  for (let run = 0; run < options.runs; run++) {
-    for (const launcher of LAUNCHERS) {
-      const sample = await startOnce(launcher, options.idleMs);
-      samples.get(launcher.side)?.push(sample);
-      progress(
-        `startup ${run + 1}/${options.runs} ${launcher.side}: first answer ${sample.firstAnswerMs.toFixed(0)} ms, ` +
-          `CPU ${sample.cpuMs.toFixed(0)} ms, idle RSS ${sample.idleRssMiB.toFixed(1)} MiB`,
-      );
-    }
+  // Ctrl-C ends the run through process.exit, whose "exit" handlers stop the server started last.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`\n${signal}: stopping`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await startAll(options, samples, progress);
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
   }
   return {
     runs: options.runs,
@@ -196,4 +202,21 @@ export async function measureStartup(
       };
     }),
   };
+}
+
+async function startAll(
+  { runs, idleMs }: { runs: number; idleMs: number },
+  samples: Map<StartupSide, StartupSample[]>,
+  progress: (line: string) => void,
+): Promise<void> {
+  for (let run = 0; run < runs; run++) {
+    for (const launcher of LAUNCHERS) {
+      const sample = await startOnce(launcher, idleMs);
+      samples.get(launcher.side)?.push(sample);
+      progress(
+        `startup ${run + 1}/${runs} ${launcher.side}: first answer ${sample.firstAnswerMs.toFixed(0)} ms, ` +
+          `CPU ${sample.cpuMs.toFixed(0)} ms, idle RSS ${sample.idleRssMiB.toFixed(1)} MiB`,
+      );
+    }
+  }
 }
