@@ -55,6 +55,8 @@ export interface StartOptions {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<StrataServer> {
   const log = options.log ?? pino({ level: config.log.level, base: { service: "strata" } });
+  // First, so that unusable TLS files stop the start before anything is opened.
+  const tls = await loadServerTls(config.tls, log);
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true });
   const meta = await createMetadataStore(config.database);
@@ -88,7 +90,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());
   metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());
 
-  const tls = await loadServerTls(config.tls, log);
   const app = Fastify({
     ...(tls === undefined ? {} : { https: tls.options }),
     loggerInstance: log as FastifyBaseLogger,

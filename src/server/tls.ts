@@ -4,7 +4,7 @@
 // A set that does not load (a file missing or unreadable, bad PEM, a key that does not match the
 // certificate — as in the middle of a rotation that writes one file after the other) is logged
 // once and the previous set kept; the next change is tried again.
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { ServerOptions } from "node:https";
 import type { Server as NetServer } from "node:net";
@@ -70,6 +70,17 @@ function check(pem: Pem, files: Files): CertificateInfo {
     } catch (error) {
       throw new Error(`Cannot load tls.clientCA "${files.ca}": not a PEM certificate`, { cause: error });
     }
+  }
+  try {
+    createPrivateKey(pem.key);
+  } catch (error) {
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(
+      pem.key.toString("latin1"),
+    );
+    throw new Error(
+      `Cannot load tls.key "${files.key}": ${encrypted ? "the key is encrypted; give it unencrypted" : "not a PEM private key"}`,
+      { cause: error },
+    );
   }
   try {
     createSecureContext(pem);
