@@ -128,7 +128,8 @@ export async function loadServerTls(config: TlsConfig, log: Logger): Promise<Ser
       sig = signature(next);
     } catch (error) {
       sig = `unreadable:${(error as Error).message}`;
-      if (sig !== failed) log.error({ err: error }, "TLS files unreadable; keeping the previous certificate");
+      if (sig !== failed)
+        log.error({ err: error }, "TLS certificate reload failed; keeping the previous certificate");
       failed = sig;
       return;
     }
