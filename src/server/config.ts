@@ -8,6 +8,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { GalleryEventType } from "../gallery/index.ts";
 import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
 import { ConfigError } from "./config-error.ts";
+import { checkTlsConfig } from "./config-tls.ts";
 import { envLabel, readEnvLayer } from "./config-env.ts";
 import type { In, ObjectNode, Out } from "./config-nodes.ts";
 import { CONFIG_SCHEMA, DEFAULT_DATA, type LogLevel } from "./config-schema.ts";
@@ -31,6 +32,20 @@ export interface Config {
   readonly gallery: GalleryConfig;
   /** grace: milliseconds in-flight requests get to finish on shutdown. */
   readonly shutdown: { readonly grace: number };
+  readonly tls: TlsConfig;
+}
+
+export interface TlsConfig {
+  /** PEM certificate chain (leaf first); with `key`, the server speaks HTTPS only. */
+  readonly certificate?: string;
+  /** PEM private key of the certificate. */
+  readonly key?: string;
+  /** PEM CA certificates; when set, every connection must present a client certificate they issued. */
+  readonly clientCA?: string;
+  /** Milliseconds between checks of the three files for changes. */
+  readonly reload: number;
+  /** Plain HTTP on a non-loopback address even though users are configured. */
+  readonly allowPlaintext: boolean;
 }
 
 export interface GalleryConfig {
@@ -204,6 +219,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if (authProblems.length > 0) {
     const first = sourceOf(sources, authProblems[0]?.path ?? []);
     const same = authProblems.filter((p) => sourceOf(sources, p.path) === first);
+    fail(first, describeProblems(first, same));
+  }
+  const tlsProblems = checkTlsConfig(config);
+  if (tlsProblems.length > 0) {
+    const first = sourceOf(sources, tlsProblems[0]?.path ?? []);
+    const same = tlsProblems.filter((p) => sourceOf(sources, p.path) === first);
     fail(first, describeProblems(first, same));
   }
   return config;

@@ -29,10 +29,11 @@ import {
 } from "../store/index.ts";
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
+import { loadServerTls } from "./tls.ts";
 
 export interface StrataServer {
   readonly app: FastifyInstance;
-  /** Base URL the server listens on, e.g. http://127.0.0.1:5000 */
+  /** Base URL the server listens on, e.g. http://127.0.0.1:5000 (https://… with TLS) */
   readonly url: string;
   readonly meta: MetadataStore;
   readonly events: RegistryEvents;
@@ -54,6 +55,8 @@ export interface StartOptions {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<StrataServer> {
   const log = options.log ?? pino({ level: config.log.level, base: { service: "strata" } });
+  // First, so that unusable TLS files stop the start before anything is opened.
+  const tls = await loadServerTls(config.tls, log);
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true });
   const meta = await createMetadataStore(config.database);
@@ -88,6 +91,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());
 
   const app = Fastify({
+    ...(tls === undefined ? {} : { https: tls.options }),
     loggerInstance: log as FastifyBaseLogger,
     // One access-log line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -96,6 +100,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     forceCloseConnections: "idle",
     keepAliveTimeout: 75_000,
   });
+  tls?.watch(app.server);
   app.addHook("onResponse", (req, reply, done) => {
     req.log.info(
       { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -145,7 +150,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (options.listen !== false) {
     const { host, port } = parseAddr(config.addr);
     url = await app.listen({ host, port });
-    log.info({ url, data: dataDir, database: redact(config.database), auth: auth.enabled }, "listening");
+    log.info(
+      { url, data: dataDir, database: redact(config.database), auth: auth.enabled, tls: tls !== undefined },
+      "listening",
+    );
   } else {
     await app.ready();
   }
@@ -154,6 +162,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   async function close(): Promise<void> {
     closing ??= (async () => {
       clearInterval(sweep);
+      tls?.close();
       const force = setTimeout(() => {
         log.warn("grace period over: closing open connections");
         app.server.closeAllConnections();
