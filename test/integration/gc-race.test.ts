@@ -1,11 +1,13 @@
 // Garbage collection racing pushes: several servers share one data folder (and, on PostgreSQL,
-// one database) while collectors with no grace window run in a loop on the same data. Images are
+// one database) while collectors with no grace window run in a loop on the same data (in the
+// servers' process, or on SQLite also in a process of their own, as `strata gc` runs). Images are
 // pushed the way clients push them (blobs, a short pause, then the manifest), some through a
 // cross-repository mount, some are deleted again and their blobs unlinked, so the collector has
 // real garbage to remove next to content being committed. At the end every image whose
 // manifest PUT answered 201 and was not deleted must pull whole: manifest by tag and by digest,
 // config and every layer, each verified by its digest.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -41,8 +43,74 @@ after(async () => {
   await pg?.stop();
 });
 
-for (const backend of ["SQLite", "PostgreSQL"] as const) {
-  describe(`garbage collection racing pushes (${backend})`, () => {
+interface Collectors {
+  /** Set when they stop; then resolves with how many runs there were and blobs they removed. */
+  stop(): Promise<{ runs: number; removed: number }>;
+}
+
+/** Collectors looping in this process, each on a metadata store of its own. */
+async function collectInProcess(data: string, database: string): Promise<Collectors> {
+  const blobs = createFsBlobStore({ root: data });
+  const meta = await createMetadataStore(database);
+  let running = true;
+  let runs = 0;
+  let removed = 0;
+  const loops = Array.from({ length: COLLECTORS }, async () => {
+    while (running) {
+      removed += (await collectGarbage(blobs, meta, { graceMs: 0 })).removed.length;
+      runs++;
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      try {
+        await Promise.all(loops);
+      } finally {
+        await meta.close();
+      }
+      return { runs, removed };
+    },
+  };
+}
+
+/** Collectors looping in processes of their own (test/helpers/gc-loop.ts). */
+function collectInProcesses(data: string, database: string): Promise<Collectors> {
+  const script = new URL("../helpers/gc-loop.ts", import.meta.url).pathname;
+  const children = Array.from({ length: COLLECTORS }, () => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, data, database], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    const done = new Promise<{ runs: number; removed: number }>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (code === 0) resolve(JSON.parse(out) as { runs: number; removed: number });
+        else reject(new Error(`The collector process exited with ${code}: ${err}`));
+      });
+    });
+    return { child, done };
+  });
+  return Promise.resolve({
+    async stop() {
+      for (const { child } of children) child.stdin.end();
+      const totals = await Promise.all(children.map((c) => c.done));
+      return totals.reduce((a, b) => ({ runs: a.runs + b.runs, removed: a.removed + b.removed }));
+    },
+  });
+}
+
+const CASES = [
+  { backend: "SQLite", collectors: "in this process" },
+  { backend: "SQLite", collectors: "in other processes" },
+  { backend: "PostgreSQL", collectors: "in this process" },
+] as const;
+
+for (const { backend, collectors } of CASES) {
+  describe(`garbage collection racing pushes (${backend}, collectors ${collectors})`, () => {
     let shared = "";
     let database = "";
     let servers: InProcess[] = [];
@@ -66,18 +134,10 @@ for (const backend of ["SQLite", "PostgreSQL"] as const) {
     });
 
     it("never loses content of an accepted image while collecting with no grace window", async () => {
-      const blobs = createFsBlobStore({ root: shared });
-      const meta = await createMetadataStore(database);
-      let pushing = true;
-      let collections = 0;
-      let removed = 0;
-      const collector = async (): Promise<void> => {
-        while (pushing) {
-          const report = await collectGarbage(blobs, meta, { graceMs: 0 });
-          collections++;
-          removed += report.removed.length;
-        }
-      };
+      const gc =
+        collectors === "in this process"
+          ? await collectInProcess(shared, database)
+          : await collectInProcesses(shared, database);
       const accepted: Image[] = [];
       const refused: string[] = [];
       let next = 0;
@@ -88,24 +148,21 @@ for (const backend of ["SQLite", "PostgreSQL"] as const) {
           else accepted.push(outcome);
         }
       };
+      let pushed: unknown;
       try {
-        await Promise.all([
-          ...Array.from({ length: COLLECTORS }, collector),
-          Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w))).finally(() => {
-            pushing = false;
-          }),
-        ]);
-        assert.deepEqual(refused, [], "every push was accepted");
-        assert.ok(collections > 0 && removed > 0, "the collectors ran and removed garbage");
-        const broken: string[] = [];
-        for (const image of accepted.filter((a) => !a.deleted)) {
-          broken.push(...(await pullProblems(servers[0]?.url ?? "", image)));
-        }
-        assert.deepEqual(broken, [], `of ${accepted.length} images pushed`);
-      } finally {
-        pushing = false;
-        await meta.close();
+        await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+      } catch (error) {
+        pushed = error;
       }
+      const { runs, removed } = await gc.stop();
+      if (pushed !== undefined) throw pushed;
+      assert.deepEqual(refused, [], "every push was accepted");
+      assert.ok(runs > 0 && removed > 0, "the collectors ran and removed garbage");
+      const broken: string[] = [];
+      for (const image of accepted.filter((a) => !a.deleted)) {
+        broken.push(...(await pullProblems(servers[0]?.url ?? "", image)));
+      }
+      assert.deepEqual(broken, [], `of ${accepted.length} images pushed`);
     });
   });
 }
