@@ -74,8 +74,11 @@ async function collectInProcess(data: string, database: string): Promise<Collect
   };
 }
 
-/** Collectors looping in processes of their own (test/helpers/gc-loop.ts). */
-function collectInProcesses(data: string, database: string): Promise<Collectors> {
+/**
+ * Collectors looping in processes of their own (test/helpers/gc-loop.ts); resolves once each
+ * has finished its first collection, so they are running before the pushes start.
+ */
+async function collectInProcesses(data: string, database: string): Promise<Collectors> {
   const script = new URL("../helpers/gc-loop.ts", import.meta.url).pathname;
   const children = Array.from({ length: COLLECTORS }, () => {
     const child = spawn(process.execPath, ["--import", "tsx", script, data, database], {
@@ -83,24 +86,42 @@ function collectInProcesses(data: string, database: string): Promise<Collectors>
     });
     let out = "";
     let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (out.startsWith("running\n")) started();
+    });
     child.stderr.on("data", (c: Buffer) => (err += c.toString()));
     const done = new Promise<{ runs: number; removed: number }>((resolve, reject) => {
       child.on("error", reject);
       child.on("close", (code) => {
-        if (code === 0) resolve(JSON.parse(out) as { runs: number; removed: number });
+        const last = out.trim().split("\n").at(-1) ?? "";
+        if (code === 0 && last.startsWith("{"))
+          resolve(JSON.parse(last) as { runs: number; removed: number });
         else reject(new Error(`The collector process exited with ${code}: ${err}`));
       });
     });
-    return { child, done };
+    return { child, running, done };
   });
-  return Promise.resolve({
-    async stop() {
-      for (const { child } of children) child.stdin.end();
-      const totals = await Promise.all(children.map((c) => c.done));
-      return totals.reduce((a, b) => ({ runs: a.runs + b.runs, removed: a.removed + b.removed }));
-    },
-  });
+  const stop = async (): Promise<{ runs: number; removed: number }> => {
+    for (const { child } of children) child.stdin.end();
+    const totals = await Promise.all(children.map((c) => c.done));
+    return totals.reduce((a, b) => ({ runs: a.runs + b.runs, removed: a.removed + b.removed }));
+  };
+  try {
+    // A collector that fails before it runs ends the wait with its error.
+    await Promise.race([
+      Promise.all(children.map((c) => c.running)),
+      Promise.all(children.map((c) => c.done)).then(() => undefined),
+    ]);
+  } catch (error) {
+    for (const { child } of children) child.stdin.end();
+    throw error;
+  }
+  return { stop };
 }
 
 const CASES = [
