@@ -9,7 +9,7 @@ import type { RegistryDeps, RegistryResponse, RequestContext } from "./context.t
 import { toErrorResponse } from "./error-response.ts";
 import { RegistryError } from "./errors.ts";
 import type { RegistryMetrics } from "./metrics.ts";
-import { matchRoute } from "./routes.ts";
+import { matchRoute, TOKEN_PATH } from "./routes.ts";
 
 const METHODS = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"] as const;
 const API_VERSION = { "Docker-Distribution-API-Version": "registry/2.0" };
@@ -53,7 +53,7 @@ export function registerRegistry(
     url: "/v2/*",
     handler: (req, reply) => dispatch(req, reply),
   });
-  app.get("/token", async (req, reply) => {
+  app.get(TOKEN_PATH, async (req, reply) => {
     const result = await deps.auth.token({
       headers: req.headers,
       query: req.query as Record<string, string | string[] | undefined>,

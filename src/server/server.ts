@@ -13,6 +13,7 @@ import {
 } from "../gallery/index.ts";
 import { MetricsRegistry } from "../lib/metrics.ts";
 import {
+  allowedMethods,
   createAuthenticator,
   createRegistryEvents,
   createRegistryMetrics,
@@ -29,6 +30,8 @@ import {
 } from "../store/index.ts";
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
+import { createClientErrorHandler } from "./client-error.ts";
+import { installHttpEdge } from "./http-edge.ts";
 
 export interface StrataServer {
   readonly app: FastifyInstance;
@@ -95,6 +98,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return503OnClosing: true,
     forceCloseConnections: "idle",
     keepAliveTimeout: 75_000,
+    clientErrorHandler: createClientErrorHandler(log),
   });
   app.addHook("onResponse", (req, reply, done) => {
     req.log.info(
@@ -128,6 +132,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return { user: result.user };
   };
   registerGalleryApi(app, gallery, identify);
+  installHttpEdge(app, { allowedMethods: (path) => (path === "/metrics" ? ["GET"] : allowedMethods(path)) });
 
   const ttlMs = config.uploads.ttl;
   const sweep = setInterval(
