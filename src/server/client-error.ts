@@ -70,9 +70,10 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 };
 
 /**
- * The server's `clientError` listener. A response already under way on the connection is let
- * finish first when its request was complete (the refused bytes are a pipelined next request);
- * when the refused bytes belong to the request being answered, the refusal is the answer.
+ * The server's `clientError` listener. When the refused bytes follow a complete request (a
+ * pipelined next request), the response under way is let finish first, then the refusal is
+ * sent; when they belong to the request being answered, the refusal is its answer — or, if
+ * that answer has already begun, the connection is closed without one.
  */
 export function createClientErrorHandler(log: Logger): (error: ClientError, socket: Socket) => void {
   const seen = new WeakSet<Socket>();
@@ -89,16 +90,10 @@ export function createClientErrorHandler(log: Logger): (error: ClientError, sock
       lingeringClose(socket);
     };
     const inflight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (inflight === undefined || inflight === null || inflight.writableFinished) {
-      answer();
-    } else if (inflight.headersSent) {
-      // Part of another answer is on the wire: it is finished, then the connection closed.
-      finished(inflight, () => lingeringClose(socket));
-    } else if (inflight.req.complete) {
-      finished(inflight, answer);
-    } else {
-      answer();
-    }
+    if (inflight === undefined || inflight === null || inflight.writableFinished) answer();
+    else if (inflight.req.complete) finished(inflight, answer);
+    else if (inflight.headersSent) lingeringClose(socket);
+    else answer();
   };
 }
 
