@@ -33,6 +33,8 @@ export function renderErrorsDoc(): string {
     "  NUL in a header, bad chunked encoding, an invalid Content-Length, Content-Length together with",
     "  Transfer-Encoding) or with no or two `Host` headers; `detail.parser` names the parser's error.",
     "  The connection is closed after the answer.",
+    "- `400` with `UNSUPPORTED` also answers a path with an invalid percent-encoding; `415`: a",
+    "  Content-Type that is not a valid media type; `501`: `CONNECT`, which no resource supports.",
     "- `431` with `UNSUPPORTED`: a request line and headers over the server's limit (16 KiB); `408`: a",
     "  request that did not arrive in time. The connection is closed after the answer.",
     "- `500` with `UNKNOWN`: an unexpected server failure; the server logs it with the request.",

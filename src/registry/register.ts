@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { parseRepositoryName, type Digest, type RepositoryName } from "../oci/index.ts";
 import { LruCache } from "../lib/lru.ts";
+import { hasUnreadBody } from "../lib/unread-body.ts";
 import type { BodyWriter } from "../store/index.ts";
 import type { RegistryDeps, RegistryResponse, RequestContext } from "./context.ts";
 import { toErrorResponse } from "./error-response.ts";
@@ -140,7 +141,7 @@ export function registerRegistry(
         "Content-Type": "application/json",
       };
       // A body we did not read would otherwise be drained on a kept-alive connection.
-      if (!req.raw.complete) headers.Connection = "close";
+      if (hasUnreadBody(req.raw)) headers.Connection = "close";
       response = { status: mapped.status, headers, body: mapped.body };
     }
     if (reply.raw.destroyed) {

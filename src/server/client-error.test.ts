@@ -2,7 +2,7 @@
 // raw response being a complete HTTP/1.1 message with the registry's error JSON.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { clientErrorResponse, describeClientError, type ClientError } from "./client-error.ts";
+import { rawErrorResponse, describeClientError, type ClientError } from "./client-error.ts";
 
 const parserError = (code: string, reason?: string): ClientError =>
   Object.assign(new Error(`Parse Error: ${reason ?? ""}`), {
@@ -35,7 +35,7 @@ test("parser errors answer 400, headers over the limit 431, a timeout 408", () =
 });
 
 test("the raw answer is one HTTP/1.1 response with the error JSON, closing the connection", () => {
-  const raw = clientErrorResponse(describeClientError(parserError("HPE_HEADER_OVERFLOW"), 8192));
+  const raw = rawErrorResponse(describeClientError(parserError("HPE_HEADER_OVERFLOW"), 8192));
   const text = raw.toString("latin1");
   const split = text.indexOf("\r\n\r\n");
   const head = text.slice(0, split).split("\r\n");

@@ -2,7 +2,7 @@
 // request lines and headers, bad chunked encoding, contradicting or invalid Content-Length,
 // headers over the size limit — in the registry's error JSON instead of a bare status line, and
 // closes the connection, since its framing can no longer be trusted.
-import { maxHeaderSize, type ServerResponse } from "node:http";
+import { maxHeaderSize, STATUS_CODES, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { RegistryError, toErrorResponse } from "../registry/index.ts";
@@ -14,14 +14,14 @@ export interface ClientError extends Error {
   readonly reason?: string;
 }
 
-export interface ParserRefusal {
+export interface Refusal {
   readonly status: number;
   readonly message: string;
-  readonly detail: { readonly parser: string };
+  readonly detail: Readonly<Record<string, unknown>>;
 }
 
 /** The status and message a parser error is answered with. */
-export function describeClientError(error: ClientError, maxHeaderSize: number): ParserRefusal {
+export function describeClientError(error: ClientError, maxHeaderSize: number): Refusal {
   const code = error.code ?? "UNKNOWN";
   const detail = { parser: code };
   switch (code) {
@@ -45,13 +45,13 @@ export function describeClientError(error: ClientError, maxHeaderSize: number): 
 }
 
 /** The raw HTTP/1.1 response written to the socket: the registry's error JSON, then close. */
-export function clientErrorResponse(refusal: ParserRefusal): Buffer {
+export function rawErrorResponse(refusal: Refusal): Buffer {
   const mapped = toErrorResponse(
     new RegistryError("UNSUPPORTED", refusal.message, { status: refusal.status, detail: refusal.detail }),
   );
   const body = Buffer.from(JSON.stringify(mapped.body));
   const head = [
-    `HTTP/1.1 ${mapped.status} ${STATUS_TEXT[mapped.status] ?? "Bad Request"}`,
+    `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status] ?? "Bad Request"}`,
     "Content-Type: application/json",
     `Content-Length: ${body.length}`,
     "Docker-Distribution-API-Version: registry/2.0",
@@ -61,13 +61,6 @@ export function clientErrorResponse(refusal: ParserRefusal): Buffer {
   ].join("\r\n");
   return Buffer.concat([Buffer.from(head, "latin1"), body]);
 }
-
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: "Bad Request",
-  408: "Request Timeout",
-  413: "Content Too Large",
-  431: "Request Header Fields Too Large",
-};
 
 /**
  * The server's `clientError` listener. When the refused bytes follow a complete request (a
@@ -86,7 +79,7 @@ export function createClientErrorHandler(log: Logger): (error: ClientError, sock
     log.debug({ code: error.code, status: refusal.status }, "malformed request refused");
     const answer = (): void => {
       if (socket.destroyed || isLingering(socket)) return;
-      if (socket.writable) socket.write(clientErrorResponse(refusal));
+      if (socket.writable) socket.write(rawErrorResponse(refusal));
       lingeringClose(socket);
     };
     const inflight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;

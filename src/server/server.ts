@@ -31,7 +31,7 @@ import {
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
 import { createClientErrorHandler } from "./client-error.ts";
-import { installHttpEdge } from "./http-edge.ts";
+import { answerFrameworkError, installHttpEdge } from "./http-edge.ts";
 
 export interface StrataServer {
   readonly app: FastifyInstance;
@@ -99,6 +99,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     forceCloseConnections: "idle",
     keepAliveTimeout: 75_000,
     clientErrorHandler: createClientErrorHandler(log),
+    frameworkErrors: answerFrameworkError,
   });
   app.addHook("onResponse", (req, reply, done) => {
     req.log.info(

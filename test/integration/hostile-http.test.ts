@@ -151,6 +151,30 @@ const cases: Case[] = [
     closes: true,
   },
   {
+    name: "a malformed request pipelined after a good one",
+    request: `${ping}GET /v2/ HTTP/1.1\r\n${H}X-Trace: a\0b\r\n\r\n`,
+    want: [200, { status: 400, code: "UNSUPPORTED" }],
+    closes: true,
+  },
+  {
+    name: "a path with an invalid percent-encoding",
+    request: `GET /v2/h/%zz/tags/list HTTP/1.1\r\n${H}\r\n`,
+    want: [{ status: 400, code: "UNSUPPORTED" }],
+    closes: true,
+  },
+  {
+    name: "a Content-Type that is no media type",
+    request: `PUT /v2/h/r/manifests/latest HTTP/1.1\r\n${H}Content-Type: a b/c\r\nContent-Length: ${manifest.length}\r\n\r\n${manifest}`,
+    want: [{ status: 415, code: "UNSUPPORTED" }],
+    closes: true,
+  },
+  {
+    name: "a gallery API path with an invalid percent-encoding, in the gallery API's codes",
+    request: `GET /api/v1/galleries/%zz HTTP/1.1\r\n${H}\r\n${ping}`,
+    want: [{ status: 400, code: "INVALID" }, 200],
+    closes: false,
+  },
+  {
     name: "headers over the limit",
     request: `GET /v2/ HTTP/1.1\r\n${H}X-Padding: ${"a".repeat(64 * 1024)}\r\n\r\n`,
     want: [{ status: 431, code: "UNSUPPORTED" }],
@@ -209,6 +233,12 @@ const cases: Case[] = [
     request: `TRACE /metrics HTTP/1.1\r\n${H}\r\n${ping}`,
     want: [{ status: 405, code: "UNSUPPORTED", allow: "GET" }, 200],
     closes: false,
+  },
+  {
+    name: "CONNECT, as to a proxy",
+    request: `CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n`,
+    want: [{ status: 501, code: "UNSUPPORTED" }],
+    closes: true,
   },
   {
     name: "a path no endpoint serves",

@@ -27,19 +27,19 @@ export function registerGalleryApi(app: FastifyInstance, service: GalleryService
       api.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: API_BODY_LIMIT }, (_req, body, done) => {
         done(null, body);
       });
-      api.setErrorHandler((error, _req, reply) => sendError(reply, error));
+      api.setErrorHandler((error, _req, reply) => sendApiError(reply, error));
       api.setNotFoundHandler((req, reply) => {
         const path = req.url.split("?")[0] ?? "";
         const allowed = methodsOf(path.slice(API_PREFIX.length));
         const shown = JSON.stringify(path.slice(0, 200));
         if (allowed === undefined) {
-          return sendError(
+          return sendApiError(
             reply,
             new GalleryError("NOT_FOUND", `No API endpoint ${req.method} ${path.slice(0, 200)}`),
           );
         }
         reply.header("Allow", allowed.join(", "));
-        return sendError(
+        return sendApiError(
           reply,
           new GalleryError("METHOD_NOT_ALLOWED", `Method ${req.method} is not supported on ${shown}`, {
             detail: { allow: allowed },
@@ -107,7 +107,8 @@ function check(what: string, schema: TSchema | undefined, value: unknown): unkno
   );
 }
 
-function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+/** The API's one error answer: {"errors":[{code,message,detail}]} in the gallery's codes. */
+export function sendApiError(reply: FastifyReply, error: unknown): FastifyReply {
   let status = 500;
   let body: { code: string; message: string; detail?: unknown };
   if (isGalleryError(error)) {
