@@ -340,3 +340,40 @@ describe("an oversized manifest while the client is still sending", () => {
     await assertNothingStored();
   });
 });
+
+describe("refusals before the body is read, to a client that sends its whole body first", () => {
+  const size = 5 * 1024 * 1024;
+  const refusals: { name: string; head: string; status: number }[] = [
+    {
+      name: "Content-Length with Transfer-Encoding",
+      head: `PUT /v2/h/r/manifests/latest HTTP/1.1\r\n${H}Content-Length: ${size}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      status: 400,
+    },
+    {
+      name: "two Host headers",
+      head: `PUT /v2/h/r/manifests/latest HTTP/1.1\r\n${H}Host: other.test\r\nContent-Length: ${size}\r\n\r\n`,
+      status: 400,
+    },
+    {
+      name: "PROPFIND",
+      head: `PROPFIND /v2/h/r/manifests/latest HTTP/1.1\r\n${H}Content-Length: ${size}\r\n\r\n`,
+      status: 405,
+    },
+    {
+      name: "an invalid percent-encoding",
+      head: `PUT /v2/h/%zz/manifests/latest HTTP/1.1\r\n${H}Content-Length: ${size}\r\n\r\n`,
+      status: 400,
+    },
+  ];
+  for (const r of refusals) {
+    it(`answers ${r.name} with ${r.status} the client reads`, async () => {
+      const exchange = await rawExchange(strata.url, r.head, { body: { size, readAfterWrite: true } });
+      assert.equal(exchange.writeError, undefined, "the client's writes failed");
+      const res = exchange.responses[0];
+      assert.equal(res?.status, r.status);
+      errorsOf(res);
+      assert.equal(exchange.closed, true);
+      await assertNothingStored();
+    });
+  }
+});
