@@ -131,7 +131,11 @@ export function registerRegistry(
       response = await handler(ctx);
     } catch (error) {
       const mapped = toErrorResponse(error);
-      if (mapped.internal) {
+      if (mapped.internal && req.raw.destroyed && !req.raw.complete) {
+        // The client went away (or the server closed a connection whose framing broke) while
+        // the body was streaming: nothing failed on the server's side.
+        req.log.info({ route: routeName, method: req.method }, "request aborted");
+      } else if (mapped.internal) {
         req.log.error({ err: error, route: routeName, method: req.method }, "request failed");
       } else {
         req.log.debug({ code: mapped.body.errors[0]?.code, route: routeName }, "request refused");

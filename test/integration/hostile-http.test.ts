@@ -319,6 +319,12 @@ describe("hostile HTTP before routing", () => {
   }
 });
 
+describe("the server's log", () => {
+  it("has no error for any hostile request: none is a server failure", () => {
+    assert.deepEqual(strata.errors(), []);
+  });
+});
+
 describe("an oversized manifest while the client is still sending", () => {
   const size = 5 * 1024 * 1024;
   const rounds = 8;
