@@ -13,6 +13,7 @@ import {
 } from "../gallery/index.ts";
 import { MetricsRegistry } from "../lib/metrics.ts";
 import {
+  allowedMethods,
   createAuthenticator,
   createRegistryEvents,
   createRegistryMetrics,
@@ -29,6 +30,8 @@ import {
 } from "../store/index.ts";
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
+import { createClientErrorHandler } from "./client-error.ts";
+import { answerFrameworkError, installHttpEdge } from "./http-edge.ts";
 import { loadServerTls } from "./tls.ts";
 
 export interface StrataServer {
@@ -99,6 +102,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return503OnClosing: true,
     forceCloseConnections: "idle",
     keepAliveTimeout: 75_000,
+    clientErrorHandler: createClientErrorHandler(log),
+    frameworkErrors: answerFrameworkError,
   });
   tls?.watch(app.server);
   app.addHook("onResponse", (req, reply, done) => {
@@ -133,6 +138,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return { user: result.user };
   };
   registerGalleryApi(app, gallery, identify);
+  installHttpEdge(app, { allowedMethods: (path) => (path === "/metrics" ? ["GET"] : allowedMethods(path)) });
 
   const ttlMs = config.uploads.ttl;
   const sweep = setInterval(

@@ -162,7 +162,9 @@ export async function putManifest(ctx: RequestContext): Promise<RegistryResponse
 function tooLarge(size: number | undefined, limit: number): RegistryError {
   return new RegistryError(
     "MANIFEST_INVALID",
-    `Manifest is too large: ${size === undefined ? "more than" : size} bytes${size === undefined ? ` ${limit}` : ""}, the limit is ${limit}`,
+    size === undefined
+      ? `Manifest is too large: more than ${limit} bytes, the limit`
+      : `Manifest is too large: ${size} bytes, the limit is ${limit}`,
     { status: 413, detail: { limit } },
   );
 }
