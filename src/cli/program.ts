@@ -1,6 +1,7 @@
 // Builds the commander program with every command.
 import { Command } from "commander";
 import { usageError } from "./errors.ts";
+import { SilentExit } from "./silent-exit.ts";
 import type { CliIo } from "./io.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerHashPassword } from "./commands/hash-password.ts";
@@ -81,11 +82,4 @@ export function buildProgram(io: CliIo, argv?: readonly string[]): Command {
   for (const register of chosen === undefined ? new Set(Object.values(REGISTRARS)) : [chosen])
     register(program, io);
   return program;
-}
-
-/** Thrown after help or the version was printed, so parsing stops without an error message. */
-export class SilentExit extends Error {
-  constructor(readonly exitCode: number = 0) {
-    super("(output printed)");
-  }
 }

@@ -4,7 +4,7 @@
 import { open } from "node:fs/promises";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { containerDir, readRecord } from "./containers.ts";
+import { containerDir, readRecord } from "./records.ts";
 import { RunError } from "./errors.ts";
 import { runc } from "./runc.ts";
 

@@ -8,7 +8,7 @@ import { CliError, usageError } from "../errors.ts";
 import { dataDir, localImages, parseImageLocation, resolveImage } from "../images.ts";
 import type { CliIo } from "../io.ts";
 import { printJson, printTable } from "../output.ts";
-import { SilentExit } from "../program.ts";
+import { SilentExit } from "../silent-exit.ts";
 
 interface RunFlags {
   name?: string;
