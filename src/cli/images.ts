@@ -10,6 +10,7 @@ import type { RegistryClient } from "../remote/index.ts";
 import { formatReference, parseReference, type Reference } from "../oci/index.ts";
 import { loadCredentials } from "./credentials.ts";
 import { usageError } from "./errors.ts";
+import { hostPlatform } from "./platform.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -56,11 +57,6 @@ export function dataDir(env: Env): string {
 
 /** The local image store: an OCI layout. */
 export const localImages = (env: Env): string => join(dataDir(env), "images");
-
-export const hostPlatform = (): { os: string; architecture: string } => ({
-  os: "linux",
-  architecture: process.arch === "x64" ? "amd64" : process.arch,
-});
 
 /** A client for `registry` with the credentials stored for it. */
 export async function registryClient(registry: string, env: Env, insecure = false): Promise<RegistryClient> {

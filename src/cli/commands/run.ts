@@ -7,12 +7,17 @@ import { collect } from "../args.ts";
 import { CliError, usageError } from "../errors.ts";
 import { dataDir, localImages, parseImageLocation, resolveImage } from "../images.ts";
 import type { CliIo } from "../io.ts";
+import { LOGS_HABITS, PUBLISH_HABITS, refuseHabits } from "../habits.ts";
 import { printJson, printTable } from "../output.ts";
+import { requireHostPlatform } from "../platform.ts";
+import { printFormatted, type Fields } from "../row-format.ts";
 import { SilentExit } from "../silent-exit.ts";
 
 interface RunFlags {
   name?: string;
   keep?: boolean;
+  rm?: boolean;
+  platform?: string;
   env?: string[];
   workdir?: string;
   user?: string;
@@ -62,6 +67,18 @@ async function runLib() {
   return lib;
 }
 
+/**
+ * `-e KEY=VALUE` as given; `-e KEY` takes KEY's value from strata's own environment, and is
+ * left out when it has none (as docker does).
+ */
+function envOf(flags: RunFlags, env: CliIo["env"]): string[] | undefined {
+  return flags.env?.flatMap((e) => {
+    if (e.includes("=")) return [e];
+    const value = env[e];
+    return value === undefined ? [] : [`${e}=${value}`];
+  });
+}
+
 /** A RunError becomes a CLI error: a usage error exits 2, others 1. */
 function cliError(error: unknown, RunError: new (...args: never[]) => Error): never {
   if (error instanceof RunError)
@@ -92,14 +109,19 @@ async function eachContainer(
 }
 
 export function registerRun(program: Command, io: CliIo): void {
-  program
+  const run = program
     .command("run <image> [command...]")
     .description(
       "Run a container from an image (oci-layout:PATH:TAG or a name) through runc; its output streams and its exit status is returned",
     )
     .option("--name <name>", "name the container (default a random id)")
     .option("--keep", "keep the container after it exits, to commit it later (default: removed)")
-    .option("-e, --env <key=value>", "an environment variable; repeatable", collect)
+    .option("--rm", "remove the container when it exits (the default; docker's habit)")
+    .option(
+      "-e, --env <key[=value]>",
+      "an environment variable (KEY alone: strata's own value of KEY); repeatable",
+      collect,
+    )
     .option("-w, --workdir <dir>", "the working directory (default the image's)")
     .option("-u, --user <user>", "the user (default the image's)")
     .option("--entrypoint <path>", "replace the image's entrypoint")
@@ -114,9 +136,17 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--cpus <n>", "limit the CPU time to this many CPUs (0.5, 2)")
     .option("--read-only", "mount the container's root read-only (volumes keep their mode)")
     .option("--insecure", "plain HTTP to registries that are not on loopback")
+    .option("--platform <os/arch>", "the image's platform: this machine's (no emulation)")
     .action(async (imageText: string, command: string[], flags: RunFlags) => {
       if (flags.network !== "none" && flags.network !== "host")
         throw usageError(`Invalid --network "${flags.network}": expected none or host`);
+      if (flags.rm === true && flags.keep === true)
+        throw usageError("--rm and --keep contradict each other: a container is removed unless kept");
+      if (flags.rm === true && flags.detach === true)
+        throw usageError(
+          "--rm cannot be used with --detach: a detached container stays, with its logs, until strata rm NAME",
+        );
+      requireHostPlatform(flags.platform, "run");
       // The process's own descriptors go straight to the container; other streams (the
       // in-process runner) are relayed through pipes.
       const own = io.stdout === process.stdout && io.stderr === process.stderr && io.stdin === process.stdin;
@@ -145,7 +175,7 @@ export function registerRun(program: Command, io: CliIo): void {
         keep: flags.keep === true,
         ...(command.length === 0 ? {} : { command }),
         ...(flags.entrypoint === undefined ? {} : { entrypoint: [flags.entrypoint] }),
-        ...(flags.env === undefined ? {} : { env: flags.env }),
+        ...(flags.env === undefined ? {} : { env: envOf(flags, io.env) ?? [] }),
         ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
         ...(flags.user === undefined ? {} : { user: flags.user }),
         network: flags.network,
@@ -177,43 +207,59 @@ export function registerRun(program: Command, io: CliIo): void {
       if (flags.keep === true) io.stderr.write(`Kept container ${outcome.name}\n`);
       if (outcome.exitCode !== 0) throw new SilentExit(outcome.exitCode);
     });
+  refuseHabits(run, PUBLISH_HABITS);
 
   program
     .command("ps")
     .description("List containers: running, kept and detached ones")
+    .option("-a, --all", "accepted for docker's habit: every container is listed anyway")
+    .option("-q, --quiet", "print only the names")
+    .option("--format <template>", "a Go template subset: {{.Names}}, {{.Image}}, {{json .}}, table …")
     .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean; quiet?: boolean; format?: string }) => {
       const { listContainers } = await runLib();
       const rows = await listContainers(stateOf(io));
-      if (flags.json === true) {
-        printJson(
+      const json = (r: (typeof rows)[number]) => ({
+        name: r.name,
+        image: r.image,
+        status: r.status,
+        exitCode: r.exitCode,
+        created: r.created,
+      });
+      const status = (r: (typeof rows)[number]) =>
+        r.status === "exited" ? `exited (${r.exitCode ?? "unknown"})` : r.status;
+      if (flags.json === true) printJson(io, rows.map(json));
+      else if (flags.quiet === true) for (const r of rows) io.stdout.write(`${r.name}\n`);
+      else if (flags.format !== undefined) {
+        const fields: Fields<(typeof rows)[number]> = {
+          Names: (r) => r.name,
+          ID: (r) => r.name,
+          Image: (r) => r.image,
+          Command: (r) => r.command.join(" "),
+          Status: status,
+          State: (r) => r.status,
+          ExitCode: (r) => (r.exitCode === undefined ? "" : String(r.exitCode)),
+          CreatedAt: (r) => r.created,
+        };
+        printFormatted(io, flags.format, fields, rows, json);
+      } else
+        printTable(
           io,
-          rows.map((r) => ({
-            name: r.name,
-            image: r.image,
-            status: r.status,
-            exitCode: r.exitCode,
-            created: r.created,
-          })),
+          [
+            ["NAME", (r) => r.name],
+            ["IMAGE", (r) => r.image],
+            ["STATUS", status],
+            ["CREATED", (r) => r.created.slice(0, 19)],
+          ],
+          rows,
         );
-        return;
-      }
-      printTable(
-        io,
-        [
-          ["NAME", (r) => r.name],
-          ["IMAGE", (r) => r.image],
-          ["STATUS", (r) => (r.status === "exited" ? `exited (${r.exitCode ?? "unknown"})` : r.status)],
-          ["CREATED", (r) => r.created.slice(0, 19)],
-        ],
-        rows,
-      );
     });
 
   program
     .command("rm <container...>")
     .description("Remove containers that have ended (kept or detached ones)")
     .option("-f, --force", "kill a running container first")
+    .option("-v, --volumes", "accepted for docker's habit: volumes are host paths and are never removed")
     .action(async (names: string[], flags: { force?: boolean }) => {
       const { removeContainer, RunError } = await runLib();
       await eachContainer(io, names, async (name) => {
@@ -224,7 +270,7 @@ export function registerRun(program: Command, io: CliIo): void {
       });
     });
 
-  program
+  const logs = program
     .command("logs <container>")
     .description("Print a detached container's output: standard output and error each to its own")
     .option("-f, --follow", "go on printing until the container ends")
@@ -236,6 +282,7 @@ export function registerRun(program: Command, io: CliIo): void {
         follow: flags.follow === true,
       }).catch((error: unknown) => cliError(error, RunError));
     });
+  refuseHabits(logs, LOGS_HABITS);
 
   program
     .command("stop <container...>")

@@ -1,0 +1,60 @@
+// Flags people type from habit (docker, podman) that Strata does not take: hidden options whose
+// use ends the command, before it does anything, with a usage error saying what to use instead.
+// Flags that Strata does take the docker way are ordinary options of their commands.
+import { Option, type Command } from "commander";
+import { usageError } from "./errors.ts";
+
+export interface Habit {
+  /** commander's flags, e.g. `-p, --publish <port>` or `--tail <n>`. */
+  readonly flags: string;
+  /** The message for its use; gets the value given (true for a flag without one). */
+  readonly message: (value: unknown) => string;
+}
+
+/** Adds `habits` to `command` as hidden options refused with their message. */
+export function refuseHabits(command: Command, habits: readonly Habit[]): Command {
+  const options = habits.map((h) => ({ habit: h, option: new Option(h.flags).hideHelp() }));
+  for (const { option } of options) command.addOption(option);
+  command.hook("preAction", (self) => {
+    const given = self.opts<Record<string, unknown>>();
+    for (const { habit, option } of options) {
+      const value = given[option.attributeName()];
+      if (value !== undefined) throw usageError(habit.message(value));
+    }
+  });
+  return command;
+}
+
+/** `-p`/`-P` on `strata run`: there is no port publishing to map. */
+export const PUBLISH_HABITS: readonly Habit[] = [
+  {
+    flags: "-p, --publish <ports>",
+    message: (v) =>
+      `Cannot publish port "${String(v)}": a container has no network of its own to map ports from (none by default); with --network host it shares the host's network, so a port it listens on is already the host's`,
+  },
+  {
+    flags: "-P, --publish-all",
+    message: () =>
+      "Cannot publish ports: a container has no network of its own to map ports from (none by default); with --network host it shares the host's network, so a port it listens on is already the host's",
+  },
+];
+
+/** `strata logs` flags that need what the logs do not record. */
+export const LOGS_HABITS: readonly Habit[] = [
+  {
+    flags: "-n, --tail <lines>",
+    message: (v) => `--tail is not supported: use strata logs NAME | tail -n ${String(v)}`,
+  },
+  {
+    flags: "-t, --timestamps",
+    message: () => "--timestamps is not supported: the logs record no times, only the output",
+  },
+  {
+    flags: "--since <time>",
+    message: () => "--since is not supported: the logs record no times (strata logs NAME prints all of it)",
+  },
+  {
+    flags: "--until <time>",
+    message: () => "--until is not supported: the logs record no times (strata logs NAME prints all of it)",
+  },
+];
