@@ -15,6 +15,10 @@ import { registerPromote } from "./commands/promote.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerBuild } from "./commands/build.ts";
 import { registerRun } from "./commands/run.ts";
+import { registerImages } from "./commands/images.ts";
+import { registerInspect } from "./commands/inspect.ts";
+import { registerSystem } from "./commands/system.ts";
+import { registerTransfer } from "./commands/transfer.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -46,6 +50,14 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   logs: registerRun,
   stop: registerRun,
   kill: registerRun,
+  images: registerImages,
+  tag: registerImages,
+  rmi: registerImages,
+  pull: registerTransfer,
+  push: registerTransfer,
+  copy: registerTransfer,
+  inspect: registerInspect,
+  system: registerSystem,
 };
 
 /**
