@@ -63,6 +63,33 @@ describe("strata run and commit", () => {
     assert.equal(await overlayMounts(), 0);
   });
 
+  it("takes docker's --rm (the default), -e KEY from its own environment and its own --platform", async () => {
+    const hostArch = process.arch === "x64" ? "amd64" : process.arch;
+    const result = await strata(
+      [
+        "run",
+        "--rm",
+        "--platform",
+        `linux/${hostArch}`,
+        "-e",
+        "FROM_HOST",
+        "-e",
+        "UNSET_HERE",
+        "-e",
+        "SET=1",
+        base,
+        "--",
+        "sh",
+        "-c",
+        "echo $FROM_HOST ${UNSET_HERE-unset} $SET",
+      ],
+      { FROM_HOST: "passed" },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "passed unset 1\n");
+    assert.deepEqual(await readdir(join(work, "data/containers")), [], "removed, as without --rm");
+  });
+
   it("connects standard input only with -i, and finds a named user in the layers", async () => {
     const piped = await strata(
       ["run", "-i", "-u", "nobody", base, "--", "sh", "-c", "id -u; id -g; cat"],
@@ -206,6 +233,11 @@ describe("strata run and commit", () => {
     ]);
     assert.equal(kept.code, 0, kept.stderr);
     assert.match((await strata(["ps"])).stdout, /c1 +oci-layout:.*busybox +exited \(0\)/);
+    assert.equal((await strata(["ps", "-q"])).stdout, "c1\n");
+    assert.equal(
+      (await strata(["ps", "-a", "--format", "{{.Names}} {{.Status}} {{.Command}}"])).stdout,
+      "c1 exited (0) sh -c echo added > /added && rm /etc/passwd && rm -rf /etc/opt && mkdir /etc/opt && echo fresh > /etc/opt/new\n",
+    );
     const out = join(work, "committed");
     const committed = await strata([
       "commit",
@@ -477,7 +509,7 @@ describe("strata run and commit", () => {
       [["run", `oci-layout:${join(work, "base")}:nope`, "--", "true"], 1, /has no tag "nope"/],
       [["run", "--name", "bad name", base, "--", "true"], 2, /invalid container name "bad name"/],
       [["run", "--network", "bridge", base], 2, /Invalid --network "bridge"/],
-      [["run", "-e", "NOVALUE", base, "--", "true"], 2, /invalid environment variable "NOVALUE"/],
+      [["run", "-e", "=oops", base, "--", "true"], 2, /invalid environment variable "=oops"/],
       [["run", "local/never:built"], 2, /No image "local\/never:built" in the local store/],
       [
         ["run", "-v", `${join(work, "missing")}:/data`, base, "--", "true"],
