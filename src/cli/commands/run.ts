@@ -131,7 +131,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("-d, --detach", "run in the background and print its name; it stays until strata rm")
     .option("-v, --volume <host:container[:ro]>", "bind a host file or directory; repeatable", collect)
     .option("--tmpfs <path>", "mount an empty writable tmpfs at a container path; repeatable", collect)
-    .option("--memory <size>", "limit the container's memory, like 64m or 1g")
+    .option("-m, --memory <size>", "limit the container's memory, like 64m or 1g")
     .option("--pids-limit <n>", "limit the number of processes in the container")
     .option("--cpus <n>", "limit the CPU time to this many CPUs (0.5, 2)")
     .option("--read-only", "mount the container's root read-only (volumes keep their mode)")
