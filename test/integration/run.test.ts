@@ -90,6 +90,49 @@ describe("strata run and commit", () => {
     assert.deepEqual(await readdir(join(work, "data/containers")), [], "removed, as without --rm");
   });
 
+  it("keeps what a container uses through rmi and system prune", async () => {
+    assert.equal((await strata(["copy", base, "bb:local"])).code, 0);
+    const kept = await strata([
+      "run",
+      "--keep",
+      "--name",
+      "user",
+      "bb:local",
+      "--",
+      "sh",
+      "-c",
+      "echo x > /x",
+    ]);
+    assert.equal(kept.code, 0, kept.stderr);
+    const refused = await strata(["rmi", "bb:local"]);
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.stderr,
+      'Error: Image "bb:local" is used by container "user": strata rm user first, or strata rmi -f\n',
+    );
+    const forced = await strata(["rmi", "-f", "bb:local"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    const pruned = JSON.parse((await strata(["system", "prune", "--json"])).stdout) as {
+      layers: { chains: string[] };
+    };
+    assert.deepEqual(pruned.layers.chains, [], "the container's unpacked layers stay");
+    const committed = await strata(["commit", "user", "-t", `oci-layout:${join(work, "user-out")}:v1`]);
+    assert.equal(committed.code, 0, committed.stderr);
+    assert.equal((await strata(["rm", "user"])).code, 0);
+    const df = JSON.parse((await strata(["system", "df", "--json"])).stdout) as {
+      type: string;
+      reclaimable: number;
+    }[];
+    assert.ok((df.find((r) => r.type === "Images")?.reclaimable ?? 0) > 0, "the layers are unused now");
+    const after = JSON.parse((await strata(["system", "prune", "--json"])).stdout) as {
+      images: { blobs: unknown[] };
+      layers: { chains: string[] };
+    };
+    assert.ok(after.images.blobs.length > 0);
+    assert.ok(after.layers.chains.length > 0);
+    assert.deepEqual(await readdir(join(work, "data/images/blobs/sha256")), []);
+  });
+
   it("connects standard input only with -i, and finds a named user in the layers", async () => {
     const piped = await strata(
       ["run", "-i", "-u", "nobody", base, "--", "sh", "-c", "id -u; id -g; cat"],
