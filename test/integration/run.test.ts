@@ -116,6 +116,20 @@ describe("strata run and commit", () => {
       layers: { chains: string[] };
     };
     assert.deepEqual(pruned.layers.chains, [], "the container's unpacked layers stay");
+    // Sizes are those of the files and symlinks on disk, as find(1) sees them.
+    const findBytes = async (dir: string) =>
+      (await runOk("find", [dir, "(", "-type", "f", "-o", "-type", "l", ")", "-printf", "%s\\n"])).stdout
+        .split("\n")
+        .filter(Boolean)
+        .reduce((sum, n) => sum + Number(n), 0);
+    const usage = JSON.parse((await strata(["system", "df", "--json"])).stdout) as {
+      type: string;
+      bytes: number;
+    }[];
+    assert.deepEqual(usage.map((r) => [r.type, r.bytes]).slice(1, 3), [
+      ["Unpacked layers", await findBytes(join(work, "data/layers"))],
+      ["Containers", await findBytes(join(work, "data/containers"))],
+    ]);
     const committed = await strata(["commit", "user", "-t", `oci-layout:${join(work, "user-out")}:v1`]);
     assert.equal(committed.code, 0, committed.stderr);
     assert.equal((await strata(["rm", "user"])).code, 0);
