@@ -34,6 +34,14 @@ describe("docker habits refused with guidance", () => {
     [["run", "--publish=8080:80", "app:dev"], `Cannot publish port "8080:80": ${NO_PORTS}`],
     [["run", "-P", "app:dev"], `Cannot publish ports: ${NO_PORTS}`],
     [
+      ["run", "--restart", "always", "app:dev"],
+      'Cannot restart containers ("--restart always"): there is no daemon to restart them; run strata run under a service manager (a systemd unit with Restart=) instead',
+    ],
+    [
+      ["run", "--env-file", "/nonexistent/env", "app:dev"],
+      'Cannot read --env-file "/nonexistent/env": ENOENT',
+    ],
+    [
       ["run", "--rm", "--keep", "app:dev"],
       "--rm and --keep contradict each other: a container is removed unless kept",
     ],

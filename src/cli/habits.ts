@@ -25,8 +25,8 @@ export function refuseHabits(command: Command, habits: readonly Habit[]): Comman
   return command;
 }
 
-/** `-p`/`-P` on `strata run`: there is no port publishing to map. */
-export const PUBLISH_HABITS: readonly Habit[] = [
+/** `strata run` flags for what a container here does not have: ports to map, restarts. */
+export const RUN_HABITS: readonly Habit[] = [
   {
     flags: "-p, --publish <ports>",
     message: (v) =>
@@ -36,6 +36,11 @@ export const PUBLISH_HABITS: readonly Habit[] = [
     flags: "-P, --publish-all",
     message: () =>
       "Cannot publish ports: a container has no network of its own to map ports from (none by default); with --network host it shares the host's network, so a port it listens on is already the host's",
+  },
+  {
+    flags: "--restart <policy>",
+    message: (v) =>
+      `Cannot restart containers ("--restart ${String(v)}"): there is no daemon to restart them; run strata run under a service manager (a systemd unit with Restart=) instead`,
   },
 ];
 

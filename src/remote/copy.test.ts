@@ -128,7 +128,7 @@ describe("copyImage", () => {
     assert.ok(layer !== undefined);
     const path = join(src, "blobs/sha256", layer.digest.slice(7));
     const bytes = await readFile(path);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8((bytes.at(-1) ?? 0) ^ 0xff, bytes.length - 1);
     await writeFile(path, bytes);
     const dst = join(work, "refused");
     await assert.rejects(

@@ -87,6 +87,24 @@ describe("strata run and commit", () => {
     );
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "passed unset 1\n");
+    const envFile = join(work, "app.env");
+    await writeFile(envFile, "# settings\nGREETING=hello world\n\n  FROM_HOST\nSET=from file\n");
+    const fromFile = await strata(
+      [
+        "run",
+        "--env-file",
+        envFile,
+        "-e",
+        "SET=flag",
+        base,
+        "--",
+        "sh",
+        "-c",
+        'echo "$GREETING/$FROM_HOST/$SET"',
+      ],
+      { FROM_HOST: "passed" },
+    );
+    assert.equal(fromFile.stdout, "hello world/passed/flag\n", fromFile.stderr);
     assert.deepEqual(await readdir(join(work, "data/containers")), [], "removed, as without --rm");
   });
 

@@ -1,13 +1,14 @@
 // `strata run|ps|rm|commit|logs|stop|kill`: containers from images through runc. Layers are
 // unpacked once into the data folder and shared through overlayfs; a container is removed when
 // it exits unless kept (--keep) or detached (-d), and a kept one can be committed into a new image.
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { parseSize } from "../../lib/size.ts";
 import { collect } from "../args.ts";
 import { CliError, usageError } from "../errors.ts";
 import { dataDir, localImages, parseImageLocation, resolveImage } from "../images.ts";
 import type { CliIo } from "../io.ts";
-import { LOGS_HABITS, PUBLISH_HABITS, refuseHabits } from "../habits.ts";
+import { LOGS_HABITS, RUN_HABITS, refuseHabits } from "../habits.ts";
 import { printJson, printTable } from "../output.ts";
 import { requireHostPlatform } from "../platform.ts";
 import { printFormatted, type Fields } from "../row-format.ts";
@@ -19,6 +20,7 @@ interface RunFlags {
   rm?: boolean;
   platform?: string;
   env?: string[];
+  envFile?: string[];
   workdir?: string;
   user?: string;
   entrypoint?: string;
@@ -68,11 +70,25 @@ async function runLib() {
 }
 
 /**
- * `-e KEY=VALUE` as given; `-e KEY` takes KEY's value from strata's own environment, and is
- * left out when it has none (as docker does).
+ * The lines of `--env-file` files (as docker reads them: KEY=VALUE or KEY, blank lines and
+ * `#` comments skipped, nothing unquoted), then `-e KEY=VALUE` as given; a KEY alone takes its
+ * value from strata's own environment, and is left out when it has none (as docker does).
  */
-function envOf(flags: RunFlags, env: CliIo["env"]): string[] | undefined {
-  return flags.env?.flatMap((e) => {
+async function envOf(flags: RunFlags, env: CliIo["env"]): Promise<string[] | undefined> {
+  if (flags.env === undefined && flags.envFile === undefined) return undefined;
+  const lines: string[] = [];
+  for (const file of flags.envFile ?? []) {
+    const text = await readFile(file, "utf8").catch((error: unknown) => {
+      throw usageError(
+        `Cannot read --env-file "${file}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    });
+    for (const line of text.split(/\r?\n/)) {
+      const entry = line.replace(/^\s+/, "");
+      if (entry !== "" && !entry.startsWith("#")) lines.push(entry);
+    }
+  }
+  return [...lines, ...(flags.env ?? [])].flatMap((e) => {
     if (e.includes("=")) return [e];
     const value = env[e];
     return value === undefined ? [] : [`${e}=${value}`];
@@ -122,6 +138,11 @@ export function registerRun(program: Command, io: CliIo): void {
       "an environment variable (KEY alone: strata's own value of KEY); repeatable",
       collect,
     )
+    .option(
+      "--env-file <path>",
+      "environment variables from a file, a KEY=VALUE (or KEY) per line; repeatable",
+      collect,
+    )
     .option("-w, --workdir <dir>", "the working directory (default the image's)")
     .option("-u, --user <user>", "the user (default the image's)")
     .option("--entrypoint <path>", "replace the image's entrypoint")
@@ -157,6 +178,7 @@ export function registerRun(program: Command, io: CliIo): void {
       if (flags.tty === true && !(own && process.stdin.isTTY))
         throw usageError("--tty needs a terminal on standard input");
       const limits = limitsOf(flags);
+      const environment = await envOf(flags, io.env);
       const { containerPath, parseVolume, runContainer, RunError } = await runLib();
       let volumes, tmpfs;
       try {
@@ -175,7 +197,7 @@ export function registerRun(program: Command, io: CliIo): void {
         keep: flags.keep === true,
         ...(command.length === 0 ? {} : { command }),
         ...(flags.entrypoint === undefined ? {} : { entrypoint: [flags.entrypoint] }),
-        ...(flags.env === undefined ? {} : { env: envOf(flags, io.env) ?? [] }),
+        ...(environment === undefined ? {} : { env: environment }),
         ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
         ...(flags.user === undefined ? {} : { user: flags.user }),
         network: flags.network,
@@ -207,7 +229,7 @@ export function registerRun(program: Command, io: CliIo): void {
       if (flags.keep === true) io.stderr.write(`Kept container ${outcome.name}\n`);
       if (outcome.exitCode !== 0) throw new SilentExit(outcome.exitCode);
     });
-  refuseHabits(run, PUBLISH_HABITS);
+  refuseHabits(run, RUN_HABITS);
 
   program
     .command("ps")
