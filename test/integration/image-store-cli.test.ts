@@ -13,6 +13,7 @@ import { buildBusyboxBase } from "../../scripts/base-images.ts";
 import { runStrata } from "../helpers/cli-run.ts";
 import { startDistribution, type RunningDistribution } from "../helpers/distribution.ts";
 import { runOk } from "../helpers/exec.ts";
+import { randomIndex, writeOciLayout } from "../helpers/images.ts";
 import { startInProcess, type InProcess } from "../helpers/in-process.ts";
 
 let work: string;
@@ -250,6 +251,28 @@ describe("pull, push and copy carry referrers", () => {
     );
     const again = await strata("pull", name);
     assert.match(again.stdout, /\(0 blobs copied, 5 present, 1 referrers\)\n$/);
+  });
+
+  it("copies a multi-platform index whole, and pulls one platform of it", async () => {
+    const layout = join(work, "multi");
+    const index = await randomIndex({ seed: 3 });
+    await writeOciLayout(layout, [index], { tags: ["all"] });
+    const name = `${strataHost}/team/multi:v1`;
+    const copied = await strata("copy", "-q", `oci-layout:${layout}:all`, name);
+    assert.equal(copied.stdout, `${index.manifestDigest}\n`, copied.stderr);
+    for (const image of index.images) {
+      const child = await fetch(`${registry.url}/v2/team/multi/manifests/${image.manifestDigest}`, {
+        method: "HEAD",
+        headers: { accept: "application/vnd.oci.image.manifest.v1+json" },
+      });
+      assert.equal(child.status, 200);
+    }
+    const arm = await strata("pull", "-q", "--platform", "linux/arm64", name);
+    assert.equal(arm.stdout, `${index.images[1]?.manifestDigest}\n`, arm.stderr);
+    const none = await strata("pull", "--platform", "linux/s390x", name);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /has no image for linux\/s390x \(it has: linux\/amd64, linux\/arm64\)\n$/);
+    assert.equal((await strata("rmi", name)).code, 0);
   });
 
   it("refuses what it cannot do with guidance", async () => {
