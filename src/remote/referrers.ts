@@ -7,6 +7,8 @@ import type { RegistryClient } from "./client.ts";
 import { RemoteError } from "./errors.ts";
 import type { Entry } from "./layout.ts";
 
+const NO_API = new Set([400, 404, 405, 501]);
+
 /** The fallback tag of a subject: `sha256:abc…` → `sha256-abc…`. */
 export const fallbackTag = (digest: string): string => digest.replace(":", "-");
 
@@ -38,7 +40,7 @@ async function fallbackEntries(
 
 /**
  * The referrers of `subject` in `repository`: the referrers API's answer, else (a registry
- * that does not know the API answers 404) the fallback tag's index.
+ * that does not know the API) the fallback tag's index.
  */
 export async function listReferrers(
   client: RegistryClient,
@@ -53,8 +55,10 @@ export async function listReferrers(
   });
   if (response.ok)
     return { entries: entriesOf(Buffer.from(await response.arrayBuffer()), `The ${what}`), via: "api" };
+  // A registry without the API answers its unknown route: 404 (Distribution 2.8), or 400, 405
+  // or 501 from others.
+  if (!NO_API.has(response.status)) return client.fail(response, `Cannot list the ${what}`);
   await response.body?.cancel();
-  if (response.status !== 404) return client.fail(response, `Cannot list the ${what}`);
   return { entries: await fallbackEntries(client, repository, subject), via: "tag" };
 }
 
