@@ -68,7 +68,7 @@ describe("docker habits refused with guidance", () => {
       ["build", "--format", "docker", "."],
       'Invalid --format "docker": Strata writes OCI images only, which docker, podman and every registry take',
     ],
-    [["logs", "--tail", "20", "web"], "--tail is not supported: use strata logs NAME | tail -n 20"],
+    [["logs", "--tail", "twenty", "web"], 'Invalid --tail "twenty": expected a number of lines, or all'],
     [["logs", "-t", "web"], "--timestamps is not supported: the logs record no times, only the output"],
     [
       ["ps", "--format", "{{.Foo}}"],

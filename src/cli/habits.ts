@@ -47,10 +47,6 @@ export const RUN_HABITS: readonly Habit[] = [
 /** `strata logs` flags that need what the logs do not record. */
 export const LOGS_HABITS: readonly Habit[] = [
   {
-    flags: "-n, --tail <lines>",
-    message: (v) => `--tail is not supported: use strata logs NAME | tail -n ${String(v)}`,
-  },
-  {
     flags: "-t, --timestamps",
     message: () => "--timestamps is not supported: the logs record no times, only the output",
   },

@@ -461,6 +461,8 @@ describe("strata run and commit", () => {
     assert.deepEqual([stopped.code, stopped.stdout], [0, "Stopped web\n"]);
     assert.deepEqual(await ps(), ["web exited 3"]);
     assert.equal((await strata(["logs", "web"])).stdout, "started\ngot term\n");
+    const tail = await strata(["logs", "--tail", "1", "web"]);
+    assert.deepEqual([tail.stdout, tail.stderr], ["got term\n", "to-err\n"]);
     assert.equal((await strata(["stop", "web"])).stdout, "web was not running\n");
 
     // A command that cannot start: the run fails with runc's status and keeps the log.
@@ -487,6 +489,7 @@ describe("strata run and commit", () => {
       0,
     );
     assert.equal((await strata(["logs", "-f", "lines"])).stdout, "line 1\nline 2\nline 3\n");
+    assert.equal((await strata(["logs", "-n", "2", "-f", "lines"])).stdout, "line 2\nline 3\n");
 
     // PID 1 ignores SIGTERM without a handler; SIGKILL ends it. rm refuses a running one unless -f.
     assert.equal((await strata(["run", "-d", "--name", "sleeper", base, "--", "sleep", "100"])).code, 0);

@@ -296,12 +296,17 @@ export function registerRun(program: Command, io: CliIo): void {
     .command("logs <container>")
     .description("Print a detached container's output: standard output and error each to its own")
     .option("-f, --follow", "go on printing until the container ends")
-    .action(async (name: string, flags: { follow?: boolean }) => {
+    .option("-n, --tail <lines>", "only the last LINES lines of each stream (or all)")
+    .action(async (name: string, flags: { follow?: boolean; tail?: string }) => {
+      const tail = flags.tail === undefined || flags.tail === "all" ? undefined : Number(flags.tail);
+      if (flags.tail !== undefined && flags.tail !== "all" && !/^\d{1,9}$/.test(flags.tail))
+        throw usageError(`Invalid --tail "${flags.tail}": expected a number of lines, or all`);
       const { containerLogs, RunError } = await runLib();
       await containerLogs(stateOf(io), name, {
         stdout: (chunk) => io.stdout.write(chunk),
         stderr: (chunk) => io.stderr.write(chunk),
         follow: flags.follow === true,
+        ...(tail === undefined ? {} : { tail }),
       }).catch((error: unknown) => cliError(error, RunError));
     });
   refuseHabits(logs, LOGS_HABITS);
