@@ -69,6 +69,15 @@ describe("docker habits refused with guidance", () => {
       'Invalid --format "docker": Strata writes OCI images only, which docker, podman and every registry take',
     ],
     [["logs", "--tail", "twenty", "web"], 'Invalid --tail "twenty": expected a number of lines, or all'],
+    [
+      ["ps", "-f", "name=web"],
+      '--filter is not supported ("name=web"): every entry is listed; select with --format and grep, or --json and jq',
+    ],
+    [
+      ["images", "--filter", "dangling=true"],
+      '--filter is not supported ("dangling=true"): every entry is listed; select with --format and grep, or --json and jq',
+    ],
+    [["run", "-q", "-p", "80", "app:dev"], `Cannot publish port "80": ${NO_PORTS}`],
     [["logs", "-t", "web"], "--timestamps is not supported: the logs record no times, only the output"],
     [
       ["ps", "--format", "{{.Foo}}"],

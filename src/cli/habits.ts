@@ -59,3 +59,12 @@ export const LOGS_HABITS: readonly Habit[] = [
     message: () => "--until is not supported: the logs record no times (strata logs NAME prints all of it)",
   },
 ];
+
+/** `--filter` on `ps` and `images`: the listings print everything; scripts select. */
+export const FILTER_HABITS: readonly Habit[] = [
+  {
+    flags: "-f, --filter <filter>",
+    message: (v) =>
+      `--filter is not supported ("${String(v)}"): every entry is listed; select with --format and grep, or --json and jq`,
+  },
+];

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import type { Entry } from "../../remote/index.ts";
 import { CliError, usageError } from "../errors.ts";
 import { dataDir, localImages, parseImageLocation } from "../images.ts";
+import { FILTER_HABITS, refuseHabits } from "../habits.ts";
 import type { CliIo } from "../io.ts";
 import { printJson, printTable } from "../output.ts";
 import { printFormatted, type Fields } from "../row-format.ts";
@@ -53,7 +54,7 @@ function tagsNamed(arg: string, tags: readonly { tag: string; entry: Entry }[]):
 }
 
 export function registerImages(program: Command, io: CliIo): void {
-  program
+  const images = program
     .command("images")
     .description("List the images of the local store")
     .option("-a, --all", "accepted for docker's habit: every image is listed anyway")
@@ -94,6 +95,8 @@ export function registerImages(program: Command, io: CliIo): void {
           rows,
         );
     });
+
+  refuseHabits(images, FILTER_HABITS);
 
   program
     .command("tag <source> <target>")

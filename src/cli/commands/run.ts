@@ -8,7 +8,7 @@ import { collect } from "../args.ts";
 import { CliError, usageError } from "../errors.ts";
 import { dataDir, localImages, parseImageLocation, resolveImage } from "../images.ts";
 import type { CliIo } from "../io.ts";
-import { LOGS_HABITS, RUN_HABITS, refuseHabits } from "../habits.ts";
+import { FILTER_HABITS, LOGS_HABITS, RUN_HABITS, refuseHabits } from "../habits.ts";
 import { printJson, printTable } from "../output.ts";
 import { requireHostPlatform } from "../platform.ts";
 import { printFormatted, type Fields } from "../row-format.ts";
@@ -158,6 +158,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--read-only", "mount the container's root read-only (volumes keep their mode)")
     .option("--insecure", "plain HTTP to registries that are not on loopback")
     .option("--platform <os/arch>", "the image's platform: this machine's (no emulation)")
+    .option("-q, --quiet", "accepted for docker's habit: a pull prints no progress anyway")
     .action(async (imageText: string, command: string[], flags: RunFlags) => {
       if (flags.network !== "none" && flags.network !== "host")
         throw usageError(`Invalid --network "${flags.network}": expected none or host`);
@@ -231,7 +232,7 @@ export function registerRun(program: Command, io: CliIo): void {
     });
   refuseHabits(run, RUN_HABITS);
 
-  program
+  const ps = program
     .command("ps")
     .description("List containers: running, kept and detached ones")
     .option("-a, --all", "accepted for docker's habit: every container is listed anyway")
@@ -276,6 +277,8 @@ export function registerRun(program: Command, io: CliIo): void {
           rows,
         );
     });
+
+  refuseHabits(ps, FILTER_HABITS);
 
   program
     .command("rm <container...>")
