@@ -3,7 +3,8 @@
 // platform's manifest), each manifest's config and layers (only those the destination lacks),
 // and the referrers of every manifest copied — signatures, SBOMs, provenance — recursively,
 // recorded at the destination the way it finds referrers (its API, the fallback tag, a layout's
-// index). Blobs between two registries pass through a scratch folder.
+// index). Blobs between two registries pass through a scratch folder; a registry's blobs go
+// straight into a layout.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isIndex, parseManifest, type ImageIndex } from "../oci/index.ts";
@@ -36,6 +37,8 @@ export interface CopyResult {
   /** The manifest copied (for a platform, the platform's manifest). */
   readonly digest: string;
   readonly mediaType: string;
+  /** The copied manifest's size in bytes. */
+  readonly size: number;
   readonly manifests: number;
   readonly blobs: { readonly copied: number; readonly existed: number; readonly bytesCopied: number };
   readonly referrers: readonly CopiedReferrer[];
@@ -85,7 +88,10 @@ export async function copyImage(
       return;
     }
     const local = await source.blobFile(descriptor);
+    const direct = target.blobTarget?.(descriptor);
     if (local !== undefined) await target.putBlob(descriptor, { path: local });
+    // Downloaded into the layout's own pool: verified and renamed into place by the download.
+    else if (direct !== undefined) await source.fetchBlob(descriptor, direct);
     else {
       const staged = join(options.scratch, descriptor.digest.replace(":", "-"));
       try {
@@ -125,5 +131,5 @@ export async function copyImage(
   };
 
   await copyTree(top, options.tag);
-  return { digest: top.digest, mediaType: top.mediaType, manifests, blobs, referrers };
+  return { digest: top.digest, mediaType: top.mediaType, size: top.size, manifests, blobs, referrers };
 }

@@ -19,6 +19,11 @@ export interface Endpoint {
   /** Downloads a blob into `path`, verified. */
   fetchBlob(descriptor: Entry, path: string): Promise<void>;
   putBlob(descriptor: Entry, from: { path: string } | { bytes: Buffer }): Promise<void>;
+  /**
+   * Where a blob may be downloaded straight into (a layout's own path), when the download is
+   * verified and renamed into place as it is by `fetchBlob`; undefined when it cannot.
+   */
+  blobTarget?(descriptor: Entry): string;
   /** Stores a manifest under `tag`, or by its digest only. */
   putManifest(entry: Entry, bytes: Buffer, tag?: string): Promise<void>;
   /** The referrers of a manifest. */

@@ -63,6 +63,7 @@ export function createLayoutEndpoint(dir: string, name = `oci-layout:${dir}`): E
       await writeVerified(path, descriptor, { path: blobPath(dir, descriptor.digest) });
     },
     putBlob: (descriptor, from) => putBlob(dir, descriptor, from),
+    blobTarget: (descriptor) => blobPath(dir, descriptor.digest),
     async putManifest(entry, bytes, tag) {
       if (!(await hasBlob(dir, entry))) await putBlob(dir, entry, { bytes });
       if (tag !== undefined) await setTag(dir, tag, entry);

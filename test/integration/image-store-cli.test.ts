@@ -249,6 +249,15 @@ describe("pull, push and copy carry referrers", () => {
       inspected.referrers.map((r) => r.digest),
       [built.provenance],
     );
+    // A build's registry base is pulled the same way: with its referrers.
+    assert.equal((await strata("rmi", name)).code, 0);
+    await mkdir(join(work, "child"));
+    await writeFile(join(work, "child/Containerfile"), `FROM ${name}\nCMD ["true"]\n`);
+    const child = await strata("build", "-q", "-t", "child:v1", join(work, "child"));
+    assert.equal(child.code, 0, child.stderr);
+    const base = JSON.parse((await strata("inspect", "--json", name)).stdout) as typeof inspected;
+    assert.deepEqual([base.source, base.referrers.map((r) => r.digest)], ["local", [built.provenance]]);
+    assert.equal((await strata("rmi", "child:v1")).code, 0);
     const again = await strata("pull", name);
     assert.match(again.stdout, /\(0 blobs copied, 5 present, 1 referrers\)\n$/);
   });
