@@ -15,6 +15,7 @@ import { registerPromote } from "./commands/promote.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerBuild } from "./commands/build.ts";
 import { registerRun } from "./commands/run.ts";
+import { registerContainers } from "./commands/containers.ts";
 import { registerImages } from "./commands/images.ts";
 import { registerInspect } from "./commands/inspect.ts";
 import { registerSystem } from "./commands/system.ts";
@@ -44,12 +45,12 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   audit: registerAudit,
   build: registerBuild,
   run: registerRun,
-  ps: registerRun,
-  rm: registerRun,
+  ps: registerContainers,
+  rm: registerContainers,
   commit: registerRun,
-  logs: registerRun,
-  stop: registerRun,
-  kill: registerRun,
+  logs: registerContainers,
+  stop: registerContainers,
+  kill: registerContainers,
   images: registerImages,
   tag: registerImages,
   rmi: registerImages,

@@ -1,18 +1,18 @@
-// `strata run|ps|rm|commit|logs|stop|kill`: containers from images through runc. Layers are
-// unpacked once into the data folder and shared through overlayfs; a container is removed when
-// it exits unless kept (--keep) or detached (-d), and a kept one can be committed into a new image.
+// `strata run` and `strata commit`: containers from images through runc, and a kept container's
+// changes back into an image. Layers are unpacked once into the data folder and shared through
+// overlayfs; a container is removed when it exits unless kept (--keep) or detached (-d).
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { parseSize } from "../../lib/size.ts";
 import { collect } from "../args.ts";
-import { CliError, usageError } from "../errors.ts";
-import { dataDir, localImages, parseImageLocation, resolveImage } from "../images.ts";
+import { usageError } from "../errors.ts";
+import { RUN_HABITS, refuseHabits } from "../habits.ts";
+import { localImages, parseImageLocation, resolveImage } from "../images.ts";
 import type { CliIo } from "../io.ts";
-import { FILTER_HABITS, LOGS_HABITS, RUN_HABITS, refuseHabits } from "../habits.ts";
-import { printJson, printTable } from "../output.ts";
+import { printJson } from "../output.ts";
 import { requireHostPlatform } from "../platform.ts";
-import { printFormatted, type Fields } from "../row-format.ts";
 import { SilentExit } from "../silent-exit.ts";
+import { cliError, runLib, stateOf } from "./run-shared.ts";
 
 interface RunFlags {
   name?: string;
@@ -62,13 +62,6 @@ function limitsOf(flags: RunFlags): { memory?: number; pids?: number; cpus?: num
   return limits;
 }
 
-const stateOf = (io: CliIo): string => dataDir(io.env);
-
-async function runLib() {
-  const lib = await import("../../run/index.ts");
-  return lib;
-}
-
 /**
  * The lines of `--env-file` files (as docker reads them: KEY=VALUE or KEY, blank lines and
  * `#` comments skipped, nothing unquoted), then `-e KEY=VALUE` as given; a KEY alone takes its
@@ -93,35 +86,6 @@ async function envOf(flags: RunFlags, env: CliIo["env"]): Promise<string[] | und
     const value = env[e];
     return value === undefined ? [] : [`${e}=${value}`];
   });
-}
-
-/** A RunError becomes a CLI error: a usage error exits 2, others 1. */
-function cliError(error: unknown, RunError: new (...args: never[]) => Error): never {
-  if (error instanceof RunError)
-    throw new CliError(error.message, (error as unknown as { usage: boolean }).usage ? 2 : 1);
-  throw error;
-}
-
-/**
- * Runs `each` for every container named, going on after a failure as `docker rm a b` does;
- * each failure is printed, and the command then exits with the worst status.
- */
-async function eachContainer(
-  io: CliIo,
-  names: readonly string[],
-  each: (name: string) => Promise<void>,
-): Promise<void> {
-  let status = 0;
-  for (const name of names) {
-    try {
-      await each(name);
-    } catch (error) {
-      if (!(error instanceof CliError)) throw error;
-      io.stderr.write(`Error: ${error.message}\n`);
-      status = Math.max(status, error.exitCode);
-    }
-  }
-  if (status !== 0) throw new SilentExit(status);
 }
 
 export function registerRun(program: Command, io: CliIo): void {
@@ -231,122 +195,6 @@ export function registerRun(program: Command, io: CliIo): void {
       if (outcome.exitCode !== 0) throw new SilentExit(outcome.exitCode);
     });
   refuseHabits(run, RUN_HABITS);
-
-  const ps = program
-    .command("ps")
-    .description("List containers: running, kept and detached ones")
-    .option("-a, --all", "accepted for docker's habit: every container is listed anyway")
-    .option("-q, --quiet", "print only the names")
-    .option("--format <template>", "a Go template subset: {{.Names}}, {{.Image}}, {{json .}}, table …")
-    .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean; quiet?: boolean; format?: string }) => {
-      const { listContainers } = await runLib();
-      const rows = await listContainers(stateOf(io));
-      const json = (r: (typeof rows)[number]) => ({
-        name: r.name,
-        image: r.image,
-        status: r.status,
-        exitCode: r.exitCode,
-        created: r.created,
-      });
-      const status = (r: (typeof rows)[number]) =>
-        r.status === "exited" ? `exited (${r.exitCode ?? "unknown"})` : r.status;
-      if (flags.json === true) printJson(io, rows.map(json));
-      else if (flags.quiet === true) for (const r of rows) io.stdout.write(`${r.name}\n`);
-      else if (flags.format !== undefined) {
-        const fields: Fields<(typeof rows)[number]> = {
-          Names: (r) => r.name,
-          ID: (r) => r.name,
-          Image: (r) => r.image,
-          Command: (r) => r.command.join(" "),
-          Status: status,
-          State: (r) => r.status,
-          ExitCode: (r) => (r.exitCode === undefined ? "" : String(r.exitCode)),
-          CreatedAt: (r) => r.created,
-        };
-        printFormatted(io, flags.format, fields, rows, json);
-      } else
-        printTable(
-          io,
-          [
-            ["NAME", (r) => r.name],
-            ["IMAGE", (r) => r.image],
-            ["STATUS", status],
-            ["CREATED", (r) => r.created.slice(0, 19)],
-          ],
-          rows,
-        );
-    });
-
-  refuseHabits(ps, FILTER_HABITS);
-
-  program
-    .command("rm <container...>")
-    .description("Remove containers that have ended (kept or detached ones)")
-    .option("-f, --force", "kill a running container first")
-    .option("-v, --volumes", "accepted for docker's habit: volumes are host paths and are never removed")
-    .action(async (names: string[], flags: { force?: boolean }) => {
-      const { removeContainer, RunError } = await runLib();
-      await eachContainer(io, names, async (name) => {
-        await removeContainer(stateOf(io), name, flags.force === true).catch((error: unknown) =>
-          cliError(error, RunError),
-        );
-        io.stdout.write(`Removed ${name}\n`);
-      });
-    });
-
-  const logs = program
-    .command("logs <container>")
-    .description("Print a detached container's output: standard output and error each to its own")
-    .option("-f, --follow", "go on printing until the container ends")
-    .option("-n, --tail <lines>", "only the last LINES lines of each stream (or all)")
-    .action(async (name: string, flags: { follow?: boolean; tail?: string }) => {
-      const tail = flags.tail === undefined || flags.tail === "all" ? undefined : Number(flags.tail);
-      if (flags.tail !== undefined && flags.tail !== "all" && !/^\d{1,9}$/.test(flags.tail))
-        throw usageError(`Invalid --tail "${flags.tail}": expected a number of lines, or all`);
-      const { containerLogs, RunError } = await runLib();
-      await containerLogs(stateOf(io), name, {
-        stdout: (chunk) => io.stdout.write(chunk),
-        stderr: (chunk) => io.stderr.write(chunk),
-        follow: flags.follow === true,
-        ...(tail === undefined ? {} : { tail }),
-      }).catch((error: unknown) => cliError(error, RunError));
-    });
-  refuseHabits(logs, LOGS_HABITS);
-
-  program
-    .command("stop <container...>")
-    .description("Stop running containers: the image's stop signal (default SIGTERM), then SIGKILL")
-    .option("-t, --time <seconds>", "how long to wait before SIGKILL", "10")
-    .action(async (names: string[], flags: { time: string }) => {
-      if (!/^\d{1,6}$/.test(flags.time))
-        throw usageError(`Invalid --time "${flags.time}": expected whole seconds`);
-      const { stopContainer, RunError } = await runLib();
-      await eachContainer(io, names, async (name) => {
-        const outcome = await stopContainer(stateOf(io), name, Number(flags.time)).catch((error: unknown) =>
-          cliError(error, RunError),
-        );
-        io.stdout.write(
-          outcome.wasRunning
-            ? `Stopped ${name}${outcome.killed ? " (killed after the timeout)" : ""}\n`
-            : `${name} was not running\n`,
-        );
-      });
-    });
-
-  program
-    .command("kill <container...>")
-    .description("Send a signal to running containers")
-    .option("-s, --signal <signal>", "the signal, by name or number", "KILL")
-    .action(async (names: string[], flags: { signal: string }) => {
-      const { killContainer, RunError } = await runLib();
-      for (const name of names) {
-        await killContainer(stateOf(io), name, flags.signal).catch((error: unknown) =>
-          cliError(error, RunError),
-        );
-        io.stdout.write(`${name}\n`);
-      }
-    });
 
   program
     .command("commit <container>")
