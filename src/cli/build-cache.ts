@@ -16,7 +16,12 @@ export function buildCacheDir(env: Env): string | undefined {
 
 export interface BuildCacheUsage {
   readonly entries: number;
-  readonly blobs: readonly { readonly hex: string; readonly bytes: number; readonly used: boolean }[];
+  readonly blobs: readonly {
+    readonly hex: string;
+    readonly bytes: number;
+    readonly used: boolean;
+    readonly mtimeMs: number;
+  }[];
   /** Entries whose blob is missing. */
   readonly broken: readonly string[];
 }
@@ -37,16 +42,27 @@ export async function buildCacheUsage(dir: string): Promise<BuildCacheUsage> {
   for (const hex of (await readdir(join(dir, "blobs", "sha256")).catch(() => [] as string[])).sort()) {
     if (!/^[0-9a-f]{64}$/.test(hex)) continue; // a blob being written
     const info = await stat(join(dir, "blobs", "sha256", hex));
-    blobs.push({ hex, bytes: info.size, used: named.has(hex) });
+    blobs.push({ hex, bytes: info.size, used: named.has(hex), mtimeMs: info.mtimeMs });
   }
   const present = new Set(blobs.map((b) => b.hex));
   const broken = [...named].filter(([hex]) => !present.has(hex)).flatMap(([, k]) => k);
   return { entries: keys.length, blobs, broken };
 }
 
-/** Removes unused blobs and broken entries; with `all`, the whole cache. Returns bytes freed. */
-export async function pruneBuildCache(dir: string, usage: BuildCacheUsage, all: boolean): Promise<number> {
-  const gone = usage.blobs.filter((b) => all || !b.used);
+/**
+ * The blobs a prune removes: unused ones written before `writtenBefore` (a build in progress
+ * writes a blob before its entry), or with `all` every one.
+ */
+export const buildCachePrunable = (usage: BuildCacheUsage, all: boolean, writtenBefore: number) =>
+  usage.blobs.filter((b) => all || (!b.used && b.mtimeMs < writtenBefore));
+
+/** Removes `gone` and broken entries; with `all`, the whole cache. Returns bytes freed. */
+export async function pruneBuildCache(
+  dir: string,
+  usage: BuildCacheUsage,
+  gone: BuildCacheUsage["blobs"],
+  all: boolean,
+): Promise<number> {
   if (all) await rm(join(dir, "keys"), { recursive: true, force: true });
   else for (const key of usage.broken) await rm(join(dir, "keys", key), { force: true });
   for (const b of gone) await rm(join(dir, "blobs", "sha256", b.hex), { force: true });

@@ -11,6 +11,8 @@ import { blobPath, readIndex, REF_NAME, SUBJECT_ANNOTATION, writeIndex, type Ent
 export interface LayoutBlob {
   readonly digest: string;
   readonly size: number;
+  /** When the file was last written (ms since 1970). */
+  readonly mtimeMs: number;
 }
 
 /** Every blob file of the layout (blobs/ALG/HEX) with its size on disk. */
@@ -21,7 +23,7 @@ export async function layoutBlobs(dir: string): Promise<LayoutBlob[]> {
       const digest = `${algorithm}:${hex}`;
       if (!isDigest(digest)) continue; // a temporary file of a write in progress
       const info = await lstat(join(dir, "blobs", algorithm, hex)).catch(() => undefined);
-      if (info?.isFile() === true) out.push({ digest, size: info.size });
+      if (info?.isFile() === true) out.push({ digest, size: info.size, mtimeMs: info.mtimeMs });
     }
   }
   return out;
@@ -88,7 +90,9 @@ export interface PruneReport {
 /**
  * Removes `tags` (none: only prunes), then every blob nothing reachable names — except those in
  * `keep` (blobs something outside the layout uses) — and index entries of referrers whose
- * subject went. With `only`, removes just those blobs among the unreachable ones.
+ * subject went. With `only`, removes just those blobs among the unreachable ones; with
+ * `writtenBefore`, only blobs written before that time (a pull in progress writes its blobs
+ * before the tag that reaches them).
  */
 export async function pruneLayout(
   dir: string,
@@ -96,6 +100,7 @@ export async function pruneLayout(
     tags?: readonly string[];
     keep?: ReadonlySet<string>;
     only?: ReadonlySet<string>;
+    writtenBefore?: number;
     dryRun?: boolean;
   } = {},
 ): Promise<PruneReport> {
@@ -105,7 +110,8 @@ export async function pruneLayout(
     (b) =>
       !after.blobs.has(b.digest) &&
       options.keep?.has(b.digest) !== true &&
-      (options.only === undefined || options.only.has(b.digest)),
+      (options.only === undefined || options.only.has(b.digest)) &&
+      (options.writtenBefore === undefined || b.mtimeMs < options.writtenBefore),
   );
   if (options.dryRun !== true) {
     if (after.entries.length !== index.manifests.length) await writeIndex(dir, after.entries);

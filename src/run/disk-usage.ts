@@ -36,6 +36,8 @@ export interface LayerFolder {
   readonly chain: string;
   readonly bytes: number;
   readonly used: boolean;
+  /** When the folder was last changed (its unpacking ends just before it appears). */
+  readonly mtimeMs: number;
 }
 
 export interface RunUsage {
@@ -56,7 +58,9 @@ export async function runDiskUsage(
   const layers: LayerFolder[] = [];
   for (const chain of (await readdir(join(stateDir, "layers")).catch(() => [] as string[])).sort()) {
     if (!/^[0-9a-f]{64}$/.test(chain)) continue; // "empty" and folders being unpacked
-    layers.push({ chain, bytes: await treeBytes(join(stateDir, "layers", chain)), used: used.has(chain) });
+    const path = join(stateDir, "layers", chain);
+    const mtimeMs = (await lstat(path).catch(() => undefined))?.mtimeMs ?? 0;
+    layers.push({ chain, bytes: await treeBytes(path), used: used.has(chain), mtimeMs });
   }
   return {
     layers,
@@ -70,9 +74,19 @@ export async function runDiskUsage(
   };
 }
 
-/** Removes the unpacked layers `usage` found unused; returns them. */
-export async function pruneLayers(stateDir: string, usage: RunUsage, dryRun = false): Promise<LayerFolder[]> {
-  const unused = usage.layers.filter((l) => !l.used);
+/**
+ * Removes the unpacked layers `usage` found unused (with `writtenBefore`, only those unpacked
+ * before that time: a run that just unpacked one has not recorded its container yet).
+ */
+export async function pruneLayers(
+  stateDir: string,
+  usage: RunUsage,
+  options: { dryRun?: boolean; writtenBefore?: number } = {},
+): Promise<LayerFolder[]> {
+  const unused = usage.layers.filter(
+    (l) => !l.used && (options.writtenBefore === undefined || l.mtimeMs < options.writtenBefore),
+  );
+  const dryRun = options.dryRun === true;
   if (!dryRun)
     for (const l of unused) await rm(join(stateDir, "layers", l.chain), { recursive: true, force: true });
   return unused;

@@ -343,11 +343,21 @@ describe("system df and prune", () => {
       df.map((r) => r.reclaimable),
       [1000, 500, 0, 300],
     );
-    const dry = await strata("system", "prune", "--dry-run", "--json");
+    // Just written: inside the grace window, as a pull or build in progress would be.
+    const young = JSON.parse((await strata("system", "prune", "--json")).stdout) as { bytes: number };
+    assert.equal(young.bytes, 0);
+    await stat(join(blobs, strayHex));
+    const bad = await strata("system", "prune", "--grace", "soon");
+    assert.deepEqual(
+      [bad.code, bad.stderr],
+      [2, 'Error: Invalid --grace "soon": expected a duration such as 30s, 10m or 1h\n'],
+    );
+
+    const dry = await strata("system", "prune", "--grace", "0s", "--dry-run", "--json");
     assert.equal((JSON.parse(dry.stdout) as { bytes: number }).bytes, 1800);
     await stat(join(blobs, strayHex));
 
-    const pruned = await strata("system", "prune", "--json");
+    const pruned = await strata("system", "prune", "--grace", "0s", "--json");
     assert.equal(pruned.code, 0, pruned.stderr);
     const report = JSON.parse(pruned.stdout) as {
       images: { blobs: { digest: string }[] };
@@ -362,7 +372,9 @@ describe("system df and prune", () => {
     assert.equal(report.bytes, 1800);
     assert.deepEqual(await snapshot(store()), kept, "everything a name reaches stays");
     assert.deepEqual(await readdir(cacheBlobs), cacheBefore);
-    const again = JSON.parse((await strata("system", "prune", "--json")).stdout) as { bytes: number };
+    const again = JSON.parse((await strata("system", "prune", "--grace", "0s", "--json")).stdout) as {
+      bytes: number;
+    };
     assert.equal(again.bytes, 0);
   });
 

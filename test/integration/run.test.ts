@@ -130,7 +130,7 @@ describe("strata run and commit", () => {
     );
     const forced = await strata(["rmi", "-f", "bb:local"]);
     assert.equal(forced.code, 0, forced.stderr);
-    const pruned = JSON.parse((await strata(["system", "prune", "--json"])).stdout) as {
+    const pruned = JSON.parse((await strata(["system", "prune", "--grace", "0s", "--json"])).stdout) as {
       layers: { chains: string[] };
     };
     assert.deepEqual(pruned.layers.chains, [], "the container's unpacked layers stay");
@@ -156,7 +156,7 @@ describe("strata run and commit", () => {
       reclaimable: number;
     }[];
     assert.ok((df.find((r) => r.type === "Images")?.reclaimable ?? 0) > 0, "the layers are unused now");
-    const after = JSON.parse((await strata(["system", "prune", "--json"])).stdout) as {
+    const after = JSON.parse((await strata(["system", "prune", "--grace", "0s", "--json"])).stdout) as {
       images: { blobs: unknown[] };
       layers: { chains: string[] };
     };

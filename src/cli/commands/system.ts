@@ -4,7 +4,14 @@
 // no container, cache blobs no cache entry names. Names and containers are never removed.
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { buildCacheDir, buildCacheUsage, pruneBuildCache, type BuildCacheUsage } from "../build-cache.ts";
+import {
+  buildCacheDir,
+  buildCachePrunable,
+  buildCacheUsage,
+  pruneBuildCache,
+  type BuildCacheUsage,
+} from "../build-cache.ts";
+import { usageError } from "../errors.ts";
 import { dataDir, localImages } from "../images.ts";
 import type { CliIo } from "../io.ts";
 import { printJson, printTable } from "../output.ts";
@@ -77,6 +84,14 @@ async function survey(io: CliIo, cacheDir: string | undefined) {
   return { rows, store, runUsage, containerBlobs, cache };
 }
 
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30s`, `10m`, `1h`, `7d` in milliseconds; undefined for anything else. */
+function durationMs(text: string): number | undefined {
+  const m = /^(\d{1,6})([smhd])$/.exec(text);
+  return m === null ? undefined : Number(m[1]) * (UNIT_MS[m[2] ?? ""] ?? 0);
+}
+
 const cacheDirOf = (flags: { cacheDir?: string }, io: CliIo): string | undefined => {
   const dir = flags.cacheDir ?? buildCacheDir(io.env);
   return dir === undefined ? undefined : resolve(dir);
@@ -115,36 +130,50 @@ export function registerSystem(program: Command, io: CliIo): void {
       "Remove what nothing uses: unreferenced store blobs, unpacked layers of no stored image or container, unused build cache blobs (names and containers stay)",
     )
     .option("--all", "empty the build cache too")
+    .option("--grace <duration>", "leave what was written more recently than this (30s, 10m, 1h)", "10m")
     .option("--cache-dir <dir>", "the build cache (default as strata build's)")
     .option("--dry-run", "show what would be removed")
     .option("--json", "print JSON (exact bytes)")
-    .action(async (flags: { all?: boolean; cacheDir?: string; dryRun?: boolean; json?: boolean }) => {
-      const remote = await import("../../remote/index.ts");
-      const run = await import("../../run/index.ts");
-      const cacheDir = cacheDirOf(flags, io);
-      const { store, runUsage, containerBlobs, cache } = await survey(io, cacheDir);
-      const dryRun = flags.dryRun === true;
-      const blobs = await remote.pruneLayout(store, { keep: containerBlobs, dryRun });
-      const layers = await run.pruneLayers(dataDir(io.env), runUsage, dryRun);
-      const cacheBytes =
-        cacheDir === undefined
-          ? 0
-          : dryRun
-            ? sum(cache.blobs.filter((b) => flags.all === true || !b.used))
-            : await pruneBuildCache(cacheDir, cache, flags.all === true);
-      const report = {
-        dryRun,
-        images: { blobs: blobs.removed, bytes: blobs.bytes },
-        layers: { chains: layers.map((l) => l.chain), bytes: sum(layers) },
-        buildCache: { bytes: cacheBytes },
-        bytes: blobs.bytes + sum(layers) + cacheBytes,
-      };
-      if (flags.json === true) printJson(io, report);
-      else {
-        const verb = dryRun ? "Would remove" : "Removed";
-        io.stdout.write(
-          `${verb} ${blobs.removed.length} store blobs (${formatBytes(blobs.bytes)}), ${layers.length} unpacked layers (${formatBytes(sum(layers))}), ${formatBytes(cacheBytes)} of build cache: ${formatBytes(report.bytes)} in all\n`,
-        );
-      }
-    });
+    .action(
+      async (flags: {
+        all?: boolean;
+        grace: string;
+        cacheDir?: string;
+        dryRun?: boolean;
+        json?: boolean;
+      }) => {
+        const graceMs = durationMs(flags.grace);
+        if (graceMs === undefined)
+          throw usageError(`Invalid --grace "${flags.grace}": expected a duration such as 30s, 10m or 1h`);
+        const writtenBefore = Date.now() - graceMs;
+        const remote = await import("../../remote/index.ts");
+        const run = await import("../../run/index.ts");
+        const cacheDir = cacheDirOf(flags, io);
+        const { store, runUsage, containerBlobs, cache } = await survey(io, cacheDir);
+        const dryRun = flags.dryRun === true;
+        const blobs = await remote.pruneLayout(store, { keep: containerBlobs, writtenBefore, dryRun });
+        const layers = await run.pruneLayers(dataDir(io.env), runUsage, { dryRun, writtenBefore });
+        const gone = buildCachePrunable(cache, flags.all === true, writtenBefore);
+        const cacheBytes =
+          cacheDir === undefined
+            ? 0
+            : dryRun
+              ? sum(gone)
+              : await pruneBuildCache(cacheDir, cache, gone, flags.all === true);
+        const report = {
+          dryRun,
+          images: { blobs: blobs.removed, bytes: blobs.bytes },
+          layers: { chains: layers.map((l) => l.chain), bytes: sum(layers) },
+          buildCache: { bytes: cacheBytes },
+          bytes: blobs.bytes + sum(layers) + cacheBytes,
+        };
+        if (flags.json === true) printJson(io, report);
+        else {
+          const verb = dryRun ? "Would remove" : "Removed";
+          io.stdout.write(
+            `${verb} ${blobs.removed.length} store blobs (${formatBytes(blobs.bytes)}), ${layers.length} unpacked layers (${formatBytes(sum(layers))}), ${formatBytes(cacheBytes)} of build cache: ${formatBytes(report.bytes)} in all\n`,
+          );
+        }
+      },
+    );
 }
