@@ -2,7 +2,6 @@
 // asked for only over TLS, and passwords never cross a network in clear text unless the
 // configuration says so (`tls.allowPlaintext`).
 import { parseAddr } from "./addr.ts";
-import type { Config } from "./config.ts";
 import type { Problem } from "./config-validate.ts";
 
 /** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
@@ -11,7 +10,27 @@ export function isLoopbackHost(host: string): boolean {
   return h === "localhost" || h === "::1" || /^(?:::ffff:)?127(?:\.\d{1,3}){3}$/.test(h);
 }
 
-export function checkTlsConfig(config: Pick<Config, "addr" | "auth" | "tls">): Problem[] {
+export interface TlsConfig {
+  /** PEM certificate chain (leaf first); with `key`, the server speaks HTTPS only. */
+  readonly certificate?: string;
+  /** PEM private key of the certificate. */
+  readonly key?: string;
+  /** PEM CA certificates; when set, every connection must present a client certificate they issued. */
+  readonly clientCA?: string;
+  /** Milliseconds between checks of the three files for changes. */
+  readonly reload: number;
+  /** Plain HTTP on a non-loopback address even though users are configured. */
+  readonly allowPlaintext: boolean;
+}
+
+/** What the cross-key checks read of a configuration. */
+export interface TlsCheckInput {
+  readonly addr: string;
+  readonly auth: { readonly users: Readonly<Record<string, unknown>> };
+  readonly tls: TlsConfig;
+}
+
+export function checkTlsConfig(config: TlsCheckInput): Problem[] {
   const { certificate, key, clientCA, allowPlaintext } = config.tls;
   const problems: Problem[] = [];
   if (certificate !== undefined && key === undefined) {

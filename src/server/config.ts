@@ -8,13 +8,13 @@ import { LineCounter, parseDocument } from "yaml";
 import type { GalleryEventType } from "../gallery/index.ts";
 import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
 import { ConfigError } from "./config-error.ts";
-import { checkTlsConfig } from "./config-tls.ts";
+import { checkTlsConfig, type TlsConfig } from "./config-tls.ts";
 import { envLabel, readEnvLayer } from "./config-env.ts";
 import type { In, ObjectNode, Out } from "./config-nodes.ts";
 import { CONFIG_SCHEMA, DEFAULT_DATA, type LogLevel } from "./config-schema.ts";
 import { fillDefaults, formatPath, validateLayer, type KeyPath, type Problem } from "./config-validate.ts";
 
-export type { LogLevel };
+export type { LogLevel, TlsConfig };
 
 export interface Config {
   /** Listen address, `HOST:PORT` or `[IPv6]:PORT`. */
@@ -33,19 +33,6 @@ export interface Config {
   /** grace: milliseconds in-flight requests get to finish on shutdown. */
   readonly shutdown: { readonly grace: number };
   readonly tls: TlsConfig;
-}
-
-export interface TlsConfig {
-  /** PEM certificate chain (leaf first); with `key`, the server speaks HTTPS only. */
-  readonly certificate?: string;
-  /** PEM private key of the certificate. */
-  readonly key?: string;
-  /** PEM CA certificates; when set, every connection must present a client certificate they issued. */
-  readonly clientCA?: string;
-  /** Milliseconds between checks of the three files for changes. */
-  readonly reload: number;
-  /** Plain HTTP on a non-loopback address even though users are configured. */
-  readonly allowPlaintext: boolean;
 }
 
 export interface GalleryConfig {

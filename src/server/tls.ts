@@ -10,7 +10,7 @@ import type { ServerOptions } from "node:https";
 import type { Server as NetServer } from "node:net";
 import { createSecureContext, Server as TlsServer } from "node:tls";
 import type { Logger } from "pino";
-import type { TlsConfig } from "./config.ts";
+import type { TlsConfig } from "./config-tls.ts";
 
 export interface ServerTls {
   /** node:https server options, for Fastify's `https`. */
