@@ -362,6 +362,39 @@ describe("TLS", () => {
     assert.equal((await get(rotating, "/v2/", { authorization: basic })).status, 200);
   });
 
+  it("the strata CLI's registry client speaks TLS to a loopback registry that serves it", async () => {
+    const env = {
+      STRATA_USERNAME: "alice",
+      STRATA_PASSWORD: PASSWORD,
+      STRATA_CONFIG_DIR: join(work.path, "cli-config"),
+      STRATA_DATA_DIR: join(work.path, "cli-data"),
+      NODE_EXTRA_CA_CERTS: ca.cert,
+    };
+    const ref = `${hostOf(rotating)}/cli/app:v1`;
+    const source = `oci-layout:${busybox.dir}:${busybox.tag}`;
+    const pushed = await run(process.execPath, [BIN, "copy", source, ref], { env, timeoutMs: 120_000 });
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const raw = await skopeoOk([
+      "inspect",
+      "--raw",
+      "--cert-dir",
+      certDirs.caOnly,
+      "--creds",
+      CREDS,
+      `docker://${ref}`,
+    ]);
+    assert.equal(sha256(raw.stdout), busybox.image.manifestDigest);
+    const untrusted = await run(process.execPath, [BIN, "pull", ref], {
+      env: { ...env, NODE_EXTRA_CA_CERTS: "" },
+      timeoutMs: 60_000,
+    });
+    assert.equal(untrusted.code, 1);
+    assert.match(
+      untrusted.stderr,
+      /Cannot reach registry 127\.0\.0\.1:\d+ .*: its TLS certificate is not trusted here \(add its CA to NODE_EXTRA_CA_CERTS\)/,
+    );
+  });
+
   it("the strata CLI reaches an https server whose CA is in NODE_EXTRA_CA_CERTS", async () => {
     const env = {
       STRATA_USERNAME: "alice",
