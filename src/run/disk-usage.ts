@@ -2,10 +2,10 @@
 // (one folder per chain of layers, shared by every image with that chain) and the containers'
 // folders. Pruning removes the layer folders no image named and no container uses; they are
 // unpacked again by the next run that needs them.
-import { createHash } from "node:crypto";
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { listContainers } from "./containers.ts";
+import { layerChains } from "./layer-chains.ts";
 
 /** Bytes of the regular files and symlinks under `path` (directories and devices count none). */
 export async function treeBytes(path: string): Promise<number> {
@@ -16,20 +16,6 @@ export async function treeBytes(path: string): Promise<number> {
   for (const name of await readdir(path).catch(() => [] as string[]))
     total += await treeBytes(join(path, name));
   return total;
-}
-
-/**
- * The folder names (chain IDs without `sha256:`) of an image's unpacked layers, bottom first:
- * the first layer's diff ID, then sha256 of "PARENT-CHAIN DIFF-ID" — as layers.ts names them.
- */
-export function layerChains(diffIds: readonly string[]): string[] {
-  const out: string[] = [];
-  let chain = "";
-  for (const [i, diffId] of diffIds.entries()) {
-    chain = i === 0 ? diffId : `sha256:${createHash("sha256").update(`${chain} ${diffId}`).digest("hex")}`;
-    out.push(chain.replace(/^sha256:/, ""));
-  }
-  return out;
 }
 
 export interface LayerFolder {
