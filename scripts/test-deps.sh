@@ -11,6 +11,7 @@ declare -A need=(
   [docker-registry]=docker-registry
   [podman]=podman
   [buildah]=buildah
+  [ctr]=containerd # and the containerd daemon
   [mmdebstrap]=mmdebstrap
 )
 missing=()

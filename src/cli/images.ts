@@ -3,13 +3,15 @@
 // are full references, its blob pool shared with pulled images), or a registry (pulled into the
 // local store, pushed from it). Registries are spoken to with the credentials `strata login`
 // stored for http(s)://HOST.
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Image } from "../builder/runtime.ts";
 import type { RegistryClient } from "../remote/index.ts";
-import { formatReference, parseReference, type Reference } from "../oci/index.ts";
+import { formatReference, isImageManifest, parseReference, type Reference } from "../oci/index.ts";
 import { loadCredentials } from "./credentials.ts";
 import { usageError } from "./errors.ts";
+import { hostPlatform } from "./platform.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -57,11 +59,6 @@ export function dataDir(env: Env): string {
 /** The local image store: an OCI layout. */
 export const localImages = (env: Env): string => join(dataDir(env), "images");
 
-export const hostPlatform = (): { os: string; architecture: string } => ({
-  os: "linux",
-  architecture: process.arch === "x64" ? "amd64" : process.arch,
-});
-
 /** A client for `registry` with the credentials stored for it. */
 export async function registryClient(registry: string, env: Env, insecure = false): Promise<RegistryClient> {
   const { RegistryClient } = await import("../remote/index.ts");
@@ -97,19 +94,28 @@ export async function resolveImage(ref: ImageRef, options: ResolveOptions): Prom
     throw usageError(
       `No image "${ref.local}" in the local store, and it names no registry to pull from (e.g. 127.0.0.1:5000/${ref.text})`,
     );
-  const { poolPath, pullImage, referenceTarget } = await import("../remote/index.ts");
+  const remote = await import("../remote/index.ts");
   const client = await registryClient(registry, options.env, options.insecure);
   options.progress?.(`Pulling ${ref.text}`);
-  const pulled = await pullImage(client, ref.reference.repository, referenceTarget(ref.reference), {
-    pool: join(store, "blobs"),
-    platform: hostPlatform(),
-  });
-  await writeFile(poolPath(join(store, "blobs"), pulled.manifestDigest), pulled.manifest);
-  const manifestType = (JSON.parse(pulled.manifest.toString("utf8")) as { mediaType?: string }).mediaType;
+  // As `strata pull`: this machine's platform, with its referrers; tagged once it is an image.
+  const scratch = await mkdtemp(join(tmpdir(), "strata-pull-"));
+  let pulled;
+  try {
+    pulled = await remote.copyImage(
+      remote.createRegistryEndpoint(client, ref.reference.repository),
+      remote.referenceTarget(ref.reference),
+      remote.createLayoutEndpoint(store),
+      { platform: hostPlatform(), scratch },
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  if (!isImageManifest(pulled.mediaType))
+    throw new remote.RemoteError(`${ref.text} is not an image (media type ${pulled.mediaType})`);
   await tagInLayout(store, ref.local, {
-    mediaType: manifestType ?? "application/vnd.oci.image.manifest.v1+json",
-    digest: pulled.manifestDigest,
-    size: pulled.manifest.length,
+    mediaType: pulled.mediaType,
+    digest: pulled.digest,
+    size: pulled.size,
   });
   return readImageFromLayout(store, ref.local);
 }

@@ -59,6 +59,21 @@ describe("strata login", () => {
     assert.deepEqual(stored, { [server.url]: { username: "alice", password: PASSWORD } });
   });
 
+  it("takes the server as docker does: strata login HOST:PORT, strata logout HOST:PORT", async () => {
+    const host = new URL(server.url).host;
+    const env = { STRATA_SERVER: "http://127.0.0.1:9", STRATA_CONFIG_DIR: join(configDir, "positional") };
+    const login = await strata(["login", host, "-u", "alice", "--password-stdin"], {
+      env,
+      stdin: `${PASSWORD}\n`,
+    });
+    assert.equal(login.code, 0, login.stderr);
+    const file = join(configDir, "positional", "credentials.json");
+    const stored = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(stored), [server.url]);
+    const logout = await strata(["logout", host], { env });
+    assert.equal(logout.stdout, `Logged out of ${server.url}\n`);
+  });
+
   it("takes the password exactly one way", async () => {
     const both = await strata(["login", "-u", "alice", "-p", "x", "--password-stdin"]);
     assert.equal(both.code, 2);

@@ -1,6 +1,7 @@
 // Builds the commander program with every command.
 import { Command } from "commander";
 import { usageError } from "./errors.ts";
+import { SilentExit } from "./silent-exit.ts";
 import type { CliIo } from "./io.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerHashPassword } from "./commands/hash-password.ts";
@@ -14,6 +15,11 @@ import { registerPromote } from "./commands/promote.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerBuild } from "./commands/build.ts";
 import { registerRun } from "./commands/run.ts";
+import { registerContainers } from "./commands/containers.ts";
+import { registerImages } from "./commands/images.ts";
+import { registerInspect } from "./commands/inspect.ts";
+import { registerSystem } from "./commands/system.ts";
+import { registerTransfer } from "./commands/transfer.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -39,12 +45,20 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   audit: registerAudit,
   build: registerBuild,
   run: registerRun,
-  ps: registerRun,
-  rm: registerRun,
+  ps: registerContainers,
+  rm: registerContainers,
   commit: registerRun,
-  logs: registerRun,
-  stop: registerRun,
-  kill: registerRun,
+  logs: registerContainers,
+  stop: registerContainers,
+  kill: registerContainers,
+  images: registerImages,
+  tag: registerImages,
+  rmi: registerImages,
+  pull: registerTransfer,
+  push: registerTransfer,
+  copy: registerTransfer,
+  inspect: registerInspect,
+  system: registerSystem,
 };
 
 /**
@@ -81,11 +95,4 @@ export function buildProgram(io: CliIo, argv?: readonly string[]): Command {
   for (const register of chosen === undefined ? new Set(Object.values(REGISTRARS)) : [chosen])
     register(program, io);
   return program;
-}
-
-/** Thrown after help or the version was printed, so parsing stops without an error message. */
-export class SilentExit extends Error {
-  constructor(readonly exitCode: number = 0) {
-    super("(output printed)");
-  }
 }

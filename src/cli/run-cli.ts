@@ -2,7 +2,8 @@
 // printed once on stderr as "Error: <message>"; usage errors exit 2, other failures 1.
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
-import { buildProgram, SilentExit } from "./program.ts";
+import { buildProgram } from "./program.ts";
+import { SilentExit } from "./silent-exit.ts";
 
 /** `argv` as process.argv gives it: node, the script, then the arguments. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

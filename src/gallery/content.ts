@@ -12,7 +12,7 @@ import {
   type ImageIndex,
   type Manifest,
 } from "../oci/index.ts";
-import type { ManifestRecord } from "../store/index.ts";
+import { withClaim, type ManifestRecord } from "../store/index.ts";
 import type { GalleryContext } from "./context.ts";
 import { GalleryError, q } from "./errors.ts";
 
@@ -131,25 +131,39 @@ async function copyManifest(
     }
   } else {
     for (const blob of requiredBlobs(manifest as Parameters<typeof requiredBlobs>[0])) {
-      const info =
-        (await ctx.meta.blobs.get(record.repository, blob.digest)) ?? (await ctx.blobs.stat(blob.digest));
-      if (info === undefined) {
-        throw new GalleryError(
-          "NOT_FOUND",
-          `Blob ${q(blob.digest)} of manifest ${q(record.digest)} is missing`,
-        );
-      }
-      await ctx.meta.blobs.link(target, info);
+      // Claimed before the check, so garbage collection cannot remove it before the link is in.
+      await withClaim(ctx.meta, [blob.digest], async (claim) => {
+        const info =
+          (await ctx.meta.blobs.get(record.repository, blob.digest)) ?? (await ctx.blobs.stat(blob.digest));
+        if (info === undefined) {
+          throw new GalleryError(
+            "NOT_FOUND",
+            `Blob ${q(blob.digest)} of manifest ${q(record.digest)} is missing`,
+          );
+        }
+        await ctx.meta.blobs.link(target, info, { claim });
+      });
     }
   }
-  await ctx.meta.manifests.put(target, {
-    digest: record.digest,
-    mediaType: record.mediaType,
-    size: record.size,
-    references: referencedDigests(manifest),
-    ...(record.artifactType === undefined ? {} : { artifactType: record.artifactType }),
-    ...(record.subject === undefined ? {} : { subject: record.subject }),
-    ...(record.annotations === undefined ? {} : { annotations: record.annotations }),
+  const references = referencedDigests(manifest);
+  await withClaim(ctx.meta, [record.digest, ...references], async (claim) => {
+    if ((await ctx.blobs.stat(record.digest)) === undefined) {
+      throw new GalleryError("NOT_FOUND", `Manifest ${q(record.digest)} is missing from the blob pool`);
+    }
+    await ctx.meta.manifests.put(
+      target,
+      {
+        digest: record.digest,
+        mediaType: record.mediaType,
+        size: record.size,
+        references,
+        ...(record.artifactType === undefined ? {} : { artifactType: record.artifactType }),
+        ...(record.subject === undefined ? {} : { subject: record.subject }),
+        ...(record.annotations === undefined ? {} : { annotations: record.annotations }),
+      },
+      undefined,
+      { claim },
+    );
   });
   stored += 1;
   for (const referrer of await ctx.meta.manifests.referrers(record.repository, record.digest)) {

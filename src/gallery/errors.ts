@@ -2,7 +2,14 @@
 // the message. Messages follow the project style: sentence case, values quoted, no period.
 
 export type GalleryErrorCode =
-  "INVALID" | "NOT_FOUND" | "CONFLICT" | "UNAUTHORIZED" | "FORBIDDEN" | "DENIED" | "TOO_LARGE";
+  | "INVALID"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "CONFLICT"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "DENIED"
+  | "TOO_LARGE";
 
 export const GALLERY_ERROR_STATUS: Readonly<Record<GalleryErrorCode, number>> = {
   INVALID: 400,
@@ -10,6 +17,7 @@ export const GALLERY_ERROR_STATUS: Readonly<Record<GalleryErrorCode, number>> = 
   FORBIDDEN: 403,
   DENIED: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   TOO_LARGE: 413,
 };
@@ -20,6 +28,7 @@ export const GALLERY_ERROR_DESCRIPTIONS: Readonly<Record<GalleryErrorCode, strin
   FORBIDDEN: "The caller's role in the gallery does not allow the operation",
   DENIED: "The lifecycle forbids the operation (for example deleting a version before its end of life)",
   NOT_FOUND: "The gallery, image definition, version, channel or request does not exist",
+  METHOD_NOT_ALLOWED: "The path exists but not with this method; the Allow header lists the methods it has",
   CONFLICT: "The operation conflicts with the current state (a version number taken by other content)",
   TOO_LARGE: "The request body or a metadata field is larger than allowed",
 };

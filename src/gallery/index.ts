@@ -6,7 +6,7 @@ export {
   type MoveOutcome,
   type PromoteOutcome,
 } from "./service.ts";
-export { registerGalleryApi, API_PREFIX, type Identify } from "./api/register.ts";
+export { registerGalleryApi, sendApiError, API_PREFIX, type Identify } from "./api/register.ts";
 export { API_ROUTES } from "./api/routes.ts";
 export { buildOpenApi } from "./api/openapi.ts";
 export type { PullPath } from "./pull-path.ts";

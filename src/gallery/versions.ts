@@ -11,6 +11,7 @@ import {
   inTransaction,
   requireRole,
 } from "./context.ts";
+import { withClaim } from "../store/index.ts";
 import { baseDigestOf, copyInto, resolveFrom } from "./content.ts";
 import { parseFutureDate } from "./dates.ts";
 import type { VersionsTable } from "./db/schema.ts";
@@ -125,10 +126,16 @@ export function versionOps(ctx: GalleryContext) {
       return { version: await view(ctx.db, gallery, outcome.row), created: false };
     }
     // The version number becomes an (immutable) tag of the repository, for listings and clients.
-    const record = await ctx.meta.manifests.get(`${gallery}/${image}`, input.digest as never);
+    const repository = `${gallery}/${image}`;
+    const record = await ctx.meta.manifests.get(repository, input.digest as never);
     if (record !== undefined) {
       const { repository: _r, createdAt: _c, ...manifest } = record;
-      await ctx.meta.manifests.put(`${gallery}/${image}`, manifest, input.version);
+      // Under a claim, and only while the manifest is still there: a tag never brings back a
+      // manifest whose bytes garbage collection may have removed since.
+      await withClaim(ctx.meta, [manifest.digest, ...manifest.references], async (claim) => {
+        if ((await ctx.meta.manifests.get(repository, manifest.digest)) === undefined) return;
+        await ctx.meta.manifests.put(repository, manifest, input.version, { claim });
+      });
     }
     return { version: await view(ctx.db, gallery, outcome.row), created: true };
   }

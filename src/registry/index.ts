@@ -6,6 +6,6 @@ export { ERROR_CATALOGUE, type ErrorCode } from "./error-catalogue.ts";
 export { RegistryError } from "./errors.ts";
 export { warningHeader, type PullDecision, type RegistryHooks } from "./hooks.ts";
 export { toErrorResponse } from "./error-response.ts";
-export { ROUTES } from "./routes.ts";
+export { allowedMethods, ROUTES } from "./routes.ts";
 export type { RegistryDeps, RegistryOptions } from "./context.ts";
 export * from "./auth/index.ts";

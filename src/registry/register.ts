@@ -4,12 +4,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { parseRepositoryName, type Digest, type RepositoryName } from "../oci/index.ts";
 import { LruCache } from "../lib/lru.ts";
+import { hasUnreadBody } from "../lib/unread-body.ts";
 import type { BodyWriter } from "../store/index.ts";
 import type { RegistryDeps, RegistryResponse, RequestContext } from "./context.ts";
 import { toErrorResponse } from "./error-response.ts";
 import { RegistryError } from "./errors.ts";
 import type { RegistryMetrics } from "./metrics.ts";
-import { matchRoute } from "./routes.ts";
+import { matchRoute, TOKEN_PATH } from "./routes.ts";
 
 const METHODS = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"] as const;
 const API_VERSION = { "Docker-Distribution-API-Version": "registry/2.0" };
@@ -53,7 +54,7 @@ export function registerRegistry(
     url: "/v2/*",
     handler: (req, reply) => dispatch(req, reply),
   });
-  app.get("/token", async (req, reply) => {
+  app.get(TOKEN_PATH, async (req, reply) => {
     const result = await deps.auth.token({
       headers: req.headers,
       query: req.query as Record<string, string | string[] | undefined>,
@@ -130,7 +131,11 @@ export function registerRegistry(
       response = await handler(ctx);
     } catch (error) {
       const mapped = toErrorResponse(error);
-      if (mapped.internal) {
+      if (mapped.internal && req.raw.destroyed && !req.raw.complete) {
+        // The client went away (or the server closed a connection whose framing broke) while
+        // the body was streaming: nothing failed on the server's side.
+        req.log.info({ route: routeName, method: req.method }, "request aborted");
+      } else if (mapped.internal) {
         req.log.error({ err: error, route: routeName, method: req.method }, "request failed");
       } else {
         req.log.debug({ code: mapped.body.errors[0]?.code, route: routeName }, "request refused");
@@ -140,7 +145,7 @@ export function registerRegistry(
         "Content-Type": "application/json",
       };
       // A body we did not read would otherwise be drained on a kept-alive connection.
-      if (!req.raw.complete) headers.Connection = "close";
+      if (hasUnreadBody(req.raw)) headers.Connection = "close";
       response = { status: mapped.status, headers, body: mapped.body };
     }
     if (reply.raw.destroyed) {

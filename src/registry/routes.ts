@@ -76,6 +76,16 @@ export interface RouteMatch {
   readonly groups: Readonly<Record<string, string>>;
 }
 
+/** Path of the token endpoint (Docker token flow), served apart from the table. */
+export const TOKEN_PATH = "/token";
+
+/** Methods the registry serves a path with, or undefined when no endpoint is there. */
+export function allowedMethods(path: string): readonly string[] | undefined {
+  if (path === TOKEN_PATH) return ["GET"];
+  const match = matchRoute(path);
+  return match === undefined ? undefined : Object.keys(match.route.methods);
+}
+
 export function matchRoute(path: string): RouteMatch | undefined {
   for (const route of ROUTES) {
     const m = route.pattern.exec(path);

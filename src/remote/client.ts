@@ -1,8 +1,9 @@
 // An OCI Distribution client for one registry: requests with the registry's authentication
 // (Basic, or the Bearer token flow a `WWW-Authenticate` challenge names, with tokens kept per
 // scope), blobs streamed to and from files through a verifying stream, manifests as bytes.
-// Loopback registries and those named insecure are spoken to over plain HTTP; all others over
-// HTTPS.
+// Registries named insecure are spoken to over plain HTTP, all others over HTTPS; a loopback
+// registry is tried over HTTPS first and spoken to over plain HTTP when it does not speak TLS
+// (docker's rule for localhost), so a local registry works whichever it serves.
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -40,7 +41,11 @@ export type BytesProgress = (digest: string, done: number, total: number) => voi
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
 
-/** True when `registry` is spoken to over plain HTTP by default. */
+/** Node's codes for a certificate chain this machine does not trust. */
+const UNTRUSTED =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED)$/;
+
+/** True when `registry` may be spoken to over plain HTTP when it does not speak TLS. */
 export const isLoopbackRegistry = (registry: string): boolean => LOOPBACK.test(registry);
 
 interface Challenge {
@@ -70,7 +75,11 @@ function counting(digest: string, total: number, progress: BytesProgress | undef
 
 export class RegistryClient {
   readonly registry: string;
-  readonly base: string;
+  /** `https://host[:port]`, or `http://…` for an insecure registry or one found not to speak TLS. */
+  base: string;
+  /** The probe of a loopback registry's scheme, made before its first request. */
+  private probe: Promise<void> | undefined;
+  private readonly probing: boolean;
   private readonly credentials: RegistryCredentials | undefined;
   private readonly timeoutMs: number;
   /** Authorization header per scope, once a challenge was answered. */
@@ -78,10 +87,30 @@ export class RegistryClient {
 
   constructor(options: ClientOptions) {
     this.registry = options.registry;
-    const scheme = options.insecure === true || isLoopbackRegistry(options.registry) ? "http" : "https";
-    this.base = `${scheme}://${options.registry}`;
+    this.base = `${options.insecure === true ? "http" : "https"}://${options.registry}`;
     this.credentials = options.credentials;
     this.timeoutMs = options.timeoutMs ?? 300_000;
+    this.probing = options.insecure !== true && isLoopbackRegistry(options.registry);
+  }
+
+  /**
+   * HTTPS unless the registry answers a TLS handshake in another protocol (a plain HTTP server
+   * answers with HTTP or closes): then plain HTTP. A certificate this machine does not trust is
+   * an error, not a reason to drop TLS.
+   */
+  private async probeScheme(): Promise<void> {
+    try {
+      const response = await fetch(`${this.base}/v2/`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      await response.body?.cancel();
+    } catch (error) {
+      const code = (error as { cause?: { code?: string } }).cause?.code ?? "";
+      if (
+        /^(EPROTO|ECONNRESET|ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_PACKET_LENGTH_TOO_LONG|UND_ERR_SOCKET)$/.test(
+          code,
+        )
+      )
+        this.base = `http://${this.registry}`;
+    }
   }
 
   private basic(): string | undefined {
@@ -97,7 +126,12 @@ export class RegistryClient {
     } catch (error) {
       const reason = (error as { cause?: { code?: string; message?: string } }).cause;
       const why = reason?.code ?? reason?.message ?? (error as Error).message;
-      throw new RemoteError(`Cannot reach registry ${this.registry} (${what}): ${why}`, { cause: error });
+      const hint = UNTRUSTED.test(reason?.code ?? "")
+        ? ": its TLS certificate is not trusted here (add its CA to NODE_EXTRA_CA_CERTS)"
+        : "";
+      throw new RemoteError(`Cannot reach registry ${this.registry} (${what}): ${why}${hint}`, {
+        cause: error,
+      });
     }
   }
 
@@ -142,6 +176,7 @@ export class RegistryClient {
       what: string;
     },
   ): Promise<Response> {
+    if (this.probing) await (this.probe ??= this.probeScheme());
     const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
     const init = (authorization: string | undefined): RequestInit => ({
       method,

@@ -16,6 +16,7 @@ import {
 } from "../oci/index.ts";
 import type { BytesProgress, RegistryClient } from "./client.ts";
 import { RemoteError } from "./errors.ts";
+import { addToFallbackTag } from "./referrers.ts";
 
 const ACCEPT = [
   MediaType.ImageManifest,
@@ -148,7 +149,7 @@ export interface ReferrerPush {
  * Pushes an artifact that names `subject` (its manifest carries the subject field). A registry
  * without the referrers API (no OCI-Subject header in its answer) gets the fallback the
  * distribution spec describes: the tag `sha256-<subject hex>` holds an index of the referrers,
- * updated here.
+ * updated here (referrers.ts).
  */
 export async function pushReferrer(
   client: RegistryClient,
@@ -164,23 +165,11 @@ export async function pushReferrer(
     referrer.mediaType,
   );
   if (headers.get("oci-subject") !== null) return { indexed: "api" };
-  const tag = subject.digest.replace(":", "-");
-  let manifests: Record<string, unknown>[] = [];
-  try {
-    const existing = await client.getManifest(repository, tag, [MediaType.ImageIndex]);
-    const parsed = JSON.parse(existing.bytes.toString("utf8")) as { manifests?: Record<string, unknown>[] };
-    manifests = parsed.manifests ?? [];
-  } catch (error) {
-    if (!(error instanceof RemoteError) || error.status !== 404) throw error;
-  }
-  manifests = manifests.filter((m) => m.digest !== referrer.digest);
-  manifests.push({
+  await addToFallbackTag(client, repository, subject.digest, {
     mediaType: referrer.mediaType,
     digest: referrer.digest,
     size: referrer.manifest.length,
     artifactType: referrer.artifactType,
   });
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests }));
-  await client.putManifest(repository, tag, index, MediaType.ImageIndex);
   return { indexed: "tag" };
 }

@@ -20,3 +20,20 @@ export {
   type PushEvent,
   type ReferrerPush,
 } from "./image.ts";
+export { copyImage, type CopiedReferrer, type CopyOptions, type CopyResult } from "./copy.ts";
+export type { Endpoint, ReferrerIndexing } from "./endpoint.ts";
+export {
+  blobPath,
+  layoutTags,
+  readIndex,
+  REF_NAME,
+  setTag,
+  SUBJECT_ANNOTATION,
+  type Entry,
+  type IndexJson,
+} from "./layout.ts";
+export { createLayoutEndpoint } from "./layout-endpoint.ts";
+export { layoutBlobs, pruneLayout, reachable, type LayoutBlob, type PruneReport } from "./layout-gc.ts";
+export { fallbackTag, listReferrers } from "./referrers.ts";
+export { createRegistryEndpoint } from "./registry-endpoint.ts";
+export { describe, type Description } from "./describe.ts";

@@ -4,7 +4,7 @@
 // container remembers its root's state at start, so `commit` turns what it changed — additions,
 // changes, deletions as whiteouts — into one reproducible layer on top of its image.
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   appendLayer,
@@ -14,37 +14,26 @@ import {
   runtimeConfig,
   type EntryState,
   type Image,
-  type LayerBlob,
   type RootReader,
 } from "../builder/runtime.ts";
 import { RunError } from "./errors.ts";
 import { launch, launchDetached, type Stdio } from "./launch.ts";
+import {
+  containerDir,
+  exitStatus,
+  processStart,
+  readRecord,
+  STATUS_FILE,
+  withStart,
+  writeRecord,
+  type ContainerRecord,
+} from "./records.ts";
 import { forgetRuncState, runcRoot, runcState } from "./runc.ts";
 import { checkVolumes, type Volume } from "./volumes.ts";
 import { exists, mountRoot, overlayOptions, readFromLayers, unmount, unpackLayers } from "./layers.ts";
 
 export { RunError };
-export type { Stdio };
-
-export interface ContainerRecord {
-  readonly name: string;
-  readonly image: string;
-  readonly config: Image["config"];
-  readonly layers: readonly LayerBlob[];
-  readonly command: readonly string[];
-  readonly created: string;
-  /** "exited" without exitCode: the container ended while no `strata run` waited for it. */
-  readonly status: "running" | "exited";
-  readonly exitCode?: number;
-  /** The process that waits for the container: `strata run`, or a detached one's monitor. */
-  readonly pid?: number;
-  /** That process's start time (clock ticks after boot), so a reused pid is not taken for it. */
-  readonly pidStart?: string;
-  /** Started with --detach: its output is in stdout.log and stderr.log, its exit status in exit-status. */
-  readonly detached?: boolean;
-  /** Kept containers only: the root's state at start, for commit. */
-  readonly committable: boolean;
-}
+export type { ContainerRecord, Stdio };
 
 export interface RunOptions {
   /** The state folder: layers/, containers/ and runc/. */
@@ -80,58 +69,6 @@ export interface RunOptions {
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-export const containerDir = (state: string, name: string) => join(state, "containers", name);
-
-/** A container's record, its status brought up to date (a detached one's exit, a vanished runner). */
-export async function readRecord(stateDir: string, name: string): Promise<ContainerRecord> {
-  let record: ContainerRecord;
-  try {
-    record = JSON.parse(
-      await readFile(join(containerDir(stateDir, name), "container.json"), "utf8"),
-    ) as ContainerRecord;
-  } catch {
-    throw new RunError(`no container "${name}" (strata ps lists them)`);
-  }
-  if (record.status !== "running") return record;
-  if (record.detached === true) {
-    const exitCode = await exitStatus(stateDir, name);
-    if (exitCode !== undefined) return { ...record, status: "exited", exitCode };
-  }
-  if (await stillRunning(stateDir, record)) return record;
-  const { exitCode: _unknown, ...rest } = record;
-  return { ...rest, status: "exited" };
-}
-
-/**
- * Whether a container recorded as running still is: its `strata run` is alive, or runc still
- * has it (the `strata run` that started it was killed and the container ran on).
- */
-async function stillRunning(stateDir: string, record: ContainerRecord): Promise<boolean> {
-  if (record.pid === undefined || (await processAlive(record.pid, record.pidStart))) return true;
-  const state = await runcState(stateDir, record.name);
-  return state !== undefined && state !== "stopped";
-}
-
-const withStart = (start: string | undefined) => (start === undefined ? {} : { pidStart: start });
-
-/** The start time of a process (field 22 of /proc/PID/stat), or undefined when it is gone. */
-export async function processStart(pid: number | "self"): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  // The command name (field 2) is in parentheses and may hold spaces: count after its end.
-  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-}
-
-/** Whether `pid` is alive and, when its start time was recorded, still the same process. */
-async function processAlive(pid: number, start: string | undefined): Promise<boolean> {
-  const now = await processStart(pid);
-  return now !== undefined && (start === undefined || now === start);
-}
-
-async function writeRecord(stateDir: string, record: ContainerRecord): Promise<void> {
-  const dir = containerDir(stateDir, record.name);
-  await writeFile(join(dir, "container.json.tmp"), JSON.stringify(record));
-  await rename(join(dir, "container.json.tmp"), join(dir, "container.json"));
-}
 
 /** The process's arguments and environment from the image's config and the options. */
 function processOf(options: RunOptions): { args: string[]; env: string[] } {
@@ -308,15 +245,6 @@ export async function runContainer(
         await writeRecord(stateDir, { ...record, status: "exited", exitCode: 125 });
     }
   }
-}
-
-const STATUS_FILE = "exit-status";
-
-/** A detached container's exit status, once its monitor has written it. */
-async function exitStatus(stateDir: string, name: string): Promise<number | undefined> {
-  const text = await readFile(join(containerDir(stateDir, name), STATUS_FILE), "utf8").catch(() => undefined);
-  const code = Number(text?.trim());
-  return text === undefined || !Number.isInteger(code) ? undefined : code;
 }
 
 /**

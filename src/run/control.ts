@@ -4,7 +4,7 @@
 import { open } from "node:fs/promises";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { containerDir, readRecord } from "./containers.ts";
+import { containerDir, readRecord } from "./records.ts";
 import { RunError } from "./errors.ts";
 import { runc } from "./runc.ts";
 
@@ -85,19 +85,69 @@ async function copyFrom(path: string, offset: number, write: (chunk: Buffer) => 
 }
 
 /**
+ * Where the last `lines` lines of a file start (a final line without a newline counts), read
+ * backwards in chunks so a long log is not read whole; 0 when it has no more lines than that.
+ */
+export async function tailOffset(path: string, lines: number): Promise<number> {
+  const file = await open(path, "r").catch(() => undefined);
+  if (file === undefined) return 0;
+  try {
+    const size = (await file.stat()).size;
+    if (lines === 0) return size;
+    const buffer = Buffer.alloc(64 * 1024);
+    let end = size;
+    // A newline that ends the file ends the last line; it does not start another one.
+    let wanted = lines + 1;
+    let skipLast = true;
+    while (end > 0) {
+      const start = Math.max(0, end - buffer.length);
+      const { bytesRead } = await file.read(buffer, 0, end - start, start);
+      for (let i = bytesRead - 1; i >= 0; i--) {
+        if (buffer[i] !== 0x0a) {
+          skipLast = false;
+          continue;
+        }
+        if (skipLast) {
+          skipLast = false;
+          continue;
+        }
+        wanted -= 1;
+        if (wanted === 1) return start + i + 1;
+      }
+      end = start;
+    }
+    return 0;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
  * Writes a detached container's output so far, standard output and error each to its own
- * stream; with `follow`, goes on until the container ends.
+ * stream (with `tail`, only the last that many lines of each); with `follow`, goes on until the
+ * container ends.
  */
 export async function containerLogs(
   stateDir: string,
   name: string,
-  out: { stdout: (chunk: Buffer) => void; stderr: (chunk: Buffer) => void; follow?: boolean },
+  out: {
+    stdout: (chunk: Buffer) => void;
+    stderr: (chunk: Buffer) => void;
+    follow?: boolean;
+    tail?: number;
+  },
 ): Promise<void> {
   const record = await readRecord(stateDir, name);
   if (record.detached !== true)
     throw new RunError(`container "${name}" was not started with --detach: its output went to strata run`);
   const dir = containerDir(stateDir, name);
-  let [o, e] = [0, 0];
+  let [o, e] =
+    out.tail === undefined
+      ? [0, 0]
+      : [
+          await tailOffset(join(dir, "stdout.log"), out.tail),
+          await tailOffset(join(dir, "stderr.log"), out.tail),
+        ];
   for (;;) {
     // Read the status before the logs: output written before the end is always copied.
     const done = out.follow !== true || (await ended(stateDir, name));

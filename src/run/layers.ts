@@ -4,12 +4,13 @@
 // overlayfs reads: a 0:0 character device for a deleted path, and one for every name the lower
 // layers have in an opaque directory.
 import { execFile } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { LayerBlob } from "../builder/runtime.ts";
 import { RunError } from "./errors.ts";
+import { layerChains } from "./layer-chains.ts";
 
 const exec = promisify(execFile);
 
@@ -23,13 +24,9 @@ export const exists = (path: string) =>
 /** The layers' directories, bottom layer first, unpacking those not unpacked yet. */
 export async function unpackLayers(stateDir: string, layers: readonly LayerBlob[]): Promise<string[]> {
   const dirs: string[] = [];
-  let chain = "";
+  const chains = layerChains(layers.map((layer) => layer.diffId));
   for (const [i, layer] of layers.entries()) {
-    chain =
-      i === 0
-        ? layer.diffId
-        : `sha256:${createHash("sha256").update(`${chain} ${layer.diffId}`).digest("hex")}`;
-    const dir = join(stateDir, "layers", chain.replace(/^sha256:/, ""));
+    const dir = join(stateDir, "layers", chains[i] ?? "");
     if (!(await exists(dir))) await unpackLayer(layer, i, dir, dirs);
     dirs.push(dir);
   }

@@ -37,6 +37,11 @@ export interface SizeNode extends Leaf {
   readonly min?: number;
 }
 
+export interface BooleanNode extends Leaf {
+  readonly kind: "boolean";
+  readonly default?: boolean;
+}
+
 export interface ObjectNode<F extends Fields = Fields> {
   readonly kind: "object";
   readonly fields: F;
@@ -54,7 +59,7 @@ export interface ListNode<I extends ConfigNode = ConfigNode> {
   readonly items: I;
 }
 
-export type LeafNode = StringNode | EnumNode | DurationNode | SizeNode;
+export type LeafNode = StringNode | EnumNode | DurationNode | SizeNode | BooleanNode;
 export type ConfigNode = LeafNode | ObjectNode | RecordNode | ListNode;
 export type Fields = { readonly [key: string]: ConfigNode };
 
@@ -76,6 +81,7 @@ export const duration = <const O extends Options<DurationNode>>(o: O) => ({
   ...o,
 });
 export const size = <const O extends Options<SizeNode>>(o: O) => ({ kind: "size" as const, ...o });
+export const bool = <const O extends Options<BooleanNode>>(o: O) => ({ kind: "boolean" as const, ...o });
 export const obj = <const F extends Fields>(fields: F) => ({ kind: "object" as const, fields });
 export const record = <const V extends ConfigNode>(value: V) => ({ kind: "record" as const, value });
 export const list = <const I extends ConfigNode>(items: I) => ({ kind: "list" as const, items });
@@ -92,23 +98,27 @@ export type Out<N> = N extends { kind: "string" }
     ? T
     : N extends { kind: "duration" | "size" }
       ? number
-      : N extends { kind: "object"; fields: infer F }
-        ? ObjectOut<F>
-        : N extends { kind: "record"; value: infer V }
-          ? Readonly<Record<string, Out<V>>>
-          : N extends { kind: "list"; items: infer I }
-            ? readonly Out<I>[]
-            : never;
+      : N extends { kind: "boolean" }
+        ? boolean
+        : N extends { kind: "object"; fields: infer F }
+          ? ObjectOut<F>
+          : N extends { kind: "record"; value: infer V }
+            ? Readonly<Record<string, Out<V>>>
+            : N extends { kind: "list"; items: infer I }
+              ? readonly Out<I>[]
+              : never;
 
 /** What may be given for a node before validation; every key is optional. */
 export type In<N> = N extends { kind: "string" | "enum" }
   ? string
   : N extends { kind: "duration" | "size" }
     ? string | number
-    : N extends { kind: "object"; fields: infer F }
-      ? { readonly [K in keyof F]?: In<F[K]> }
-      : N extends { kind: "record"; value: infer V }
-        ? Readonly<Record<string, In<V>>>
-        : N extends { kind: "list"; items: infer I }
-          ? readonly In<I>[]
-          : never;
+    : N extends { kind: "boolean" }
+      ? boolean | string
+      : N extends { kind: "object"; fields: infer F }
+        ? { readonly [K in keyof F]?: In<F[K]> }
+        : N extends { kind: "record"; value: infer V }
+          ? Readonly<Record<string, In<V>>>
+          : N extends { kind: "list"; items: infer I }
+            ? readonly In<I>[]
+            : never;

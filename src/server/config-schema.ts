@@ -4,7 +4,7 @@
 import { EVENT_TYPES } from "../gallery/index.ts";
 import { ACTIONS } from "../registry/index.ts";
 import { parseAddr } from "./addr.ts";
-import { duration, list, obj, oneOf, record, size, str } from "./config-nodes.ts";
+import { bool, duration, list, obj, oneOf, record, size, str } from "./config-nodes.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -84,5 +84,13 @@ export const CONFIG_SCHEMA = obj({
   }),
   shutdown: obj({
     grace: duration({ default: "30s", min: 0, max: DAY }),
+  }),
+  /** HTTPS: PEM files read at start and again when they change; see config-tls.ts and tls.ts. */
+  tls: obj({
+    certificate: str({ optional: true, check: nonEmpty }),
+    key: str({ optional: true, check: nonEmpty }),
+    clientCA: str({ optional: true, check: nonEmpty }),
+    reload: duration({ default: "10s", min: 100, max: DAY }),
+    allowPlaintext: bool({ default: false }),
   }),
 });

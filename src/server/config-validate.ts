@@ -80,6 +80,11 @@ function validateLeaf(node: LeafNode, value: unknown, path: KeyPath, ctx: Ctx): 
         return fail(ctx, path, `must be at most ${formatDuration(node.max)}${got}`);
       return ms;
     }
+    case "boolean":
+      // The environment gives strings; "true" and "false" are what YAML would read as booleans.
+      if (value === true || value === "true") return true;
+      if (value === false || value === "false") return false;
+      return fail(ctx, path, `expected true or false${got}`);
     case "size": {
       const bytes = typeof value === "string" || typeof value === "number" ? parseSize(value) : undefined;
       if (bytes === undefined)

@@ -51,7 +51,55 @@ describe("loadConfig", () => {
       },
       gallery: { webhooks: {}, delivery: { backoff: 2000, timeout: 10_000 }, sweep: 60_000 },
       shutdown: { grace: 30_000 },
+      tls: { reload: 10_000, allowPlaintext: false },
     });
+  });
+
+  test("reads tls from a file and the environment", async () => {
+    const file = await yamlFile(
+      "tls:\n  certificate: /etc/strata/tls.crt\n  key: /etc/strata/tls.key\n  reload: 1m\n",
+    );
+    const config = await loadConfig({
+      file,
+      env: { STRATA_TLS_CLIENTCA: "/etc/strata/clients.crt", STRATA_TLS_ALLOWPLAINTEXT: "false" },
+    });
+    assert.deepEqual(config.tls, {
+      certificate: "/etc/strata/tls.crt",
+      key: "/etc/strata/tls.key",
+      clientCA: "/etc/strata/clients.crt",
+      reload: 60_000,
+      allowPlaintext: false,
+    });
+  });
+
+  test("users on a non-loopback address need TLS or tls.allowPlaintext", async () => {
+    const users = `auth:\n  users:\n    alice: { password: "${hash}" }\n`;
+    const open = await yamlFile(`addr: 0.0.0.0:5000\n${users}`, "open.yaml");
+    assert.equal(
+      await loadError({ file: open }),
+      `Invalid configuration "${open}": addr: "0.0.0.0:5000" is not a loopback address and auth.users ` +
+        "is set, so passwords and tokens would cross the network in clear text: set tls.certificate " +
+        "and tls.key, or tls.allowPlaintext: true to serve plain HTTP anyway (e.g. behind a proxy " +
+        "that terminates TLS)",
+    );
+    assert.match(
+      await loadError({ file: await yamlFile(users), overrides: { addr: ":5000" } }),
+      /^Invalid configuration in overrides: addr: ":5000" is not a loopback address/,
+      "the source that set the address is named",
+    );
+    const allowed = await loadConfig({ file: open, env: { STRATA_TLS_ALLOWPLAINTEXT: "true" } });
+    assert.equal(allowed.tls.allowPlaintext, true);
+    const withTls = await loadConfig({
+      file: open,
+      overrides: { tls: { certificate: "tls.crt", key: "tls.key" } },
+    });
+    assert.equal(withTls.tls.certificate, "tls.crt");
+    for (const addr of ["127.0.0.1:5000", "127.1.2.3:5000", "localhost:5000", "[::1]:5000"]) {
+      const config = await loadConfig({ file: await yamlFile(`addr: "${addr}"\n${users}`, "loop.yaml") });
+      assert.equal(config.addr, addr, "loopback addresses need no TLS");
+    }
+    const noUsers = await loadConfig({ file: null, overrides: { addr: "0.0.0.0:5000" } });
+    assert.equal(noUsers.addr, "0.0.0.0:5000", "without users there are no credentials to protect");
   });
 
   test("reads gallery webhooks from a file and the environment, and refuses bad ones", async () => {
@@ -336,6 +384,36 @@ describe("loadConfig errors", () => {
       name: "a cross-key problem from the environment",
       env: { STRATA_AUTH_ACCESS: "[{repositories: [a], users: [eve], actions: [pull]}]" },
       want: /^Invalid configuration in environment: STRATA_AUTH_ACCESS \(auth\.access\[0\]\.users\[0\]\): unknown user "eve"/,
+    },
+    {
+      name: "a certificate without its key",
+      yaml: "tls: { certificate: tls.crt }\n",
+      want: /^Invalid configuration ".*bad\.yaml": tls\.certificate: set tls\.key too: a certificate needs its private key$/,
+    },
+    {
+      name: "a key without its certificate",
+      yaml: "tls: { key: tls.key }\n",
+      want: /tls\.key: set tls\.certificate too: a key alone serves nothing$/,
+    },
+    {
+      name: "a client CA without TLS",
+      env: { STRATA_TLS_CLIENTCA: "clients.crt" },
+      want: /^Invalid configuration in environment: STRATA_TLS_CLIENTCA: needs tls\.certificate and tls\.key: client certificates are asked for only over TLS$/,
+    },
+    {
+      name: "a bad boolean",
+      env: { STRATA_TLS_ALLOWPLAINTEXT: "yes" },
+      want: /^Invalid configuration in environment: STRATA_TLS_ALLOWPLAINTEXT: expected true or false, got "yes"$/,
+    },
+    {
+      name: "an empty certificate path",
+      yaml: 'tls: { certificate: "", key: k }\n',
+      want: /tls\.certificate: expected a non-empty string, got ""/,
+    },
+    {
+      name: "a too short reload interval",
+      yaml: "tls: { reload: 10ms }\n",
+      want: /tls\.reload: must be at least 100ms, got "10ms"/,
     },
     {
       name: "an override",

@@ -7,12 +7,13 @@ import { join } from "node:path";
 import type { GalleryEventType } from "../gallery/index.ts";
 import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
 import { ConfigError } from "./config-error.ts";
+import { checkTlsConfig, type TlsConfig } from "./config-tls.ts";
 import { envLabel, readEnvLayer } from "./config-env.ts";
 import type { In, ObjectNode, Out } from "./config-nodes.ts";
 import { CONFIG_SCHEMA, DEFAULT_DATA, type LogLevel } from "./config-schema.ts";
 import { fillDefaults, formatPath, validateLayer, type KeyPath, type Problem } from "./config-validate.ts";
 
-export type { LogLevel };
+export type { LogLevel, TlsConfig };
 
 export interface Config {
   /** Listen address, `HOST:PORT` or `[IPv6]:PORT`. */
@@ -30,6 +31,7 @@ export interface Config {
   readonly gallery: GalleryConfig;
   /** grace: milliseconds in-flight requests get to finish on shutdown. */
   readonly shutdown: { readonly grace: number };
+  readonly tls: TlsConfig;
 }
 
 export interface GalleryConfig {
@@ -207,6 +209,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if (authProblems.length > 0) {
     const first = sourceOf(sources, authProblems[0]?.path ?? []);
     const same = authProblems.filter((p) => sourceOf(sources, p.path) === first);
+    fail(first, describeProblems(first, same));
+  }
+  const tlsProblems = checkTlsConfig(config);
+  if (tlsProblems.length > 0) {
+    const first = sourceOf(sources, tlsProblems[0]?.path ?? []);
+    const same = tlsProblems.filter((p) => sourceOf(sources, p.path) === first);
     fail(first, describeProblems(first, same));
   }
   return config;

@@ -13,6 +13,7 @@ import {
 } from "../gallery/index.ts";
 import { MetricsRegistry } from "../lib/metrics.ts";
 import {
+  allowedMethods,
   createAuthenticator,
   createRegistryEvents,
   createRegistryMetrics,
@@ -29,11 +30,14 @@ import {
 } from "../store/index.ts";
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
+import { createClientErrorHandler } from "./client-error.ts";
+import { answerFrameworkError, installHttpEdge } from "./http-edge.ts";
 import { lazySchemaCompilers } from "./schema-compilers.ts";
+import { loadServerTls } from "./tls.ts";
 
 export interface StrataServer {
   readonly app: FastifyInstance;
-  /** Base URL the server listens on, e.g. http://127.0.0.1:5000 */
+  /** Base URL the server listens on, e.g. http://127.0.0.1:5000 (https://… with TLS) */
   readonly url: string;
   readonly meta: MetadataStore;
   readonly events: RegistryEvents;
@@ -55,6 +59,8 @@ export interface StartOptions {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<StrataServer> {
   const log = options.log ?? pino({ level: config.log.level, base: { service: "strata" } });
+  // First, so that unusable TLS files stop the start before anything is opened.
+  const tls = await loadServerTls(config.tls, log);
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true });
   const meta = await createMetadataStore(config.database);
@@ -89,6 +95,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());
 
   const app = Fastify({
+    ...(tls === undefined ? {} : { https: tls.options }),
     loggerInstance: log as FastifyBaseLogger,
     // One access-log line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -98,7 +105,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     keepAliveTimeout: 75_000,
     // ajv and fast-json-stringify load only if a route declares a schema (none does).
     schemaController: { compilersFactory: lazySchemaCompilers },
+    clientErrorHandler: createClientErrorHandler(log),
+    frameworkErrors: answerFrameworkError,
   });
+  tls?.watch(app.server);
   app.addHook("onResponse", (req, reply, done) => {
     req.log.info(
       { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -131,6 +141,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return { user: result.user };
   };
   registerGalleryApi(app, gallery, identify);
+  installHttpEdge(app, { allowedMethods: (path) => (path === "/metrics" ? ["GET"] : allowedMethods(path)) });
 
   const ttlMs = config.uploads.ttl;
   const sweep = setInterval(
@@ -148,7 +159,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (options.listen !== false) {
     const { host, port } = parseAddr(config.addr);
     url = await app.listen({ host, port });
-    log.info({ url, data: dataDir, database: redact(config.database), auth: auth.enabled }, "listening");
+    log.info(
+      { url, data: dataDir, database: redact(config.database), auth: auth.enabled, tls: tls !== undefined },
+      "listening",
+    );
   } else {
     await app.ready();
   }
@@ -157,6 +171,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   async function close(): Promise<void> {
     closing ??= (async () => {
       clearInterval(sweep);
+      tls?.close();
       const force = setTimeout(() => {
         log.warn("grace period over: closing open connections");
         app.server.closeAllConnections();

@@ -1,5 +1,6 @@
 // Garbage collection over the filesystem pool and SQLite metadata: referenced blobs stay,
-// unreferenced blobs older than the grace window go, young ones stay, a dry run removes nothing.
+// unreferenced blobs older than the grace window go, young ones stay, a dry run removes nothing,
+// and a commit in progress (a claim) keeps its blob whatever the grace window.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, utimes } from "node:fs/promises";
@@ -11,6 +12,7 @@ import { createFsBlobStore, type FsBlobStore } from "./fs-blob-store.ts";
 import { collectGarbage } from "./gc.ts";
 import { createMetadataStore } from "./metadata/create-metadata-store.ts";
 import { blobPath } from "./paths.ts";
+import { StoreError } from "./errors.ts";
 import type { MetadataStore } from "./types.ts";
 
 const HOUR = 3_600_000;
@@ -86,5 +88,44 @@ describe("collectGarbage", () => {
     assert.equal((await collectGarbage(blobs, meta, { graceMs: HOUR })).removed.length, 0);
     await meta.blobs.unlink("team/app", once.digest);
     assert.equal((await collectGarbage(blobs, meta, { graceMs: HOUR })).removed.length, 1);
+  });
+
+  it("keeps a blob claimed by a push even with no grace window, until the push links it", async () => {
+    const old = await blob(2 * HOUR);
+    const claim = await meta.claims.take([old.digest]);
+    // The pool already has the bytes: the push's own copy is dropped, the old file stays.
+    await blobs.put({ digest: old.digest }, Buffer.from(await blobs.read(old.digest, old.size)));
+    await utimes(blobPath(dir, old.digest), new Date(0), new Date(0));
+    assert.deepEqual((await collectGarbage(blobs, meta, { graceMs: 0 })).removed, []);
+    await meta.blobs.link("team/app", old, { claim });
+    await meta.claims.release(claim);
+    assert.deepEqual((await collectGarbage(blobs, meta, { graceMs: 0 })).removed, []);
+    assert.equal(digestOf(await blobs.read(old.digest, old.size)), old.digest);
+  });
+
+  it("a push that claims after a collection removed its blob writes it again", async () => {
+    const bytes = randomBytes(1000);
+    const old = await blobs.put({ digest: digestOf(bytes) }, bytes);
+    await utimes(blobPath(dir, old.digest), new Date(0), new Date(0));
+    assert.equal((await collectGarbage(blobs, meta, { graceMs: 0 })).removed.length, 1);
+    const claim = await meta.claims.take([old.digest]);
+    await blobs.put({ digest: old.digest }, bytes);
+    await meta.blobs.link("team/app", old, { claim });
+    await meta.claims.release(claim);
+    assert.deepEqual((await collectGarbage(blobs, meta, { graceMs: 0 })).removed, []);
+    assert.ok((await blobs.read(old.digest, old.size)).equals(bytes));
+  });
+
+  it("stops honouring a claim left by a crashed push once it expires; the late link fails", async () => {
+    const old = await blob(3 * HOUR);
+    const claim = await meta.claims.take([old.digest]);
+    const later = () => new Date(Date.now() + 2 * HOUR);
+    assert.equal((await collectGarbage(blobs, meta, { graceMs: HOUR })).removed.length, 0);
+    assert.equal((await collectGarbage(blobs, meta, { graceMs: HOUR, now: later })).removed.length, 1);
+    await assert.rejects(
+      meta.blobs.link("team/app", old, { claim }),
+      (error) => error instanceof StoreError && error.code === "BLOB_UNKNOWN",
+    );
+    assert.equal(await meta.blobs.get("team/app", old.digest), undefined);
   });
 });

@@ -1,8 +1,11 @@
-// Garbage collection of the blob pool: mark every digest the metadata references (links,
-// manifests and what they name), then sweep pool blobs outside that set whose last write is
-// older than a grace window. A push running during collection writes (or refreshes) its blob
-// before linking it, so the grace window keeps it safe; the time is checked again just before
-// each delete.
+// Garbage collection of the blob pool. A quick pass reads every digest the metadata references
+// (links, manifests and what they name) and skips those; each other pool blob older than the
+// grace window is then decided alone, under the commit lock of its digest: only when no link,
+// manifest, manifest reference or unexpired claim names it at that moment is its file deleted,
+// before the lock is let go. Every commit claims its digests under the same lock before it
+// writes or checks their bytes, so a commit either finds the file gone and writes it again, or
+// is seen by the collector. The grace window is policy (keep fresh, not yet referenced bytes),
+// not what makes collection safe. See README.md, "Garbage collection and commits".
 import type { Digest } from "../oci/index.ts";
 import { StoreError } from "./errors.ts";
 import { canDelete, canList, type BlobStore, type MetadataStore } from "./types.ts";
@@ -34,6 +37,8 @@ export async function collectGarbage(
     throw new StoreError("CONFLICT", "Cannot collect garbage: the blob store cannot list or delete blobs");
   }
   const now = options.now ?? (() => new Date());
+  const dryRun = options.dryRun === true;
+  if (!dryRun) await meta.claims.expire(now());
   const marks = await meta.references.all();
   const cutoff = now().getTime() - options.graceMs;
   const removed: { digest: Digest; size: number }[] = [];
@@ -50,16 +55,20 @@ export async function collectGarbage(
       young++;
       continue;
     }
-    if (options.dryRun !== true) {
-      // A push of the same content refreshes the blob's time before linking it: look again just
-      // before deleting.
-      const fresh = await blobs.listed(blob.digest);
-      if (fresh === undefined) continue;
-      if (fresh.modifiedAt.getTime() > cutoff) {
-        young++;
+    if (!dryRun) {
+      const seen: { file?: "absent" | "young" | "old" } = {};
+      const gone = await meta.references.removeIfUnreferenced(blob.digest, now(), async () => {
+        // A push of the same content refreshes the blob's time: look again just before deleting.
+        const fresh = await blobs.listed(blob.digest);
+        seen.file = fresh === undefined ? "absent" : fresh.modifiedAt.getTime() > cutoff ? "young" : "old";
+        return seen.file === "old" && (await blobs.delete(blob.digest));
+      });
+      if (!gone) {
+        if (seen.file === undefined) kept++;
+        else if (seen.file === "young") young++;
+        // Absent: another collector removed it first.
         continue;
       }
-      await blobs.delete(blob.digest);
     }
     removed.push({ digest: blob.digest, size: blob.size });
   }
@@ -69,6 +78,6 @@ export async function collectGarbage(
     young,
     removed,
     removedBytes: removed.reduce((sum, b) => sum + b.size, 0),
-    dryRun: options.dryRun === true,
+    dryRun,
   };
 }

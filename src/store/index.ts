@@ -15,6 +15,7 @@ export { createFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from "./
 export { createUploadStore, type UploadStoreOptions } from "./upload-store.ts";
 export { createMetadataStore } from "./metadata/create-metadata-store.ts";
 export { collectGarbage, type GcOptions, type GcReport } from "./gc.ts";
+export { withClaim } from "./claim.ts";
 export { connect as connectDatabase, type Connection } from "./metadata/connect.ts";
 export { migrateSet, type MigrationSet } from "./metadata/migrate.ts";
 export type { Dialect } from "./metadata/schema.ts";

@@ -87,7 +87,9 @@ export interface UploadStore {
   ): Promise<UploadSession>;
   /**
    * Appends an optional last body, verifies the whole upload against `expected.digest`, moves it
-   * into the blob pool and ends the session. On a digest mismatch the session is ended too.
+   * into the blob pool, links it to the session's repository (under a claim, so garbage
+   * collection cannot remove it in between) and ends the session. On a digest mismatch the
+   * session is ended too.
    */
   commit(
     session: UploadSession,
@@ -114,6 +116,25 @@ export interface ManifestRecord {
 
 export type NewManifest = Omit<ManifestRecord, "createdAt" | "repository">;
 
+/**
+ * Digests claimed by a commit in progress. Taken before the commit writes or checks their bytes
+ * and ended by the write that records them (a link, a manifest), so garbage collection either
+ * finished with a digest before the claim, or keeps it until its references are in.
+ */
+export interface Claim {
+  readonly id: string;
+  readonly digests: readonly Digest[];
+}
+
+/** Options of the writes that make digests referenced. */
+export interface RecordOptions {
+  /**
+   * The claim taken before the bytes were written or checked; the write ends it in its own
+   * transaction, and fails with BLOB_UNKNOWN when the claim expired and a collection removed it.
+   */
+  readonly claim?: Claim;
+}
+
 export interface Page {
   readonly n?: number;
   readonly last?: string;
@@ -128,7 +149,7 @@ export interface MetadataStore {
   };
   readonly blobs: {
     /** Records that repository holds blob (creates the repository). Idempotent. */
-    link(repository: string, blob: BlobInfo): Promise<void>;
+    link(repository: string, blob: BlobInfo, options?: RecordOptions): Promise<void>;
     get(repository: string, digest: Digest): Promise<BlobInfo | undefined>;
     unlink(repository: string, digest: Digest): Promise<boolean>;
     /** Number of repositories linking the digest (0 = unreferenced). */
@@ -136,7 +157,7 @@ export interface MetadataStore {
   };
   readonly manifests: {
     /** Stores the manifest row (idempotent) and, when tag is given, points the tag at it. */
-    put(repository: string, manifest: NewManifest, tag?: string): Promise<void>;
+    put(repository: string, manifest: NewManifest, tag?: string, options?: RecordOptions): Promise<void>;
     get(repository: string, digest: Digest): Promise<ManifestRecord | undefined>;
     /** Resolves a tag to its manifest. */
     resolve(repository: string, tag: string): Promise<ManifestRecord | undefined>;
@@ -152,6 +173,21 @@ export interface MetadataStore {
   readonly references: {
     /** Every digest a repository links or a manifest is or names: what garbage collection keeps. */
     all(): Promise<Set<string>>;
+    /**
+     * Under the digest's commit lock: when no link, manifest, manifest reference or unexpired
+     * claim (at `at`) names the digest, runs `remove` (which deletes the bytes, and must not use
+     * this store) and, when it removed them, drops the digest's expired claims. Returns whether
+     * `remove` ran and returned true.
+     */
+    removeIfUnreferenced(digest: Digest, at: Date, remove: () => Promise<boolean>): Promise<boolean>;
+  };
+  readonly claims: {
+    /** Claims digests for a commit (see Claim); it expires after ttlMs (default one hour). */
+    take(digests: readonly Digest[], options?: { ttlMs?: number }): Promise<Claim>;
+    /** Ends a claim whose commit failed or is done; idempotent. */
+    release(claim: Claim): Promise<void>;
+    /** Drops claims expired before `before` (left by crashed commits); returns how many. */
+    expire(before: Date): Promise<number>;
   };
   readonly uploads: {
     insert(row: UploadRow): Promise<void>;

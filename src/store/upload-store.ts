@@ -2,7 +2,8 @@
 // metadata store, so sessions survive restarts and are shared by every process on the same data
 // directory and database. A running hash per session is kept in memory so a commit need not
 // read the file again; when it is missing or stale (a restart, another process appended) the
-// commit hashes the file from disk. Commit = fsync → verify → move into the pool → end session.
+// commit hashes the file from disk. Commit = fsync → verify → claim → move into the pool → link
+// to the session's repository → end session.
 import { type Hash, createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, stat, truncate } from "node:fs/promises";
@@ -12,6 +13,7 @@ import { pipeline } from "node:stream/promises";
 import { LruCache } from "../lib/lru.ts";
 import { type Digest, type DigestAlgorithm, digestAlgorithm } from "../oci/index.ts";
 import { StoreError } from "./errors.ts";
+import { withClaim } from "./claim.ts";
 import { canAdopt, canSweepTemp } from "./fs-capabilities.ts";
 import { STREAM_CHUNK, closeStream, entries, isNotFound, removeFile, toReadable } from "./fs-util.ts";
 import { KeyedLock } from "./keyed-lock.ts";
@@ -226,10 +228,23 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     }
 
     const blob: BlobInfo = { digest: expected.digest, size };
-    if (canAdopt(blobs)) {
-      await blobs.adopt(uploadPath(root, id), blob);
-    } else {
-      await blobs.put(blob, createReadStream(uploadPath(root, id), { highWaterMark: STREAM_CHUNK }));
+    // Claimed before the pool sees it: if the blob is already there, the pool keeps that copy
+    // and drops ours, and the claim is what keeps garbage collection from removing it before
+    // the link is in. Once the bytes have moved, the session ends whatever the link does.
+    let moved = false;
+    try {
+      await withClaim(meta, [blob.digest], async (claim) => {
+        if (canAdopt(blobs)) {
+          await blobs.adopt(uploadPath(root, id), blob);
+        } else {
+          await blobs.put(blob, createReadStream(uploadPath(root, id), { highWaterMark: STREAM_CHUNK }));
+        }
+        moved = true;
+        await meta.blobs.link(row.repository, blob, { claim });
+      });
+    } catch (error) {
+      if (moved) await end(id);
+      throw error;
     }
     await end(id);
     return blob;

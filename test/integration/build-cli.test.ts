@@ -43,6 +43,27 @@ describe("strata build", () => {
     assert.equal(inspected.Created, "1970-01-01T00:00:00Z");
   });
 
+  it("prints only the digest with -q, and takes this machine's --platform and --format oci", async () => {
+    const hostArch = process.arch === "x64" ? "amd64" : process.arch;
+    const result = await strata([
+      "build",
+      "-q",
+      "--platform",
+      `linux/${hostArch}`,
+      "--format",
+      "oci",
+      "-t",
+      `oci-layout:${join(work, "quiet")}:q`,
+      join(work, "ctx"),
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+    const index = JSON.parse(await readFile(join(work, "quiet/index.json"), "utf8")) as {
+      manifests: { digest: string }[];
+    };
+    assert.equal(result.stdout, `${index.manifests[0]?.digest}\n`);
+  });
+
   it("records SLSA provenance beside the image as a referrer", async () => {
     const result = await strata([
       "build",

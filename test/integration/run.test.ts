@@ -63,6 +63,108 @@ describe("strata run and commit", () => {
     assert.equal(await overlayMounts(), 0);
   });
 
+  it("takes docker's --rm (the default), -e KEY from its own environment and its own --platform", async () => {
+    const hostArch = process.arch === "x64" ? "amd64" : process.arch;
+    const result = await strata(
+      [
+        "run",
+        "--rm",
+        "--platform",
+        `linux/${hostArch}`,
+        "-e",
+        "FROM_HOST",
+        "-e",
+        "UNSET_HERE",
+        "-e",
+        "SET=1",
+        base,
+        "--",
+        "sh",
+        "-c",
+        "echo $FROM_HOST ${UNSET_HERE-unset} $SET",
+      ],
+      { FROM_HOST: "passed" },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "passed unset 1\n");
+    const envFile = join(work, "app.env");
+    await writeFile(envFile, "# settings\nGREETING=hello world\n\n  FROM_HOST\nSET=from file\n");
+    const fromFile = await strata(
+      [
+        "run",
+        "--env-file",
+        envFile,
+        "-e",
+        "SET=flag",
+        base,
+        "--",
+        "sh",
+        "-c",
+        'echo "$GREETING/$FROM_HOST/$SET"',
+      ],
+      { FROM_HOST: "passed" },
+    );
+    assert.equal(fromFile.stdout, "hello world/passed/flag\n", fromFile.stderr);
+    assert.deepEqual(await readdir(join(work, "data/containers")), [], "removed, as without --rm");
+  });
+
+  it("keeps what a container uses through rmi and system prune", async () => {
+    assert.equal((await strata(["copy", base, "bb:local"])).code, 0);
+    const kept = await strata([
+      "run",
+      "--keep",
+      "--name",
+      "user",
+      "bb:local",
+      "--",
+      "sh",
+      "-c",
+      "echo x > /x",
+    ]);
+    assert.equal(kept.code, 0, kept.stderr);
+    const refused = await strata(["rmi", "bb:local"]);
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.stderr,
+      'Error: Image "bb:local" is used by container "user": strata rm user first, or strata rmi -f\n',
+    );
+    const forced = await strata(["rmi", "-f", "bb:local"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    const pruned = JSON.parse((await strata(["system", "prune", "--grace", "0s", "--json"])).stdout) as {
+      layers: { chains: string[] };
+    };
+    assert.deepEqual(pruned.layers.chains, [], "the container's unpacked layers stay");
+    // Sizes are those of the files and symlinks on disk, as find(1) sees them.
+    const findBytes = async (dir: string) =>
+      (await runOk("find", [dir, "(", "-type", "f", "-o", "-type", "l", ")", "-printf", "%s\\n"])).stdout
+        .split("\n")
+        .filter(Boolean)
+        .reduce((sum, n) => sum + Number(n), 0);
+    const usage = JSON.parse((await strata(["system", "df", "--json"])).stdout) as {
+      type: string;
+      bytes: number;
+    }[];
+    assert.deepEqual(usage.map((r) => [r.type, r.bytes]).slice(1, 3), [
+      ["Unpacked layers", await findBytes(join(work, "data/layers"))],
+      ["Containers", await findBytes(join(work, "data/containers"))],
+    ]);
+    const committed = await strata(["commit", "user", "-t", `oci-layout:${join(work, "user-out")}:v1`]);
+    assert.equal(committed.code, 0, committed.stderr);
+    assert.equal((await strata(["rm", "user"])).code, 0);
+    const df = JSON.parse((await strata(["system", "df", "--json"])).stdout) as {
+      type: string;
+      reclaimable: number;
+    }[];
+    assert.ok((df.find((r) => r.type === "Images")?.reclaimable ?? 0) > 0, "the layers are unused now");
+    const after = JSON.parse((await strata(["system", "prune", "--grace", "0s", "--json"])).stdout) as {
+      images: { blobs: unknown[] };
+      layers: { chains: string[] };
+    };
+    assert.ok(after.images.blobs.length > 0);
+    assert.ok(after.layers.chains.length > 0);
+    assert.deepEqual(await readdir(join(work, "data/images/blobs/sha256")), []);
+  });
+
   it("connects standard input only with -i, and finds a named user in the layers", async () => {
     const piped = await strata(
       ["run", "-i", "-u", "nobody", base, "--", "sh", "-c", "id -u; id -g; cat"],
@@ -206,6 +308,11 @@ describe("strata run and commit", () => {
     ]);
     assert.equal(kept.code, 0, kept.stderr);
     assert.match((await strata(["ps"])).stdout, /c1 +oci-layout:.*busybox +exited \(0\)/);
+    assert.equal((await strata(["ps", "-q"])).stdout, "c1\n");
+    assert.equal(
+      (await strata(["ps", "-a", "--format", "{{.Names}} {{.Status}} {{.Command}}"])).stdout,
+      "c1 exited (0) sh -c echo added > /added && rm /etc/passwd && rm -rf /etc/opt && mkdir /etc/opt && echo fresh > /etc/opt/new\n",
+    );
     const out = join(work, "committed");
     const committed = await strata([
       "commit",
@@ -354,6 +461,8 @@ describe("strata run and commit", () => {
     assert.deepEqual([stopped.code, stopped.stdout], [0, "Stopped web\n"]);
     assert.deepEqual(await ps(), ["web exited 3"]);
     assert.equal((await strata(["logs", "web"])).stdout, "started\ngot term\n");
+    const tail = await strata(["logs", "--tail", "1", "web"]);
+    assert.deepEqual([tail.stdout, tail.stderr], ["got term\n", "to-err\n"]);
     assert.equal((await strata(["stop", "web"])).stdout, "web was not running\n");
 
     // A command that cannot start: the run fails with runc's status and keeps the log.
@@ -380,6 +489,7 @@ describe("strata run and commit", () => {
       0,
     );
     assert.equal((await strata(["logs", "-f", "lines"])).stdout, "line 1\nline 2\nline 3\n");
+    assert.equal((await strata(["logs", "-n", "2", "-f", "lines"])).stdout, "line 2\nline 3\n");
 
     // PID 1 ignores SIGTERM without a handler; SIGKILL ends it. rm refuses a running one unless -f.
     assert.equal((await strata(["run", "-d", "--name", "sleeper", base, "--", "sleep", "100"])).code, 0);
@@ -477,7 +587,7 @@ describe("strata run and commit", () => {
       [["run", `oci-layout:${join(work, "base")}:nope`, "--", "true"], 1, /has no tag "nope"/],
       [["run", "--name", "bad name", base, "--", "true"], 2, /invalid container name "bad name"/],
       [["run", "--network", "bridge", base], 2, /Invalid --network "bridge"/],
-      [["run", "-e", "NOVALUE", base, "--", "true"], 2, /invalid environment variable "NOVALUE"/],
+      [["run", "-e", "=oops", base, "--", "true"], 2, /invalid environment variable "=oops"/],
       [["run", "local/never:built"], 2, /No image "local\/never:built" in the local store/],
       [
         ["run", "-v", `${join(work, "missing")}:/data`, base, "--", "true"],

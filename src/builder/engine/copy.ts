@@ -100,7 +100,7 @@ export async function copySources(
   for (const source of sources) {
     if (options.extractArchives === true && !source.isDirectory && (await isArchive(source.path))) {
       const dir = await ensureDir(dest);
-      await extractLayer(source.path, dir, { name: source.relative, chown: false });
+      await extractLayer(source.path, dir, { name: source.relative, chown: false, rootEntry: "ignore" });
       continue;
     }
     if (source.isDirectory) {

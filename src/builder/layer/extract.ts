@@ -2,7 +2,10 @@
 // outside the root or exhaust the machine: absolute paths, `..`, parent directories that are
 // symlinks, hard links to outside the root, whiteouts through symlinks, more than the allowed
 // uncompressed bytes (a gzip bomb) or entries. Whiteouts and opaque directories of the image spec
-// are applied; device files are skipped (builds run unprivileged inside them).
+// are applied; device files are skipped (builds run unprivileged inside them). An entry for the
+// root itself (`/`, `./`, `.`, as umoci writes) gives the root its mode, owner and time once the
+// rest is unpacked; a layer that ends after a complete entry without the end-of-archive blocks is
+// read to that end, one cut inside a header or data is refused (`TarFraming`).
 import { createReadStream } from "node:fs";
 import {
   chmod,
@@ -23,6 +26,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract, type Header } from "tar-stream";
 import { BuildError } from "../errors.ts";
+import { TarFraming } from "./tar-framing.ts";
 import { WHITEOUT_PREFIX } from "./write-layer.ts";
 
 const OPAQUE = ".wh..wh..opq";
@@ -44,6 +48,11 @@ export interface ExtractOptions {
    * true: the directory), after it was applied; for callers that keep layers apart (overlayfs).
    */
   readonly onWhiteout?: (path: string, opaque: boolean) => void;
+  /**
+   * What an entry for the root itself (`/`, `./`, `.`) does: "apply" (default) gives the root
+   * its mode, owner and time; "ignore" leaves the root as it is (ADD into an existing folder).
+   */
+  readonly rootEntry?: "apply" | "ignore";
 }
 
 export interface ExtractResult {
@@ -67,12 +76,16 @@ class Cap extends Transform {
   }
 }
 
-/** `a/./b/` → `a/b`; refuses absolute paths and `..`. */
+/**
+ * `a/./b/` → `a/b`, and "" for the root itself (`/`, `./`, `.`); refuses every other absolute
+ * path and `..`.
+ */
 export function cleanEntryPath(name: string, refuse: (why: string) => never): string {
-  if (name.startsWith("/")) refuse(`absolute path "${name.slice(0, 200)}"`);
-  const parts = name.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.includes("..")) refuse(`path with ".." "${name.slice(0, 200)}"`);
   if (name.includes("\0")) refuse("path with a NUL byte");
+  const parts = name.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.length === 0) return "";
+  if (name.startsWith("/")) refuse(`absolute path "${name.slice(0, 200)}"`);
+  if (parts.includes("..")) refuse(`path with ".." "${name.slice(0, 200)}"`);
   return parts.join("/");
 }
 
@@ -98,6 +111,8 @@ export async function extractLayer(
   const maxEntries = options.maxEntries ?? 1_000_000;
   const chownEntries = options.chown ?? process.getuid?.() === 0;
   const writtenHere = new Set<string>();
+  /** The root entry's header, applied last so that a read-only root does not stop the rest. */
+  let rootHeader: Header | undefined;
   let entries = 0;
   let skippedDevices = 0;
 
@@ -127,6 +142,10 @@ export async function extractLayer(
     const path = cleanEntryPath(header.name, refuse);
     if (path === "") {
       body.resume();
+      const type = header.type ?? "file";
+      if (type !== "directory")
+        refuse(`entry "${header.name.slice(0, 200)}" names the root but is a ${type}, not a directory`);
+      if (options.rootEntry !== "ignore") rootHeader = header;
       return;
     }
     const slash = path.lastIndexOf("/");
@@ -171,9 +190,13 @@ export async function extractLayer(
         const handle = await open(target, "wx", mode);
         try {
           for await (const chunk of body) await handle.write(chunk as Buffer);
-        } finally {
+        } catch (error) {
+          // Cut short (the layer ends inside this file's data): leave no partial file behind.
           await handle.close();
+          await unlink(target).catch(() => undefined);
+          throw error;
         }
+        await handle.close();
         break;
       }
       case "symlink":
@@ -203,7 +226,11 @@ export async function extractLayer(
         refuse(`entry "${path}" of unsupported type "${type}"`);
     }
     writtenHere.add(path);
-    if (type !== "symlink") await chmod(target, mode);
+    await applyMetadata(target, header, type !== "symlink");
+  }
+
+  async function applyMetadata(target: string, header: Header, withMode: boolean): Promise<void> {
+    if (withMode) await chmod(target, (header.mode ?? 0o644) & 0o7777);
     if (chownEntries) await lchown(target, header.uid ?? 0, header.gid ?? 0);
     if (header.mtime !== undefined) await lutimes(target, header.mtime, header.mtime).catch(() => undefined);
   }
@@ -213,8 +240,10 @@ export async function extractLayer(
     () => new BuildError(`refusing layer ${label}: more than ${maxBytes} bytes uncompressed`),
   );
   const tar = extract();
+  /** The entry being written, awaited before returning so that a failure leaves no half-file. */
+  let inFlight: Promise<unknown> = Promise.resolve();
   tar.on("entry", (header, stream, next) => {
-    applyEntry(header, stream).then(
+    inFlight = applyEntry(header, stream).then(
       () => next(),
       (error: unknown) => {
         stream.resume();
@@ -226,8 +255,15 @@ export async function extractLayer(
   const stages: NodeJS.ReadWriteStream[] =
     magic === "gzip" ? [createGunzip({ chunkSize: 256 * 1024 }), cap] : [cap];
   try {
-    await pipeline([createReadStream(blob), ...stages, tar as unknown as NodeJS.WritableStream]);
+    await pipeline([
+      createReadStream(blob),
+      ...stages,
+      new TarFraming(),
+      tar as unknown as NodeJS.WritableStream,
+    ]);
+    if (rootHeader !== undefined) await applyMetadata(root, rootHeader, true);
   } catch (error) {
+    await inFlight.catch(() => undefined);
     if (error instanceof BuildError) throw error;
     throw new BuildError(`refusing layer ${label}: ${(error as Error).message}`, { cause: error });
   }

@@ -5,14 +5,16 @@
 // come from SOURCE_DATE_EPOCH (0 when unset), so the same inputs give the same digest.
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { Gate, Image, LayerCache, Referrer, Template } from "../../builder/index.ts";
 import { clientFor } from "../api-client.ts";
+import { buildCacheDir } from "../build-cache.ts";
 import { collect, defined, imagePath, parsePairs, parseVersionRef, registryReference } from "../args.ts";
 import { CliError, usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { localImages, parseImageLocation, registryClient, resolveImage, type ImageRef } from "../images.ts";
 import { printJson } from "../output.ts";
+import { requireHostPlatform } from "../platform.ts";
 import { createProgress, type Progress } from "../progress.ts";
 import { VERSION } from "../version.ts";
 
@@ -32,13 +34,9 @@ interface BuildFlags {
   server?: string;
   insecure?: boolean;
   pull?: boolean;
-}
-
-/** $XDG_CACHE_HOME/strata/build, else ~/.cache/strata/build. */
-function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "strata", "build");
-  if (env.HOME) return join(env.HOME, ".cache", "strata", "build");
-  return undefined;
+  quiet?: boolean;
+  platform?: string;
+  format?: string;
 }
 
 const isTemplateFile = (path: string): boolean => /\.ya?ml$/i.test(path);
@@ -122,9 +120,19 @@ export function registerBuild(program: Command, io: CliIo): void {
     )
     .option("--cache-to <ref>", "export this build's layer cache entries to a registry (REGISTRY/REPO[:TAG])")
     .option("--json", "print a JSON summary instead of progress")
+    .option("-q, --quiet", "print only the image's digest")
+    .option("--platform <os/arch>", "the image's platform: this machine's (no emulation)")
+    .option("--format <format>", "the image format: oci (the only one Strata writes)")
+    .addOption(new Option("--rm", "docker's default: there are no intermediate containers").hideHelp())
+    .addOption(new Option("--force-rm", "docker's: there are no intermediate containers").hideHelp())
     .action(async (contextArg: string | undefined, flags: BuildFlags) => {
       const started = Date.now();
-      const quiet = flags.json === true;
+      requireHostPlatform(flags.platform, "build");
+      if (flags.format !== undefined && flags.format.toLowerCase() !== "oci")
+        throw usageError(
+          `Invalid --format "${flags.format}": Strata writes OCI images only, which docker, podman and every registry take`,
+        );
+      const quiet = flags.json === true || flags.quiet === true;
       const progress = createProgress(io, quiet);
       if (flags.network !== "none" && flags.network !== "host")
         throw usageError(`Invalid --network "${flags.network}": expected none or host`);
@@ -204,7 +212,7 @@ export function registerBuild(program: Command, io: CliIo): void {
 
       const scratch = await build.buildWorkDir();
       try {
-        const cacheDir = flags.cacheDir ?? defaultCacheDir(io.env);
+        const cacheDir = flags.cacheDir ?? buildCacheDir(io.env);
         let cache: LayerCache =
           flags.cache === false || cacheDir === undefined
             ? build.NO_CACHE
@@ -369,7 +377,8 @@ export function registerBuild(program: Command, io: CliIo): void {
           seconds: (Date.now() - started) / 1000,
         };
         progress.done();
-        if (quiet) printJson(io, summary);
+        if (flags.json === true) printJson(io, summary);
+        else if (flags.quiet === true) io.stdout.write(`${digest}\n`);
         else {
           const where = [
             ...written.map((w) => (w.startsWith("oci-layout:") ? w : `${w} (local store)`)),

@@ -1,19 +1,26 @@
-// `strata run|ps|rm|commit|logs|stop|kill`: containers from images through runc. Layers are
-// unpacked once into the data folder and shared through overlayfs; a container is removed when
-// it exits unless kept (--keep) or detached (-d), and a kept one can be committed into a new image.
+// `strata run` and `strata commit`: containers from images through runc, and a kept container's
+// changes back into an image. Layers are unpacked once into the data folder and shared through
+// overlayfs; a container is removed when it exits unless kept (--keep) or detached (-d).
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { parseSize } from "../../lib/size.ts";
 import { collect } from "../args.ts";
-import { CliError, usageError } from "../errors.ts";
-import { dataDir, localImages, parseImageLocation, resolveImage } from "../images.ts";
+import { usageError } from "../errors.ts";
+import { RUN_HABITS, refuseHabits } from "../habits.ts";
+import { localImages, parseImageLocation, resolveImage } from "../images.ts";
 import type { CliIo } from "../io.ts";
-import { printJson, printTable } from "../output.ts";
-import { SilentExit } from "../program.ts";
+import { printJson } from "../output.ts";
+import { requireHostPlatform } from "../platform.ts";
+import { SilentExit } from "../silent-exit.ts";
+import { cliError, runLib, stateOf } from "./run-shared.ts";
 
 interface RunFlags {
   name?: string;
   keep?: boolean;
+  rm?: boolean;
+  platform?: string;
   env?: string[];
+  envFile?: string[];
   workdir?: string;
   user?: string;
   entrypoint?: string;
@@ -55,51 +62,51 @@ function limitsOf(flags: RunFlags): { memory?: number; pids?: number; cpus?: num
   return limits;
 }
 
-const stateOf = (io: CliIo): string => dataDir(io.env);
-
-async function runLib() {
-  const lib = await import("../../run/index.ts");
-  return lib;
-}
-
-/** A RunError becomes a CLI error: a usage error exits 2, others 1. */
-function cliError(error: unknown, RunError: new (...args: never[]) => Error): never {
-  if (error instanceof RunError)
-    throw new CliError(error.message, (error as unknown as { usage: boolean }).usage ? 2 : 1);
-  throw error;
-}
-
 /**
- * Runs `each` for every container named, going on after a failure as `docker rm a b` does;
- * each failure is printed, and the command then exits with the worst status.
+ * The lines of `--env-file` files (as docker reads them: KEY=VALUE or KEY, blank lines and
+ * `#` comments skipped, nothing unquoted), then `-e KEY=VALUE` as given; a KEY alone takes its
+ * value from strata's own environment, and is left out when it has none (as docker does).
  */
-async function eachContainer(
-  io: CliIo,
-  names: readonly string[],
-  each: (name: string) => Promise<void>,
-): Promise<void> {
-  let status = 0;
-  for (const name of names) {
-    try {
-      await each(name);
-    } catch (error) {
-      if (!(error instanceof CliError)) throw error;
-      io.stderr.write(`Error: ${error.message}\n`);
-      status = Math.max(status, error.exitCode);
+async function envOf(flags: RunFlags, env: CliIo["env"]): Promise<string[] | undefined> {
+  if (flags.env === undefined && flags.envFile === undefined) return undefined;
+  const lines: string[] = [];
+  for (const file of flags.envFile ?? []) {
+    const text = await readFile(file, "utf8").catch((error: unknown) => {
+      throw usageError(
+        `Cannot read --env-file "${file}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    });
+    for (const line of text.split(/\r?\n/)) {
+      const entry = line.replace(/^\s+/, "");
+      if (entry !== "" && !entry.startsWith("#")) lines.push(entry);
     }
   }
-  if (status !== 0) throw new SilentExit(status);
+  return [...lines, ...(flags.env ?? [])].flatMap((e) => {
+    if (e.includes("=")) return [e];
+    const value = env[e];
+    return value === undefined ? [] : [`${e}=${value}`];
+  });
 }
 
 export function registerRun(program: Command, io: CliIo): void {
-  program
+  const run = program
     .command("run <image> [command...]")
     .description(
       "Run a container from an image (oci-layout:PATH:TAG or a name) through runc; its output streams and its exit status is returned",
     )
     .option("--name <name>", "name the container (default a random id)")
     .option("--keep", "keep the container after it exits, to commit it later (default: removed)")
-    .option("-e, --env <key=value>", "an environment variable; repeatable", collect)
+    .option("--rm", "remove the container when it exits (the default; docker's habit)")
+    .option(
+      "-e, --env <key[=value]>",
+      "an environment variable (KEY alone: strata's own value of KEY); repeatable",
+      collect,
+    )
+    .option(
+      "--env-file <path>",
+      "environment variables from a file, a KEY=VALUE (or KEY) per line; repeatable",
+      collect,
+    )
     .option("-w, --workdir <dir>", "the working directory (default the image's)")
     .option("-u, --user <user>", "the user (default the image's)")
     .option("--entrypoint <path>", "replace the image's entrypoint")
@@ -109,14 +116,23 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("-d, --detach", "run in the background and print its name; it stays until strata rm")
     .option("-v, --volume <host:container[:ro]>", "bind a host file or directory; repeatable", collect)
     .option("--tmpfs <path>", "mount an empty writable tmpfs at a container path; repeatable", collect)
-    .option("--memory <size>", "limit the container's memory, like 64m or 1g")
+    .option("-m, --memory <size>", "limit the container's memory, like 64m or 1g")
     .option("--pids-limit <n>", "limit the number of processes in the container")
     .option("--cpus <n>", "limit the CPU time to this many CPUs (0.5, 2)")
     .option("--read-only", "mount the container's root read-only (volumes keep their mode)")
     .option("--insecure", "plain HTTP to registries that are not on loopback")
+    .option("--platform <os/arch>", "the image's platform: this machine's (no emulation)")
+    .option("-q, --quiet", "accepted for docker's habit: a pull prints no progress anyway")
     .action(async (imageText: string, command: string[], flags: RunFlags) => {
       if (flags.network !== "none" && flags.network !== "host")
         throw usageError(`Invalid --network "${flags.network}": expected none or host`);
+      if (flags.rm === true && flags.keep === true)
+        throw usageError("--rm and --keep contradict each other: a container is removed unless kept");
+      if (flags.rm === true && flags.detach === true)
+        throw usageError(
+          "--rm cannot be used with --detach: a detached container stays, with its logs, until strata rm NAME",
+        );
+      requireHostPlatform(flags.platform, "run");
       // The process's own descriptors go straight to the container; other streams (the
       // in-process runner) are relayed through pipes.
       const own = io.stdout === process.stdout && io.stderr === process.stderr && io.stdin === process.stdin;
@@ -127,6 +143,7 @@ export function registerRun(program: Command, io: CliIo): void {
       if (flags.tty === true && !(own && process.stdin.isTTY))
         throw usageError("--tty needs a terminal on standard input");
       const limits = limitsOf(flags);
+      const environment = await envOf(flags, io.env);
       const { containerPath, parseVolume, runContainer, RunError } = await runLib();
       let volumes, tmpfs;
       try {
@@ -145,7 +162,7 @@ export function registerRun(program: Command, io: CliIo): void {
         keep: flags.keep === true,
         ...(command.length === 0 ? {} : { command }),
         ...(flags.entrypoint === undefined ? {} : { entrypoint: [flags.entrypoint] }),
-        ...(flags.env === undefined ? {} : { env: flags.env }),
+        ...(environment === undefined ? {} : { env: environment }),
         ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
         ...(flags.user === undefined ? {} : { user: flags.user }),
         network: flags.network,
@@ -177,99 +194,7 @@ export function registerRun(program: Command, io: CliIo): void {
       if (flags.keep === true) io.stderr.write(`Kept container ${outcome.name}\n`);
       if (outcome.exitCode !== 0) throw new SilentExit(outcome.exitCode);
     });
-
-  program
-    .command("ps")
-    .description("List containers: running, kept and detached ones")
-    .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }) => {
-      const { listContainers } = await runLib();
-      const rows = await listContainers(stateOf(io));
-      if (flags.json === true) {
-        printJson(
-          io,
-          rows.map((r) => ({
-            name: r.name,
-            image: r.image,
-            status: r.status,
-            exitCode: r.exitCode,
-            created: r.created,
-          })),
-        );
-        return;
-      }
-      printTable(
-        io,
-        [
-          ["NAME", (r) => r.name],
-          ["IMAGE", (r) => r.image],
-          ["STATUS", (r) => (r.status === "exited" ? `exited (${r.exitCode ?? "unknown"})` : r.status)],
-          ["CREATED", (r) => r.created.slice(0, 19)],
-        ],
-        rows,
-      );
-    });
-
-  program
-    .command("rm <container...>")
-    .description("Remove containers that have ended (kept or detached ones)")
-    .option("-f, --force", "kill a running container first")
-    .action(async (names: string[], flags: { force?: boolean }) => {
-      const { removeContainer, RunError } = await runLib();
-      await eachContainer(io, names, async (name) => {
-        await removeContainer(stateOf(io), name, flags.force === true).catch((error: unknown) =>
-          cliError(error, RunError),
-        );
-        io.stdout.write(`Removed ${name}\n`);
-      });
-    });
-
-  program
-    .command("logs <container>")
-    .description("Print a detached container's output: standard output and error each to its own")
-    .option("-f, --follow", "go on printing until the container ends")
-    .action(async (name: string, flags: { follow?: boolean }) => {
-      const { containerLogs, RunError } = await runLib();
-      await containerLogs(stateOf(io), name, {
-        stdout: (chunk) => io.stdout.write(chunk),
-        stderr: (chunk) => io.stderr.write(chunk),
-        follow: flags.follow === true,
-      }).catch((error: unknown) => cliError(error, RunError));
-    });
-
-  program
-    .command("stop <container...>")
-    .description("Stop running containers: the image's stop signal (default SIGTERM), then SIGKILL")
-    .option("-t, --time <seconds>", "how long to wait before SIGKILL", "10")
-    .action(async (names: string[], flags: { time: string }) => {
-      if (!/^\d{1,6}$/.test(flags.time))
-        throw usageError(`Invalid --time "${flags.time}": expected whole seconds`);
-      const { stopContainer, RunError } = await runLib();
-      await eachContainer(io, names, async (name) => {
-        const outcome = await stopContainer(stateOf(io), name, Number(flags.time)).catch((error: unknown) =>
-          cliError(error, RunError),
-        );
-        io.stdout.write(
-          outcome.wasRunning
-            ? `Stopped ${name}${outcome.killed ? " (killed after the timeout)" : ""}\n`
-            : `${name} was not running\n`,
-        );
-      });
-    });
-
-  program
-    .command("kill <container...>")
-    .description("Send a signal to running containers")
-    .option("-s, --signal <signal>", "the signal, by name or number", "KILL")
-    .action(async (names: string[], flags: { signal: string }) => {
-      const { killContainer, RunError } = await runLib();
-      for (const name of names) {
-        await killContainer(stateOf(io), name, flags.signal).catch((error: unknown) =>
-          cliError(error, RunError),
-        );
-        io.stdout.write(`${name}\n`);
-      }
-    });
+  refuseHabits(run, RUN_HABITS);
 
   program
     .command("commit <container>")

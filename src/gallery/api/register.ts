@@ -11,6 +11,7 @@ import { Check } from "@sinclair/typebox/value";
 import type { Actor } from "../context.ts";
 import { GalleryError, isGalleryError } from "../errors.ts";
 import type { GalleryService } from "../service.ts";
+import { pathMethods } from "./allowed-methods.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { API_ROUTES } from "./routes.ts";
 
@@ -23,22 +24,32 @@ export type Identify = (req: { headers: FastifyRequest["headers"]; baseUrl: stri
 export function registerGalleryApi(app: FastifyInstance, service: GalleryService, identify: Identify): void {
   // Built on first request: a server that is never asked for it does not pay for it at start.
   let openapi: Record<string, unknown> | undefined;
+  const methodsOf = pathMethods(API_ROUTES, [{ method: "GET", path: "/openapi.json" }]);
   app.register(
     async (api) => {
       api.removeAllContentTypeParsers();
       api.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: API_BODY_LIMIT }, (_req, body, done) => {
         done(null, body);
       });
-      api.setErrorHandler((error, _req, reply) => sendError(reply, error));
-      api.setNotFoundHandler((req, reply) =>
-        sendError(
+      api.setErrorHandler((error, _req, reply) => sendApiError(reply, error));
+      api.setNotFoundHandler((req, reply) => {
+        const path = req.url.split("?")[0] ?? "";
+        const allowed = methodsOf(path.slice(API_PREFIX.length));
+        const shown = JSON.stringify(path.slice(0, 200));
+        if (allowed === undefined) {
+          return sendApiError(
+            reply,
+            new GalleryError("NOT_FOUND", `No API endpoint ${req.method} ${path.slice(0, 200)}`),
+          );
+        }
+        reply.header("Allow", allowed.join(", "));
+        return sendApiError(
           reply,
-          new GalleryError(
-            "NOT_FOUND",
-            `No API endpoint ${req.method} ${req.url.split("?")[0]?.slice(0, 200)}`,
-          ),
-        ),
-      );
+          new GalleryError("METHOD_NOT_ALLOWED", `Method ${req.method} is not supported on ${shown}`, {
+            detail: { allow: allowed },
+          }),
+        );
+      });
       api.get("/openapi.json", async () => (openapi ??= buildOpenApi(API_ROUTES)));
       for (const route of API_ROUTES) {
         api.route({
@@ -100,7 +111,8 @@ function check(what: string, schema: TSchema | undefined, value: unknown): unkno
   );
 }
 
-function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+/** The API's one error answer: {"errors":[{code,message,detail}]} in the gallery's codes. */
+export function sendApiError(reply: FastifyReply, error: unknown): FastifyReply {
   let status = 500;
   let body: { code: string; message: string; detail?: unknown };
   if (isGalleryError(error)) {

@@ -12,7 +12,7 @@ import {
   type Digest,
   type Manifest,
 } from "../../oci/index.ts";
-import type { ManifestRecord } from "../../store/index.ts";
+import { withClaim, type ManifestRecord } from "../../store/index.ts";
 import type { RegistryResponse, RequestContext } from "../context.ts";
 import { RegistryError } from "../errors.ts";
 import { warningHeader } from "../hooks.ts";
@@ -115,28 +115,34 @@ export async function putManifest(ctx: RequestContext): Promise<RegistryResponse
       },
     );
   }
-  await checkReferences(ctx, manifest);
-  if (ref.tag !== undefined) {
-    const refusal = await ctx.deps.hooks?.checkTagPush?.(name, ref.tag, digest, ctx.user);
-    if (refusal !== undefined) {
-      throw new RegistryError("DENIED", refusal, { detail: { tag: ref.tag, digest } });
+  const references = referencedDigests(manifest);
+  // The manifest's own bytes and everything it names are claimed before they are checked or
+  // written, so garbage collection cannot remove any of them before the manifest row is in.
+  await withClaim(ctx.deps.meta, [digest, ...references], async (claim) => {
+    await checkReferences(ctx, manifest);
+    if (ref.tag !== undefined) {
+      const refusal = await ctx.deps.hooks?.checkTagPush?.(name, ref.tag, digest, ctx.user);
+      if (refusal !== undefined) {
+        throw new RegistryError("DENIED", refusal, { detail: { tag: ref.tag, digest } });
+      }
     }
-  }
-  await ctx.deps.blobs.put({ digest, size: bytes.length }, bytes);
-  const artifactType = effectiveArtifactType(manifest);
-  await ctx.deps.meta.manifests.put(
-    name,
-    {
-      digest,
-      mediaType: manifest.mediaType,
-      size: bytes.length,
-      references: referencedDigests(manifest),
-      ...(artifactType === undefined ? {} : { artifactType }),
-      ...(manifest.subject === undefined ? {} : { subject: manifest.subject.digest }),
-      ...(manifest.annotations === undefined ? {} : { annotations: manifest.annotations }),
-    },
-    ref.tag,
-  );
+    await ctx.deps.blobs.put({ digest, size: bytes.length }, bytes);
+    const artifactType = effectiveArtifactType(manifest);
+    await ctx.deps.meta.manifests.put(
+      name,
+      {
+        digest,
+        mediaType: manifest.mediaType,
+        size: bytes.length,
+        references,
+        ...(artifactType === undefined ? {} : { artifactType }),
+        ...(manifest.subject === undefined ? {} : { subject: manifest.subject.digest }),
+        ...(manifest.annotations === undefined ? {} : { annotations: manifest.annotations }),
+      },
+      ref.tag,
+      { claim },
+    );
+  });
   ctx.deps.events.emit("manifest.pushed", {
     repository: name,
     digest,
@@ -156,7 +162,9 @@ export async function putManifest(ctx: RequestContext): Promise<RegistryResponse
 function tooLarge(size: number | undefined, limit: number): RegistryError {
   return new RegistryError(
     "MANIFEST_INVALID",
-    `Manifest is too large: ${size === undefined ? "more than" : size} bytes${size === undefined ? ` ${limit}` : ""}, the limit is ${limit}`,
+    size === undefined
+      ? `Manifest is too large: more than ${limit} bytes, the limit`
+      : `Manifest is too large: ${size} bytes, the limit is ${limit}`,
     { status: 413, detail: { limit } },
   );
 }

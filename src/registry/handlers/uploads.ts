@@ -1,7 +1,7 @@
 // Upload endpoints: POST (session, single-POST, mount), PATCH (streamed or chunked), PUT (close),
 // GET (status) and DELETE (cancel) under /v2/<name>/blobs/uploads/.
 import { isRepositoryName, type Digest } from "../../oci/index.ts";
-import type { UploadSession } from "../../store/index.ts";
+import { withClaim, type UploadSession } from "../../store/index.ts";
 import type { RegistryResponse, RequestContext } from "../context.ts";
 import { RegistryError } from "../errors.ts";
 import { contentLength, parseContentRange } from "../http-ranges.ts";
@@ -43,9 +43,14 @@ export async function startUpload(ctx: RequestContext): Promise<RegistryResponse
     const digest = digestParam(mount, "mount digest");
     const from = ctx.query.get("from");
     if (from !== null && isRepositoryName(from) && (await deps.auth.canPull(ctx.user, from))) {
-      const blob = await deps.meta.blobs.get(from, digest);
-      if (blob !== undefined && (await deps.blobs.stat(digest)) !== undefined) {
-        await deps.meta.blobs.link(name, blob);
+      // Claimed before the check, so the blob cannot be collected between check and link.
+      const mounted = await withClaim(deps.meta, [digest], async (claim) => {
+        const blob = await deps.meta.blobs.get(from, digest);
+        if (blob === undefined || (await deps.blobs.stat(digest)) === undefined) return false;
+        await deps.meta.blobs.link(name, blob, { claim });
+        return true;
+      });
+      if (mounted) {
         deps.events.emit("blob.mounted", { repository: name, from, digest, ...userOf(ctx) });
         return created(name, digest);
       }
@@ -57,8 +62,13 @@ export async function startUpload(ctx: RequestContext): Promise<RegistryResponse
   if (digestValue !== null) {
     const digest = digestParam(digestValue);
     const size = contentLength(header(ctx, "content-length"));
-    const blob = await deps.blobs.put(size === undefined ? { digest } : { digest, size }, ctx.raw);
-    await deps.meta.blobs.link(name, blob);
+    // Claimed before the write: a blob already in the pool keeps its file, which the claim
+    // protects from collection until the link is in.
+    const blob = await withClaim(deps.meta, [digest], async (claim) => {
+      const put = await deps.blobs.put(size === undefined ? { digest } : { digest, size }, ctx.raw);
+      await deps.meta.blobs.link(name, put, { claim });
+      return put;
+    });
     deps.events.emit("blob.pushed", { repository: name, digest, size: blob.size, ...userOf(ctx) });
     return created(name, digest);
   }
@@ -128,7 +138,6 @@ export async function finishUpload(ctx: RequestContext): Promise<RegistryRespons
   } else {
     blob = await ctx.deps.uploads.commit(session, { digest });
   }
-  await ctx.deps.meta.blobs.link(name, blob);
   ctx.deps.events.emit("blob.pushed", { repository: name, digest, size: blob.size, ...userOf(ctx) });
   return created(name, digest);
 }

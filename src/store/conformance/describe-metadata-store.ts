@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { type Digest, digestOf } from "../../oci/index.ts";
 import type { MetadataStore, NewManifest, UploadRow } from "../types.ts";
+import { collectionScenarios } from "./collection-scenarios.ts";
 
 export interface MetadataStoreHarness {
   readonly store: MetadataStore;
@@ -249,6 +250,8 @@ export function describeMetadataStore(options: {
         assert.equal((await store.tags.list("race", {})).length, 10);
       });
     });
+
+    collectionScenarios(scenario);
 
     describe("upload rows", () => {
       scenario("insert, get and delete keep every field", async (store) => {

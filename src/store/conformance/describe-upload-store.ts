@@ -99,15 +99,17 @@ export function describeUploadStore(options: UploadStoreSuiteOptions): void {
     });
 
     describe("commit", () => {
-      scenario("appends chunks and commits them into the pool", async (h) => {
+      scenario("appends chunks and commits them into the pool, linked to the repository", async (h) => {
         const c = content(1024 * 1024 + 3);
         const session = await appendAll(h.uploads, await h.uploads.create(REPO), c.bytes, 4);
         assert.equal((await h.uploads.get(REPO, session.id))?.offset, c.size);
+        assert.equal(await h.meta.blobs.get(REPO, c.digest), undefined);
         assert.deepEqual(await h.uploads.commit(session, { digest: c.digest, size: c.size }), {
           digest: c.digest,
           size: c.size,
         });
         assert.ok((await h.blobs.read(c.digest, c.size)).equals(c.bytes));
+        assert.deepEqual(await h.meta.blobs.get(REPO, c.digest), { digest: c.digest, size: c.size });
         assert.equal(await h.uploads.get(REPO, session.id), undefined);
       });
 

@@ -1,14 +1,19 @@
 // The blobs facet: which repositories hold which blobs (rows only; bytes are in the pool).
+// A link is written under the commit lock of its digest and ends the claim it was made under.
 import type { Kysely } from "kysely";
 import type { Digest } from "../../oci/index.ts";
-import type { BlobInfo, MetadataStore } from "../types.ts";
+import type { BlobInfo, MetadataStore, RecordOptions } from "../types.ts";
+import { endClaim, lockSet } from "./claims.ts";
+import { lockedTransaction } from "./commit-lock.ts";
 import { ensureRepository } from "./rows.ts";
-import type { Database } from "./schema.ts";
+import type { Database, Dialect } from "./schema.ts";
 
-export function blobLinksFacet(db: Kysely<Database>): MetadataStore["blobs"] {
+export function blobLinksFacet(db: Kysely<Database>, dialect: Dialect): MetadataStore["blobs"] {
   return {
-    async link(repository: string, blob: BlobInfo): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+    async link(repository: string, blob: BlobInfo, options: RecordOptions = {}): Promise<void> {
+      const { claim } = options;
+      await lockedTransaction(db, dialect, lockSet([blob.digest], claim), async (trx) => {
+        if (claim !== undefined) await endClaim(trx, claim);
         await ensureRepository(trx, repository);
         await trx
           .insertInto("blob_links")

@@ -3,6 +3,7 @@
 import type { MetadataStore } from "../types.ts";
 import type { Database } from "./schema.ts";
 import { blobLinksFacet } from "./blob-links.ts";
+import { claimsFacet } from "./claims.ts";
 import { connect } from "./connect.ts";
 import { manifestsFacet } from "./manifests.ts";
 import { migrate } from "./migrate.ts";
@@ -23,11 +24,12 @@ export async function createMetadataStore(url: string): Promise<MetadataStore> {
   let closing: Promise<void> | undefined;
   return {
     repositories: repositoriesFacet(db),
-    blobs: blobLinksFacet(db),
-    manifests: manifestsFacet(db),
+    blobs: blobLinksFacet(db, dialect),
+    manifests: manifestsFacet(db, dialect),
     tags: tagsFacet(db),
     uploads: uploadsFacet(db),
-    references: referencesFacet(db),
+    references: referencesFacet(db, dialect),
+    claims: claimsFacet(db, dialect),
     close(): Promise<void> {
       closing ??= release();
       return closing;

@@ -1,17 +1,29 @@
-// The manifests facet. put() with a tag is one transaction (manifest row if absent, then an
-// upsert of the tag), so concurrent pushes of one tag never fail and the last one wins.
-// get() and resolve() are single queries on primary keys.
+// The manifests facet. put() with a tag is one transaction (manifest row if absent, one row per
+// digest it names, then an upsert of the tag), so concurrent pushes of one tag never fail and the
+// last one wins; it runs under the commit lock of the manifest and every digest it names, and
+// ends the claim it was made under. get() and resolve() are single queries on primary keys.
 import type { Kysely } from "kysely";
 import type { Digest } from "../../oci/index.ts";
-import type { ManifestRecord, MetadataStore, NewManifest } from "../types.ts";
+import type { ManifestRecord, MetadataStore, NewManifest, RecordOptions } from "../types.ts";
+import { endClaim, lockSet } from "./claims.ts";
+import { lockedTransaction } from "./commit-lock.ts";
 import { ensureRepository, toManifestRecord } from "./rows.ts";
-import type { Database } from "./schema.ts";
+import type { Database, Dialect } from "./schema.ts";
 
-export function manifestsFacet(db: Kysely<Database>): MetadataStore["manifests"] {
+export function manifestsFacet(db: Kysely<Database>, dialect: Dialect): MetadataStore["manifests"] {
   return {
-    async put(repository: string, manifest: NewManifest, tag?: string): Promise<void> {
+    async put(
+      repository: string,
+      manifest: NewManifest,
+      tag?: string,
+      options: RecordOptions = {},
+    ): Promise<void> {
       const now = Date.now();
-      await db.transaction().execute(async (trx) => {
+      const { claim } = options;
+      const refs = [...new Set(manifest.references)];
+      const locked = lockSet([manifest.digest, ...refs], claim);
+      await lockedTransaction(db, dialect, locked, async (trx) => {
+        if (claim !== undefined) await endClaim(trx, claim);
         await ensureRepository(trx, repository);
         await trx
           .insertInto("manifests")
@@ -28,6 +40,13 @@ export function manifestsFacet(db: Kysely<Database>): MetadataStore["manifests"]
           })
           .onConflict((oc) => oc.columns(["repository", "digest"]).doNothing())
           .execute();
+        if (refs.length > 0) {
+          await trx
+            .insertInto("manifest_refs")
+            .values(refs.map((digest) => ({ repository, manifest: manifest.digest, digest })))
+            .onConflict((oc) => oc.columns(["repository", "manifest", "digest"]).doNothing())
+            .execute();
+        }
         if (tag === undefined) return;
         await trx
           .insertInto("tags")
@@ -71,6 +90,11 @@ export function manifestsFacet(db: Kysely<Database>): MetadataStore["manifests"]
           .deleteFrom("tags")
           .where("repository", "=", repository)
           .where("digest", "=", digest)
+          .execute();
+        await trx
+          .deleteFrom("manifest_refs")
+          .where("repository", "=", repository)
+          .where("manifest", "=", digest)
           .execute();
         const result = await trx
           .deleteFrom("manifests")

@@ -65,5 +65,39 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("uploads_updated_at").on("uploads").column("updated_at").execute();
       },
     },
+
+    // Garbage collection checks one digest at a time, inside the lock commits take: whether a
+    // link, a manifest, a manifest's reference or a claim names it. Each is one indexed query.
+    "0002_collection": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.createIndex("manifests_digest").on("manifests").column("digest").execute();
+
+        await db.schema
+          .createTable("manifest_refs")
+          .addColumn("repository", key, (c) => c.notNull())
+          .addColumn("manifest", key, (c) => c.notNull())
+          .addColumn("digest", key, (c) => c.notNull())
+          .addPrimaryKeyConstraint("manifest_refs_pk", ["repository", "manifest", "digest"])
+          .execute();
+        await db.schema.createIndex("manifest_refs_digest").on("manifest_refs").column("digest").execute();
+        const { rows } = await sql<{ repository: string; digest: string; refs: string }>`
+          select repository, digest, refs from manifests`.execute(db);
+        for (const row of rows) {
+          for (const ref of new Set(JSON.parse(row.refs) as string[])) {
+            await sql`insert into manifest_refs (repository, manifest, digest)
+              values (${row.repository}, ${row.digest}, ${ref})`.execute(db);
+          }
+        }
+
+        await db.schema
+          .createTable("blob_claims")
+          .addColumn("id", key, (c) => c.notNull())
+          .addColumn("digest", key, (c) => c.notNull())
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("blob_claims_pk", ["id", "digest"])
+          .execute();
+        await db.schema.createIndex("blob_claims_digest").on("blob_claims").column("digest").execute();
+      },
+    },
   };
 }

@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { type Postgres, startPostgres } from "../../../test/helpers/postgres.ts";
 import { digestOf } from "../../oci/index.ts";
+import { raceProtocol } from "../conformance/collection-scenarios.ts";
 import { describeMetadataStore } from "../conformance/describe-metadata-store.ts";
 import { describeUploadStore } from "../conformance/describe-upload-store.ts";
 import { uploadHarness } from "../conformance/upload-harness.ts";
@@ -84,10 +85,12 @@ describe("createMetadataStore (PostgreSQL)", () => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        const { rows } = await client.query<{ name: string }>("select name from strata_migration");
+        const { rows } = await client.query<{ name: string }>(
+          "select name from strata_migration order by name",
+        );
         assert.deepEqual(
           rows.map((r) => r.name),
-          ["0001_initial"],
+          ["0001_initial", "0002_collection"],
         );
       } finally {
         await client.end();
@@ -121,6 +124,19 @@ describe("createMetadataStore (PostgreSQL)", () => {
       assert.deepEqual(await nodes[1]?.tags.list("shared/app", {}), ["latest"]);
     } finally {
       for (const node of nodes) await node.close();
+      await postgres().dropDatabase(url);
+    }
+  });
+
+  it("never records a digest a collector on another node removed", async () => {
+    const url = await postgres().newDatabase();
+    const [committer, collector] = await Promise.all([createMetadataStore(url), createMetadataStore(url)]);
+    try {
+      if (committer === undefined || collector === undefined) throw new Error("no store");
+      await raceProtocol(committer, collector, 40);
+    } finally {
+      await committer?.close();
+      await collector?.close();
       await postgres().dropDatabase(url);
     }
   });

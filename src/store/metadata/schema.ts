@@ -42,12 +42,28 @@ export interface UploadsTable {
   updated_at: number;
 }
 
+/** One row per digest a manifest names (config, layers, children): what the collector keeps. */
+export interface ManifestRefsTable {
+  repository: string;
+  manifest: string;
+  digest: string;
+}
+
+/** A digest claimed by a commit in progress (see claims.ts); kept until released or expired. */
+export interface BlobClaimsTable {
+  id: string;
+  digest: string;
+  expires_at: number;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   blob_links: BlobLinksTable;
   manifests: ManifestsTable;
+  manifest_refs: ManifestRefsTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  blob_claims: BlobClaimsTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -8,7 +8,11 @@ import { after, before, describe, it } from "node:test";
 import SqliteDatabase from "better-sqlite3";
 import { digestOf } from "../../oci/index.ts";
 import { describeMetadataStore } from "../conformance/describe-metadata-store.ts";
+import { type Migration, sql } from "kysely";
+import { connect } from "./connect.ts";
 import { createMetadataStore } from "./create-metadata-store.ts";
+import { migrateSet } from "./migrate.ts";
+import { migrations } from "./migrations.ts";
 
 describeMetadataStore({
   name: "SQLite",
@@ -43,13 +47,48 @@ describe("createMetadataStore (SQLite)", () => {
     const raw = new SqliteDatabase(join(dir, "reopen", "meta.db"));
     try {
       assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-      const applied = raw.prepare("select name from strata_migration").all() as { name: string }[];
+      const applied = raw.prepare("select name from strata_migration order by name").all() as {
+        name: string;
+      }[];
       assert.deepEqual(
         applied.map((r) => r.name),
-        ["0001_initial"],
+        ["0001_initial", "0002_collection"],
       );
     } finally {
       raw.close();
+    }
+  });
+
+  it("keeps what manifests stored before the collection schema name", async () => {
+    const url = `sqlite:${join(dir, "upgrade", "meta.db")}`;
+    const { db, dialect, release } = connect<unknown>(url);
+    const layer = digestOf("layer");
+    const manifest = digestOf("manifest");
+    try {
+      await migrateSet(db, dialect, {
+        name: "metadata",
+        table: "strata_migration",
+        migrations: (d) => ({ "0001_initial": migrations(d)["0001_initial"] as Migration }),
+      });
+      await sql`insert into manifests (repository, digest, media_type, size, refs, created_at)
+        values ('app', ${manifest}, 'm', 1, ${JSON.stringify([layer, layer])}, 0)`.execute(db);
+    } finally {
+      await release();
+    }
+    const store = await createMetadataStore(url);
+    try {
+      assert.ok((await store.references.all()).has(layer));
+      const removed = await store.references.removeIfUnreferenced(layer, new Date(), () =>
+        Promise.resolve(true),
+      );
+      assert.equal(removed, false, "a layer of an existing manifest is kept after the upgrade");
+      await store.manifests.delete("app", manifest);
+      assert.equal(
+        await store.references.removeIfUnreferenced(layer, new Date(), () => Promise.resolve(true)),
+        true,
+      );
+    } finally {
+      await store.close();
     }
   });
 

@@ -357,6 +357,15 @@ export function badInputSuite(h: Harness): void {
         code: "NOT_FOUND",
         message: /No API endpoint GET \/api\/v1\/nothing/,
       },
+      {
+        name: "a method the endpoint does not have",
+        method: "PUT",
+        path: "/galleries",
+        body: {},
+        status: 405,
+        code: "METHOD_NOT_ALLOWED",
+        message: /Method PUT is not supported on "\/api\/v1\/galleries"/,
+      },
     ];
 
     it("prepares a gallery", async () => {

@@ -1,0 +1,67 @@
+// scripts/check-deps.ts on small source trees: import cycles between files are reported whatever
+// kind of import closes them — static, type-only, side-effect or dynamic — once per cycle, and a
+// tree without one passes.
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { run } from "../helpers/exec.ts";
+
+const SCRIPT = new URL("../../scripts/check-deps.ts", import.meta.url).pathname;
+let work: string;
+
+async function tree(name: string, files: Record<string, string>): Promise<string> {
+  const src = join(work, name, "src");
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(src, path)), { recursive: true });
+    await writeFile(join(src, path), text);
+  }
+  return src;
+}
+
+const check = (src: string) => run(process.execPath, ["--import", "tsx", SCRIPT, src]);
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "strata-check-deps-"));
+});
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("check-deps", () => {
+  it("reports file cycles closed by type-only, dynamic and side-effect imports", async () => {
+    const src = await tree("cycles", {
+      "cli/index.ts": 'export { a } from "./a.ts";\n',
+      "cli/a.ts": 'import type { B } from "./b.ts";\nexport const a = (b: B) => b;\n',
+      "cli/b.ts": 'export type B = string;\nexport const load = () => import("./a.ts");\n',
+      "run/index.ts": 'export * from "./c.ts";\n',
+      "run/c.ts": 'import "./d.ts";\nexport const c = 1;\n',
+      "run/d.ts": 'export { c as again } from "./c.ts";\n',
+    });
+    const result = await check(src);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      [
+        "Dependency rules broken (2):",
+        "  import cycle between files: src/cli/a.ts → src/cli/b.ts → src/cli/a.ts",
+        "  import cycle between files: src/run/c.ts → src/run/d.ts → src/run/c.ts",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("passes a tree whose files import each other without a cycle", async () => {
+    const src = await tree("clean", {
+      "cli/index.ts": 'export { a } from "./a.ts";\n',
+      "cli/a.ts":
+        'import type { B } from "./b.ts";\nimport { shared } from "./shared.ts";\nexport const a = (b: B) => b + shared;\n',
+      "cli/b.ts": 'export type B = string;\nexport const load = () => import("./shared.ts");\n',
+      "cli/shared.ts": 'export const shared = "x";\n',
+    });
+    const result = await check(src);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Dependency rules hold \(\d+ domains, 3 files, no import cycles\)\n$/);
+  });
+});
