@@ -3,7 +3,7 @@
 // `auth.users` and `auth.access` take a YAML (or JSON) value. Empty values count as unset.
 // A variable that does not name a key is an error only when it looks like configuration — its
 // first segment after `STRATA_` is a top-level key (ADDR, DATA, LOG, AUTH, …); others, such as
-// STRATA_SERVER used by the CLI, are left alone. The YAML parser loads only for such a value.
+// the CLI's STRATA_SERVER and STRATA_DATA_DIR, are left alone. The YAML parser loads only for such a value.
 import type { ConfigNode, ObjectNode } from "./config-nodes.ts";
 import { formatPath, type KeyPath } from "./config-validate.ts";
 
@@ -13,8 +13,14 @@ export interface EnvVariable {
   readonly node: ConfigNode;
 }
 
-/** Variables reserved for other uses, never read as configuration. */
-const RESERVED = new Set(["STRATA_SERVER"]);
+/** The CLI's own variables, never read as configuration (STRATA_DATA_DIR looks like DATA's). */
+const RESERVED = new Set([
+  "STRATA_SERVER",
+  "STRATA_USERNAME",
+  "STRATA_PASSWORD",
+  "STRATA_CONFIG_DIR",
+  "STRATA_DATA_DIR",
+]);
 
 const envName = (path: readonly string[]): string => `STRATA_${path.map((k) => k.toUpperCase()).join("_")}`;
 

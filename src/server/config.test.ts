@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { hashPassword } from "../registry/index.ts";
 import { loadConfig, type LoadConfigOptions } from "./config.ts";
 import { envVariables } from "./config-env.ts";
-import { CONFIG_SCHEMA } from "./config-schema.ts";
+import { CONFIG_SCHEMA, DEFAULT_DATA } from "./config-schema.ts";
 
 let dir = "";
 let hash = "";
@@ -236,9 +236,17 @@ describe("loadConfig", () => {
   test("STRATA_ variables that do not look like configuration are ignored", async () => {
     const config = await loadConfig({
       file: null,
-      env: { STRATA_SERVER: "http://x", STRATA_TOKEN: "t", STRATA_ADDRESS: "x", strata_addr: "x" },
+      env: {
+        STRATA_SERVER: "http://x",
+        STRATA_TOKEN: "t",
+        STRATA_ADDRESS: "x",
+        strata_addr: "x",
+        STRATA_DATA_DIR: "/var/lib/images",
+        STRATA_CONFIG_DIR: "/etc/strata-cli",
+      },
     });
     assert.equal(config.addr, "127.0.0.1:5000");
+    assert.equal(config.data, DEFAULT_DATA);
   });
 });
 

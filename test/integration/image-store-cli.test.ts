@@ -197,6 +197,10 @@ describe("pull, push and copy carry referrers", () => {
     const layout = join(work, "layout");
     const toLayout = await strata("copy", `${distribution.host}/mirror/app:v1`, `oci-layout:${layout}:v1`);
     assert.equal(toLayout.code, 0, toLayout.stderr);
+    assert.match(
+      toLayout.stdout + toLayout.stderr,
+      new RegExp(`^Copying ${distribution.host}/mirror/app:v1 to oci-layout:`, "m"),
+    );
     const index = JSON.parse(await readFile(join(layout, "index.json"), "utf8")) as {
       manifests: { digest: string; annotations?: Record<string, string> }[];
     };

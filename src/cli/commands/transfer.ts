@@ -23,6 +23,8 @@ interface TransferFlags {
   json?: boolean;
 }
 
+const ONGOING = { Pulled: "Pulling", Pushed: "Pushing", Copied: "Copying" } as const;
+
 /** Copies `from` to `to`, printing a line per blob and one summary line (or JSON, or the digest). */
 async function transfer(
   io: CliIo,
@@ -38,9 +40,7 @@ async function transfer(
   const scratch = await mkdtemp(join(tmpdir(), "strata-copy-"));
   let result: CopyResult;
   try {
-    progress.line(
-      `${verb.replace(/ed$/, "ing")} ${from.name}${from.name === to.name ? "" : ` to ${to.name}`}`,
-    );
+    progress.line(`${ONGOING[verb]} ${from.name}${from.name === to.name ? "" : ` to ${to.name}`}`);
     result = await copyImage(from.endpoint, from.reference, to.endpoint, {
       ...(to.tag === undefined ? {} : { tag: to.tag }),
       ...(platform === undefined ? {} : { platform }),
