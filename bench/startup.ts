@@ -5,9 +5,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
 import { rmSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeDistributionConfig } from "../test/helpers/distribution.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { cpuMs } from "./cpu.ts";
 import { median } from "./stats.ts";
@@ -45,23 +46,10 @@ export const LAUNCHERS: readonly Launcher[] = [
   {
     side: "distribution",
     label: "Distribution 2.8",
-    async prepare(dir, port) {
-      const config = [
-        "version: 0.1",
-        "log:",
-        "  level: error",
-        "  accesslog:",
-        "    disabled: true",
-        "storage:",
-        "  filesystem:",
-        `    rootdirectory: ${join(dir, "data")}`,
-        "http:",
-        `  addr: 127.0.0.1:${port}`,
-        "",
-      ].join("\n");
-      await writeFile(join(dir, "config.yml"), config);
-      return { command: "docker-registry", args: ["serve", join(dir, "config.yml")] };
-    },
+    prepare: async (dir, port) => ({
+      command: "docker-registry",
+      args: ["serve", await writeDistributionConfig(dir, port)],
+    }),
   },
 ];
 

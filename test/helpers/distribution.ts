@@ -15,11 +15,15 @@ export interface RunningDistribution {
   stop(): Promise<void>;
 }
 
-export async function startDistribution(
+/**
+ * Writes `DIR/config.yml` for Distribution on 127.0.0.1:PORT with its data in `DIR/data`, access
+ * log off and log level error (deletes enabled unless told otherwise).
+ */
+export async function writeDistributionConfig(
+  dir: string,
+  port: number,
   options: { deleteEnabled?: boolean } = {},
-): Promise<RunningDistribution> {
-  const dir = await mkdtemp(join(tmpdir(), "strata-distribution-"));
-  const port = await freePort();
+): Promise<string> {
   const config = [
     "version: 0.1",
     "log:",
@@ -35,8 +39,18 @@ export async function startDistribution(
     `  addr: 127.0.0.1:${port}`,
     "",
   ].join("\n");
-  await writeFile(join(dir, "config.yml"), config);
-  const child: ChildProcess = spawn("docker-registry", ["serve", join(dir, "config.yml")], {
+  const path = join(dir, "config.yml");
+  await writeFile(path, config);
+  return path;
+}
+
+export async function startDistribution(
+  options: { deleteEnabled?: boolean } = {},
+): Promise<RunningDistribution> {
+  const dir = await mkdtemp(join(tmpdir(), "strata-distribution-"));
+  const port = await freePort();
+  const config = await writeDistributionConfig(dir, port, options);
+  const child: ChildProcess = spawn("docker-registry", ["serve", config], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
