@@ -9,13 +9,9 @@ export {
 } from "./client.ts";
 export { RemoteError } from "./errors.ts";
 export {
-  poolPath,
-  pullImage,
   pushManifest,
   pushReferrer,
   referenceTarget,
-  type LocalBlob,
-  type PulledImage,
   type PushBlob,
   type PushEvent,
   type ReferrerPush,
