@@ -13,7 +13,7 @@ import { startRecordingProxy, type RecordingProxy } from "../helpers/recording-p
 import { buildReleaseImage } from "../helpers/release-images.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.ts";
-import { copy, skopeo, skopeoOk, tempDir } from "./support.ts";
+import { copy, podman as podmanIn, skopeo, skopeoOk, tempDir } from "./support.ts";
 
 const BIN = new URL("../../bin/strata.js", import.meta.url).pathname;
 const SECRET = "e2e-webhook-secret";
@@ -60,23 +60,7 @@ const digestOf = async (ref: string) =>
     (await skopeoOk(["inspect", "--tls-verify=false", ...creds, `docker://${server.host}/${ref}`])).stdout,
   ).Digest as string;
 
-function podman(args: readonly string[]): Promise<RunResult> {
-  return run(
-    "podman",
-    [
-      "--storage-driver",
-      "vfs",
-      "--root",
-      join(work.path, "podman"),
-      "--runroot",
-      join(work.path, "podman-run"),
-      ...args,
-    ],
-    {
-      timeoutMs: 120_000,
-    },
-  );
-}
+const podman = (args: readonly string[]): Promise<RunResult> => podmanIn(work.path, args);
 
 before(async () => {
   work = await tempDir("gallery-e2e");

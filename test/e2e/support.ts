@@ -69,3 +69,19 @@ export function skopeoOk(args: readonly string[]): Promise<RunResult> {
 export function copy(src: string, dest: string, extra: readonly string[] = []): Promise<RunResult> {
   return skopeoOk(["copy", "--src-tls-verify=false", "--dest-tls-verify=false", ...extra, src, dest]);
 }
+
+/**
+ * podman on vfs storage of its own under `dir` (root and runroot), as the tests run it without a
+ * daemon or overlay; `ok` throws with its stderr unless it succeeds.
+ */
+export function podman(dir: string, args: readonly string[], ok = false): Promise<RunResult> {
+  const storage = [
+    "--storage-driver",
+    "vfs",
+    "--root",
+    join(dir, "podman"),
+    "--runroot",
+    join(dir, "podman-run"),
+  ];
+  return (ok ? runOk : run)("podman", [...storage, ...args], { timeoutMs: 120_000 });
+}

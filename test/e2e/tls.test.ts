@@ -11,11 +11,11 @@ import { after, before, describe, it } from "node:test";
 import { hashPassword } from "../../src/registry/index.ts";
 import { busyboxLayout, type BusyboxLayout } from "../helpers/busybox-layout.ts";
 import { startContainerd, type Containerd } from "../helpers/containerd.ts";
-import { run, runOk } from "../helpers/exec.ts";
+import { run } from "../helpers/exec.ts";
 import { sha256 } from "../helpers/images.ts";
 import { startInProcess, type InProcess } from "../helpers/in-process.ts";
 import { createTestCa, type IssuedCertificate, type TestCa } from "../helpers/test-ca.ts";
-import { skopeo, skopeoOk, tempDir } from "./support.ts";
+import { podman as podmanIn, skopeo, skopeoOk, tempDir } from "./support.ts";
 
 const PASSWORD = "tls-test-password";
 const CREDS = `alice:${PASSWORD}`;
@@ -234,20 +234,7 @@ describe("TLS", () => {
   });
 
   it("podman pulls and pushes with --cert-dir", async () => {
-    const podman = (args: readonly string[]) =>
-      runOk(
-        "podman",
-        [
-          "--storage-driver",
-          "vfs",
-          "--root",
-          join(work.path, "podman"),
-          "--runroot",
-          join(work.path, "podman-run"),
-          ...args,
-        ],
-        { timeoutMs: 120_000 },
-      );
+    const podman = (args: readonly string[]) => podmanIn(work.path, args, true);
     const host = hostOf(mtls);
     const pulled = await podman([
       "pull",
