@@ -1,0 +1,2 @@
+// VM disks: a bootable disk from an image root, its formats, import checks and its artifact.
+export { DiskError, type DiskErrorCode } from "./errors.ts";

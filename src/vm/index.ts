@@ -1,0 +1,2 @@
+// VMs in QEMU: boot tests with gates inside the guest, and machines started from disks.
+export { VmError, type VmErrorCode } from "./errors.ts";
