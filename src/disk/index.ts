@@ -1,2 +1,21 @@
 // VM disks: a bootable disk from an image root, its formats, import checks and its artifact.
 export { DiskError, type DiskErrorCode } from "./errors.ts";
+export {
+  buildDisk,
+  sha256File,
+  type DiskBuildOptions,
+  type DiskBuildResult,
+  type DiskFile,
+} from "./build.ts";
+export {
+  checkConverted,
+  convertDisk,
+  DISK_FORMATS,
+  parseFormats,
+  qemuFormat,
+  qemuImgInfo,
+  type DiskFormat,
+  type ImageFormat,
+} from "./formats.ts";
+export { grubConfig, kernelCommandLine, type BootMode } from "./generalize.ts";
+export { findBootFiles, type BootFiles, type DiskSource } from "./root.ts";

@@ -2,10 +2,13 @@
 // outside the root or exhaust the machine: absolute paths, `..`, parent directories that are
 // symlinks, hard links to outside the root, whiteouts through symlinks, more than the allowed
 // uncompressed bytes (a gzip bomb) or entries. Whiteouts and opaque directories of the image spec
-// are applied; device files are skipped (builds run unprivileged inside them). An entry for the
+// are applied; device files are skipped (builds run unprivileged inside them) unless the caller
+// asks for them (`devices: "create"`, for disks), as are extended attributes (`xattrs: "apply"`).
+// An entry for the
 // root itself (`/`, `./`, `.`, as umoci writes) gives the root its mode, owner and time once the
 // rest is unpacked; a layer that ends after a complete entry without the end-of-archive blocks is
 // read to that end, one cut inside a header or data is refused (`TarFraming`).
+import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
 import {
   chmod,
@@ -21,6 +24,7 @@ import {
   unlink,
 } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
@@ -53,12 +57,21 @@ export interface ExtractOptions {
    * its mode, owner and time; "ignore" leaves the root as it is (ADD into an existing folder).
    */
   readonly rootEntry?: "apply" | "ignore";
+  /**
+   * Device files and FIFOs: "skip" (default; a build never needs them) or "create" (with mknod,
+   * as root: a disk's root filesystem keeps its /dev nodes).
+   */
+  readonly devices?: "skip" | "create";
+  /** Extended attributes (pax `SCHILY.xattr.*`): "ignore" (default) or "apply" (setfattr). */
+  readonly xattrs?: "ignore" | "apply";
 }
 
 export interface ExtractResult {
   readonly entries: number;
   readonly bytes: number;
   readonly skippedDevices: number;
+  /** Extended attributes not kept (values that are not UTF-8 text). */
+  readonly skippedXattrs: number;
 }
 
 class Cap extends Transform {
@@ -113,8 +126,21 @@ export async function extractLayer(
   const writtenHere = new Set<string>();
   /** The root entry's header, applied last so that a read-only root does not stop the rest. */
   let rootHeader: Header | undefined;
+  /**
+   * Directories whose contents this layer changed, with the time each must keep: its own entry's
+   * time when the layer has one, else the time it had before. Writing a child bumps a directory's
+   * time, so they are set again at the end, deepest first, as tar does.
+   */
+  const dirTimes = new Map<string, Date | number>();
+  async function keepDirTime(dir: string, fallback: Date | number | undefined): Promise<void> {
+    if (dirTimes.has(dir)) return;
+    const stats = await lstatOrUndefined(join(root, dir));
+    const time = stats?.mtime ?? fallback;
+    if (time !== undefined) dirTimes.set(dir, time);
+  }
   let entries = 0;
   let skippedDevices = 0;
+  let skippedXattrs = 0;
 
   /** Ensures every parent of `path` is a real directory inside the root (created as needed). */
   async function parentDirs(path: string): Promise<void> {
@@ -124,6 +150,7 @@ export async function extractLayer(
       current = current === "" ? part : `${current}/${part}`;
       const stats = await lstatOrUndefined(join(root, current));
       if (stats === undefined) {
+        await keepDirTime(current.includes("/") ? current.slice(0, current.lastIndexOf("/")) : "", undefined);
         await mkdir(join(root, current), { mode: 0o755 });
       } else if (stats.isSymbolicLink()) {
         refuse(`"${path}" goes through the symlink "${current}"`);
@@ -152,6 +179,7 @@ export async function extractLayer(
     const dir = slash < 0 ? "" : path.slice(0, slash);
     const base = slash < 0 ? path : path.slice(slash + 1);
     await parentDirs(path);
+    await keepDirTime(dir, header.mtime);
 
     if (base === OPAQUE) {
       body.resume();
@@ -219,14 +247,20 @@ export async function extractLayer(
       case "block-device":
       case "fifo":
         body.resume();
-        skippedDevices++;
-        return;
+        if (options.devices !== "create") {
+          skippedDevices++;
+          return;
+        }
+        await makeNode(target, type, header);
+        break;
       default:
         body.resume();
         refuse(`entry "${path}" of unsupported type "${type}"`);
     }
     writtenHere.add(path);
     await applyMetadata(target, header, type !== "symlink");
+    if (type === "directory" && header.mtime !== undefined) dirTimes.set(path, header.mtime);
+    if (options.xattrs === "apply") skippedXattrs += await applyXattrs(target, header, refuse);
   }
 
   async function applyMetadata(target: string, header: Header, withMode: boolean): Promise<void> {
@@ -261,13 +295,20 @@ export async function extractLayer(
       new TarFraming(),
       tar as unknown as NodeJS.WritableStream,
     ]);
+    const deepestFirst = [...dirTimes].sort((a, b) => b[0].split("/").length - a[0].split("/").length);
+    for (const [dir, time] of deepestFirst)
+      if (dir !== "") await lutimes(join(root, dir), time, time).catch(() => undefined);
     if (rootHeader !== undefined) await applyMetadata(root, rootHeader, true);
+    else if (dirTimes.has("")) {
+      const time = dirTimes.get("") ?? 0;
+      await lutimes(root, time, time).catch(() => undefined);
+    }
   } catch (error) {
     await inFlight.catch(() => undefined);
     if (error instanceof BuildError) throw error;
     throw new BuildError(`refusing layer ${label}: ${(error as Error).message}`, { cause: error });
   }
-  return { entries, bytes: cap.bytes, skippedDevices };
+  return { entries, bytes: cap.bytes, skippedDevices, skippedXattrs };
 }
 
 async function readMagic(path: string): Promise<"gzip" | "tar"> {
@@ -278,4 +319,47 @@ async function readMagic(path: string): Promise<"gzip" | "tar"> {
   } finally {
     await handle.close();
   }
+}
+
+const run = promisify(execFile);
+
+/** A device node or FIFO, made with mknod(1): node has no mknod of its own. */
+async function makeNode(target: string, type: "character-device" | "block-device" | "fifo", header: Header) {
+  const mode = ((header.mode ?? 0o644) & 0o7777).toString(8);
+  const args =
+    type === "fifo"
+      ? ["-m", mode, target, "p"]
+      : [
+          "-m",
+          mode,
+          target,
+          type === "character-device" ? "c" : "b",
+          String(header.devmajor ?? 0),
+          String(header.devminor ?? 0),
+        ];
+  await run("mknod", args);
+}
+
+/**
+ * Applies the entry's `SCHILY.xattr.*` pax records with setfattr(1), without following symlinks;
+ * gives how many it could not keep. tar-stream decodes pax values as UTF-8 text, so a value that
+ * is not valid UTF-8 (a binary capability set or ACL) cannot be kept byte for byte: it is
+ * skipped and counted rather than written mangled.
+ */
+async function applyXattrs(target: string, header: Header, refuse: (why: string) => never): Promise<number> {
+  const pax = (header as Header & { pax?: Record<string, string> }).pax ?? {};
+  let skipped = 0;
+  for (const [key, value] of Object.entries(pax)) {
+    if (!key.startsWith("SCHILY.xattr.")) continue;
+    const name = key.slice("SCHILY.xattr.".length);
+    if (!/^(user|security|trusted|system\.posix_acl_(access|default))(\.[^\0]{1,250})?$/.test(name))
+      refuse(`extended attribute "${name.slice(0, 100)}" is not allowed`);
+    if (value.includes("\uFFFD")) {
+      skipped++;
+      continue;
+    }
+    const hex = `0x${Buffer.from(value, "utf8").toString("hex")}`;
+    await run("setfattr", ["-h", "-n", name, "-v", hex, target]);
+  }
+  return skipped;
 }
