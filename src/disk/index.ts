@@ -19,3 +19,4 @@ export {
 } from "./formats.ts";
 export { grubConfig, kernelCommandLine, type BootMode } from "./generalize.ts";
 export { findBootFiles, type BootFiles, type DiskSource } from "./root.ts";
+export { DEFAULT_DISK_LIMITS, inspectDiskFile, type DiskFileInfo, type DiskLimits } from "./import.ts";
