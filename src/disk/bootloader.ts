@@ -104,6 +104,8 @@ export async function installUefiGrub(
     [
       "-F",
       "32",
+      "-s",
+      "1",
       "-S",
       "512",
       "--offset",
@@ -120,7 +122,12 @@ export async function installUefiGrub(
   );
   await utimes(efi, options.epoch, options.epoch); // mcopy -m keeps the file's time
   const image = `${disk}@@${layout.esp.offset}`;
-  await tool("mmd", ["-i", image, "::/EFI", "::/EFI/BOOT"], { env });
-  await tool("mcopy", ["-i", image, "-m", efi, "::/EFI/BOOT/BOOTX64.EFI"], { env });
+  // mtools stamps directories with the clock: libfaketime stops it at the epoch.
+  const at = new Date(options.epoch * 1000).toISOString().slice(0, 19).replace("T", " ");
+  const frozen = { ...env, TZ: "UTC" };
+  await tool("faketime", ["-f", at, "mmd", "-i", image, "::/EFI", "::/EFI/BOOT"], { env: frozen });
+  await tool("faketime", ["-f", at, "mcopy", "-i", image, "-m", efi, "::/EFI/BOOT/BOOTX64.EFI"], {
+    env: frozen,
+  });
   await rm(efi, { force: true });
 }

@@ -18,6 +18,7 @@ const PACKAGES: Record<string, string> = {
   "qemu-img": "qemu-utils",
   xorriso: "xorriso",
   mknod: "coreutils",
+  faketime: "faketime",
   setfattr: "attr",
 };
 
