@@ -26,7 +26,11 @@ export interface LiveIsoInput {
   readonly out: string;
   /** ISO 9660 volume ID: up to 32 of A–Z, 0–9 and _; default STRATA. */
   readonly volumeId?: string;
-  /** SOURCE_DATE_EPOCH: the time stamped on the files of the ISO and its volume dates. */
+  /**
+   * SOURCE_DATE_EPOCH: the time of every file in the ISO and of the appended initramfs archive.
+   * The ISO is not byte-for-byte reproducible even so: grub-mkrescue stamps the volume with the
+   * time of the build (GRUB finds its own volume by that stamp) and makes its EFI image with mtools.
+   */
   readonly epoch?: number;
   /** Scratch (default a temp folder); what is made in it is removed afterwards. */
   readonly workDir?: string;
