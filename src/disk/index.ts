@@ -20,3 +20,4 @@ export {
 export { grubConfig, kernelCommandLine, type BootMode } from "./generalize.ts";
 export { findBootFiles, type BootFiles, type DiskSource } from "./root.ts";
 export { DEFAULT_DISK_LIMITS, inspectDiskFile, type DiskFileInfo, type DiskLimits } from "./import.ts";
+export { makeLiveIso, type LiveIsoInput } from "./iso.ts";
