@@ -13,6 +13,7 @@ declare -A need=(
   [buildah]=buildah
   [ctr]=containerd # and the containerd daemon
   [mmdebstrap]=mmdebstrap
+  [qemu-img]=qemu-utils
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -24,5 +24,11 @@ export {
   type ProvenanceInput,
 } from "./provenance.ts";
 export type { BuildInput } from "./engine/engine.ts";
-export { parseTemplate, type GalleryMetadata, type Template } from "./template.ts";
+export {
+  parseTemplate,
+  type DiskSection,
+  type GalleryMetadata,
+  type GuestGate,
+  type Template,
+} from "./template.ts";
 export { CACHE_ARTIFACT, exportCache, importCache, pushBuiltImage, type PushProgress } from "./registry.ts";

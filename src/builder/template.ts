@@ -1,10 +1,15 @@
 // The image template, `strata.yaml`: what to build (a Containerfile, or its steps inline), with
 // which build arguments, target and tags; the metadata of the gallery version it is published
-// as; and the test gates the image must pass before anything is pushed or published. Every
-// field is checked, and an error names the file and the field (`strata.yaml: tests[2].mode: …`).
+// as; the test gates the image must pass before anything is pushed or published; and the disk
+// made from it (template-disk.ts). Every field is checked, and an error names the file and the
+// field (`strata.yaml: tests[2].mode: …`).
 import { parseDocument } from "yaml";
 import { BuildError } from "./errors.ts";
 import type { Gate } from "./gates.ts";
+import { Checker, show } from "./template-checker.ts";
+import { diskSection, type DiskSection } from "./template-disk.ts";
+
+export type { DiskSection, GuestGate } from "./template-disk.ts";
 
 export interface GalleryMetadata {
   /** GALLERY/NAME. */
@@ -34,11 +39,11 @@ export interface Template {
   readonly tags: readonly string[];
   readonly gallery?: GalleryMetadata;
   readonly tests: readonly Gate[];
+  /** A bootable disk made from the image, boot-tested and published beside it. */
+  readonly disk?: DiskSection;
 }
 
-type Json = Record<string, unknown>;
-
-const TOP = ["containerfile", "steps", "context", "target", "args", "tags", "gallery", "tests"];
+const TOP = ["containerfile", "steps", "context", "target", "args", "tags", "gallery", "tests", "disk"];
 const GALLERY = [
   "image",
   "version",
@@ -53,74 +58,6 @@ const COMMAND = ["name", "command", "exitCode", "stdout", "stderr", "stdoutNot"]
 const FILE = ["name", "path", "exists", "type", "mode", "contains"];
 const METADATA = ["name", "metadata"];
 const METADATA_FIELDS = ["env", "entrypoint", "cmd", "user", "workingDir", "exposedPorts", "labels"];
-
-class Checker {
-  constructor(private readonly file: string) {}
-
-  fail(path: string, message: string): never {
-    throw new BuildError(`${path}: ${message}`, { file: this.file });
-  }
-
-  object(value: unknown, path: string, allowed: readonly string[]): Json {
-    if (typeof value !== "object" || value === null || Array.isArray(value))
-      this.fail(path, `expected a mapping, got ${show(value)}`);
-    const object = value as Json;
-    for (const key of Object.keys(object))
-      if (!allowed.includes(key))
-        this.fail(
-          path === "" ? key : `${path}.${key}`,
-          `unknown field (expected one of: ${allowed.join(", ")})`,
-        );
-    return object;
-  }
-
-  string(value: unknown, path: string, options: { nonEmpty?: boolean; max?: number } = {}): string {
-    // Numbers and booleans are written as YAML scalars by habit (version: 1.2, arg: 3): they are
-    // taken as their text.
-    if (typeof value === "number" || typeof value === "boolean") return String(value);
-    if (typeof value !== "string") this.fail(path, `expected a string, got ${show(value)}`);
-    if ((options.nonEmpty ?? true) && value.length === 0) this.fail(path, "must not be empty");
-    if (value.length > (options.max ?? 4096))
-      this.fail(path, `longer than ${options.max ?? 4096} characters`);
-    return value;
-  }
-
-  strings(value: unknown, path: string): string[] {
-    if (!Array.isArray(value)) this.fail(path, `expected a list of strings, got ${show(value)}`);
-    return value.map((v, i) => this.string(v, `${path}[${i}]`));
-  }
-
-  map(value: unknown, path: string): Record<string, string> {
-    if (typeof value !== "object" || value === null || Array.isArray(value))
-      this.fail(path, `expected a mapping of names to strings, got ${show(value)}`);
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(value as Json))
-      out[k] = this.string(v ?? "", `${path}.${k}`, { nonEmpty: false });
-    return out;
-  }
-
-  boolean(value: unknown, path: string): boolean {
-    if (typeof value !== "boolean") this.fail(path, `expected true or false, got ${show(value)}`);
-    return value;
-  }
-
-  regex(value: unknown, path: string): string {
-    const text = this.string(value, path);
-    try {
-      new RegExp(text, "m");
-    } catch (error) {
-      this.fail(path, `invalid regular expression: ${(error as Error).message}`);
-    }
-    return text;
-  }
-}
-
-function show(value: unknown): string {
-  if (value === null || value === undefined) return "nothing";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
 
 function gate(c: Checker, value: unknown, path: string, names: Set<string>): Gate {
   const raw = c.object(value, path, [...new Set([...COMMAND, ...FILE, ...METADATA])]);
@@ -227,9 +164,7 @@ export function parseTemplate(text: string, file: string): Template {
   let gallery: GalleryMetadata | undefined;
   if (raw.gallery !== undefined) {
     const g = c.object(raw.gallery, "gallery", GALLERY);
-    const image = g.image === undefined ? undefined : c.string(g.image, "gallery.image");
-    if (image !== undefined && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*\/[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(image))
-      c.fail("gallery.image", `expected GALLERY/NAME, got "${image}"`);
+    const image = g.image === undefined ? undefined : c.imageName(g.image, "gallery.image");
     gallery = {
       ...(image === undefined ? {} : { image }),
       ...(g.version === undefined ? {} : { version: c.string(g.version, "gallery.version") }),
@@ -263,6 +198,7 @@ export function parseTemplate(text: string, file: string): Template {
     tags: raw.tags === undefined ? [] : c.strings(raw.tags, "tags"),
     ...(gallery === undefined ? {} : { gallery }),
     tests: tests.map((t, i) => gate(c, t, `tests[${i}]`, names)),
+    ...(raw.disk === undefined ? {} : { disk: diskSection(c, raw.disk) }),
   };
 }
 

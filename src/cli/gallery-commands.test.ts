@@ -1,15 +1,17 @@
 // The gallery commands against a real in-process server: a short lifecycle with human and JSON
 // output, usage errors that send nothing, server errors, an unreachable server, logout.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { authYaml, galleryApi, PASSWORD, pushImage } from "../../test/helpers/gallery.ts";
+import { authYaml, galleryApi, PASSWORD } from "../../test/helpers/gallery.ts";
 import { startInProcess, type InProcess } from "../../test/helpers/in-process.ts";
 import { freePort } from "../../test/helpers/ports.ts";
 import { startRecordingProxy, type RecordingProxy } from "../../test/helpers/recording-proxy.ts";
 import { memoryIo } from "../../test/helpers/memory-io.ts";
+import { createDiskArtifact, pushDisk } from "../disk/index.ts";
+import { RegistryClient } from "../remote/index.ts";
 import { runCli } from "./run-cli.ts";
 
 interface Outcome {
@@ -97,8 +99,16 @@ describe("gallery commands", () => {
     assert.deepEqual(shown.vm, { bootMode: "uefi", recommendedVcpus: 2 });
     assert.deepEqual(shown.labels, { team: "web" });
 
-    const digest = await pushImage(server.server.app, "builds/cli", "one", "cli-one", { user: "alice" });
+    // A vm definition's versions are disk artifacts: one made from a stand-in qcow2.
     const host = new URL(server.url).host;
+    const qcow2 = join(configDir, "cli-one.qcow2");
+    await writeFile(qcow2, Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb]), Buffer.from("cli-one")]));
+    const disk = await createDiskArtifact(qcow2, { virtualSize: 2 ** 20, boot: "uefi" });
+    const client = new RegistryClient({
+      registry: host,
+      credentials: { username: "alice", password: PASSWORD },
+    });
+    const { digest } = await pushDisk(client, "builds/cli", disk, { tag: "one" });
     assert.equal(
       await ok([
         "version",

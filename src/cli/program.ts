@@ -20,6 +20,7 @@ import { registerImages } from "./commands/images.ts";
 import { registerInspect } from "./commands/inspect.ts";
 import { registerSystem } from "./commands/system.ts";
 import { registerTransfer } from "./commands/transfer.ts";
+import { registerDisk } from "./commands/disk.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -59,6 +60,7 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   copy: registerTransfer,
   inspect: registerInspect,
   system: registerSystem,
+  disk: registerDisk,
 };
 
 /**

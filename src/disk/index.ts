@@ -21,3 +21,17 @@ export { grubConfig, kernelCommandLine, type BootMode } from "./generalize.ts";
 export { findBootFiles, type BootFiles, type DiskSource } from "./root.ts";
 export { DEFAULT_DISK_LIMITS, inspectDiskFile, type DiskFileInfo, type DiskLimits } from "./import.ts";
 export { makeLiveIso, type LiveIsoInput } from "./iso.ts";
+// The disk artifact (artifact.ts).
+export {
+  createDiskArtifact,
+  describeDisk,
+  DiskAnnotation,
+  DISK_ARTIFACT_TYPE,
+  DISK_LAYER_MEDIA_TYPE,
+  fetchDisk,
+  pullDisk,
+  pushDisk,
+  type DiskArtifact,
+  type DiskArtifactInput,
+  type DiskDescription,
+} from "./artifact.ts";

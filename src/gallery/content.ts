@@ -2,6 +2,8 @@
 // copying a manifest with everything it needs (child manifests, blobs, referrers) into another
 // repository by linking — blobs live once in the pool, so nothing is copied byte for byte.
 import {
+  isConfig,
+  isDiskArtifact,
   isIndex,
   parseDigest,
   parseManifest,
@@ -15,6 +17,7 @@ import {
 import { withClaim, type ManifestRecord } from "../store/index.ts";
 import type { GalleryContext } from "./context.ts";
 import { GalleryError, q } from "./errors.ts";
+import type { ImageDefinition } from "./model.ts";
 
 export const BASE_DIGEST_ANNOTATION = "org.opencontainers.image.base.digest";
 const MAX_MANIFEST = 4 * 1024 * 1024;
@@ -71,6 +74,41 @@ export async function resolveFrom(
     });
   }
   return record;
+}
+
+/**
+ * A definition's versions are content of its kind: a `vm` definition takes disk artifacts
+ * (artifactType application/vnd.strata.disk.v1) and nothing else, a `container` definition
+ * takes anything but a disk artifact.
+ */
+export function checkKind(definition: ImageDefinition, record: ManifestRecord): void {
+  const disk = isDiskArtifact(record.artifactType);
+  if (definition.kind === "vm" ? disk : !disk) return;
+  const name = `${definition.gallery}/${definition.name}`;
+  const detail = {
+    gallery: definition.gallery,
+    image: definition.name,
+    kind: definition.kind,
+    digest: record.digest,
+    ...(record.artifactType === undefined ? {} : { artifactType: record.artifactType }),
+  };
+  if (definition.kind === "vm")
+    throw new GalleryError(
+      "INVALID",
+      `Image definition ${q(name)} is of kind "vm": its versions are disk artifacts, and ${q(record.digest)} is ${contentKind(record)}; make a disk with strata disk build or strata disk import`,
+      { detail },
+    );
+  throw new GalleryError(
+    "INVALID",
+    `Image definition ${q(name)} is of kind "container": ${q(record.digest)} is a disk artifact, which a definition of kind "vm" takes`,
+    { detail },
+  );
+}
+
+function contentKind(record: ManifestRecord): string {
+  if (isIndex(record.mediaType)) return "an image index";
+  if (record.artifactType === undefined || isConfig(record.artifactType)) return "a container image";
+  return `an artifact of type ${q(record.artifactType)}`;
 }
 
 async function readManifest(ctx: GalleryContext, record: ManifestRecord): Promise<Manifest> {

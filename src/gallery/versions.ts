@@ -12,7 +12,7 @@ import {
   requireRole,
 } from "./context.ts";
 import { withClaim } from "../store/index.ts";
-import { baseDigestOf, copyInto, resolveFrom } from "./content.ts";
+import { baseDigestOf, checkKind, copyInto, resolveFrom } from "./content.ts";
 import { parseFutureDate } from "./dates.ts";
 import type { VersionsTable } from "./db/schema.ts";
 import { GalleryError, q } from "./errors.ts";
@@ -150,7 +150,7 @@ export function versionOps(ctx: GalleryContext) {
     ): Promise<PublishResult> {
       parseVersionNumber(input.version);
       await requireRole(ctx, ctx.db, actor, gallery, "publisher");
-      await mustLoadImage(ctx.db, gallery, image);
+      const definition = await mustLoadImage(ctx.db, gallery, image);
       const eol = input.eol === undefined ? null : parseFutureDate("eol", input.eol, ctx.now());
       const record = await resolveFrom(
         ctx,
@@ -158,6 +158,7 @@ export function versionOps(ctx: GalleryContext) {
         (repo, ref) => resolveDigest(ctx, repo, ref),
         actor.user,
       );
+      checkKind(definition, record);
       const existing = await versionRow(ctx.db, gallery, image, input.version);
       if (existing !== undefined && existing.digest !== record.digest) {
         throw new GalleryError(
@@ -197,7 +198,7 @@ export function versionOps(ctx: GalleryContext) {
       const record = await ctx.meta.manifests.get(`${source.gallery}/${source.image}`, row.digest as never);
       if (record === undefined)
         throw new GalleryError("NOT_FOUND", `Content ${q(row.digest)} of the version is missing`);
-      await mustLoadImage(ctx.db, targetGallery, source.image);
+      checkKind(await mustLoadImage(ctx.db, targetGallery, source.image), record);
       await copyInto(ctx, record, `${targetGallery}/${source.image}`);
       const metadata = JSON.parse(row.metadata) as Record<string, string>;
       const eol = row.eol !== null && row.eol > ctx.now() ? row.eol : null;

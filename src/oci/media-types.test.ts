@@ -5,6 +5,7 @@ import {
   MANIFEST_MEDIA_TYPES,
   MediaType,
   isConfig,
+  isDiskArtifact,
   isDockerManifest,
   isDockerSchema1,
   isImageManifest,
@@ -22,6 +23,7 @@ const PREDICATES = {
   isDockerSchema1,
   isLayer,
   isConfig,
+  isDiskArtifact,
 } as const;
 type Predicate = keyof typeof PREDICATES;
 
@@ -43,6 +45,8 @@ const EXPECTED: Record<keyof typeof MediaType, readonly Predicate[]> = {
   DockerForeignLayer: ["isLayer"],
   DockerManifestSchema1: ["isDockerSchema1"],
   DockerManifestSchema1Signed: ["isDockerSchema1"],
+  DiskArtifact: ["isDiskArtifact"],
+  DiskQcow2: [],
 };
 
 describe("media type predicates", () => {

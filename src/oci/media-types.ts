@@ -19,6 +19,9 @@ export const MediaType = {
   /** Docker schema1: recognised only to be refused with a clear message. */
   DockerManifestSchema1: "application/vnd.docker.distribution.manifest.v1+json",
   DockerManifestSchema1Signed: "application/vnd.docker.distribution.manifest.v1+prettyjws",
+  /** A VM disk as an artifact (src/disk/artifact.ts): its artifactType and its one layer. */
+  DiskArtifact: "application/vnd.strata.disk.v1",
+  DiskQcow2: "application/vnd.strata.disk.qcow2",
 } as const;
 
 export type KnownMediaType = (typeof MediaType)[keyof typeof MediaType];
@@ -64,6 +67,11 @@ export function isLayer(mediaType: string | undefined): boolean {
     mediaType === MediaType.DockerLayer ||
     mediaType === MediaType.DockerForeignLayer
   );
+}
+
+/** A VM disk artifact, by the artifactType its manifest declares. */
+export function isDiskArtifact(artifactType: string | undefined): boolean {
+  return artifactType === MediaType.DiskArtifact;
 }
 
 export function isConfig(mediaType: string | undefined): boolean {
