@@ -6,6 +6,10 @@
 //
 //   tsx scripts/base-images.ts OUT_DIR [--tag busybox]
 //   tsx scripts/base-images.ts OUT_DIR --debian [--tag debian]
+//   tsx scripts/base-images.ts OUT_DIR --debian --bootable [--tag debian-vm]
+//
+// `--bootable` adds what a VM disk needs: the kernel (linux-image-amd64, with initramfs-tools),
+// systemd as init and udev.
 import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -109,19 +113,34 @@ export async function buildBusyboxBase(out: string, tag = "busybox"): Promise<st
 export const DEBIAN_SUITE = "bookworm";
 export const DEBIAN_MIRROR = "http://deb.debian.org/debian";
 
+/** What `--bootable` adds: a kernel (its initramfs comes with it), systemd as init, udev. */
+export const BOOTABLE_PACKAGES = ["linux-image-amd64", "systemd-sysv", "udev"];
+
 /**
  * Writes a minimal Debian root (mmdebstrap --variant=minbase) into the OCI layout `out` under
  * `tag`, as one layer built by `FROM scratch` + `ADD rootfs.tar /`; returns its manifest digest.
  * The same packages give the same bytes: mmdebstrap and the builder both honour the epoch.
  */
-export async function buildDebianBase(out: string, tag = "debian"): Promise<string> {
+export async function buildDebianBase(
+  out: string,
+  tag = "debian",
+  options: { bootable?: boolean } = {},
+): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), "strata-debian-"));
   try {
     const ctx = join(work, "ctx");
     await mkdir(ctx);
     await promisify(execFile)(
       "mmdebstrap",
-      ["--variant=minbase", "--mode=root", "--quiet", DEBIAN_SUITE, join(ctx, "rootfs.tar"), DEBIAN_MIRROR],
+      [
+        "--variant=minbase",
+        "--mode=root",
+        "--quiet",
+        ...(options.bootable === true ? [`--include=${BOOTABLE_PACKAGES.join(",")}`] : []),
+        DEBIAN_SUITE,
+        join(ctx, "rootfs.tar"),
+        DEBIAN_MIRROR,
+      ],
       { env: { ...process.env, SOURCE_DATE_EPOCH: String(BASE_EPOCH) }, maxBuffer: 16 * 2 ** 20 },
     ).catch((error: { stderr?: string; message: string }) => {
       throw new Error(
@@ -149,13 +168,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const out = args[0];
   const debian = args.includes("--debian");
+  const bootable = args.includes("--bootable");
   const tagAt = args.indexOf("--tag");
-  const tag = tagAt === -1 ? (debian ? "debian" : "busybox") : args[tagAt + 1];
-  const known = args.slice(1).every((a, i) => a === "--debian" || a === "--tag" || args[i] === "--tag");
-  if (out === undefined || out.startsWith("--") || tag === undefined || !known) {
-    console.error("usage: tsx scripts/base-images.ts OUT_DIR [--debian] [--tag NAME]");
+  const tag = tagAt === -1 ? (bootable ? "debian-vm" : debian ? "debian" : "busybox") : args[tagAt + 1];
+  const known = args
+    .slice(1)
+    .every((a, i) => a === "--debian" || a === "--bootable" || a === "--tag" || args[i] === "--tag");
+  if (out === undefined || out.startsWith("--") || tag === undefined || !known || (bootable && !debian)) {
+    console.error("usage: tsx scripts/base-images.ts OUT_DIR [--debian [--bootable]] [--tag NAME]");
     process.exit(2);
   }
-  const digest = debian ? await buildDebianBase(out, tag) : await buildBusyboxBase(out, tag);
+  const digest = debian ? await buildDebianBase(out, tag, { bootable }) : await buildBusyboxBase(out, tag);
   console.log(`${debian ? "debian" : "busybox"} → oci:${out}:${tag} (${digest})`);
 }

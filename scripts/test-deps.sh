@@ -14,10 +14,31 @@ declare -A need=(
   [ctr]=containerd # and the containerd daemon
   [mmdebstrap]=mmdebstrap
   [qemu-img]=qemu-utils
+  [qemu-system-x86_64]=qemu-system-x86
+  [mke2fs]=e2fsprogs
+  [sfdisk]=fdisk
+  [mkfs.fat]=dosfstools
+  [mcopy]=mtools
+  [grub-mkimage]=grub-common
+  [grub-mkrescue]=grub-common
+  [xorriso]=xorriso
+  [faketime]=faketime
+  [setfattr]=attr
+  [cpio]=cpio
+  [zstd]=zstd
+)
+# Files a package brings without a command of its own: GRUB's BIOS and UEFI modules, OVMF.
+declare -A need_file=(
+  [/usr/lib/grub/i386-pc/boot.img]=grub-pc-bin
+  [/usr/lib/grub/x86_64-efi/linux.mod]=grub-efi-amd64-bin
+  [/usr/share/ovmf/OVMF.fd]=ovmf
 )
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+for file in "${!need_file[@]}"; do
+  [ -e "$file" ] || missing+=("${need_file[$file]}")
 done
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then missing+=(postgresql); fi

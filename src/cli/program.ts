@@ -21,6 +21,7 @@ import { registerInspect } from "./commands/inspect.ts";
 import { registerSystem } from "./commands/system.ts";
 import { registerTransfer } from "./commands/transfer.ts";
 import { registerDisk } from "./commands/disk.ts";
+import { registerVm } from "./commands/vm.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -61,6 +62,7 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   inspect: registerInspect,
   system: registerSystem,
   disk: registerDisk,
+  vm: registerVm,
 };
 
 /**

@@ -17,6 +17,9 @@ import { printJson } from "../output.ts";
 import { requireHostPlatform } from "../platform.ts";
 import { createProgress, type Progress } from "../progress.ts";
 import { VERSION } from "../version.ts";
+import { publishDisk } from "../disk-publish.ts";
+import { buildTemplateDisk, type TemplateDisk } from "../disk-template.ts";
+import { MediaType } from "../../oci/index.ts";
 
 interface BuildFlags {
   file?: string;
@@ -31,6 +34,7 @@ interface BuildFlags {
   cacheTo?: string;
   push?: boolean;
   publish?: string | boolean;
+  diskOutput?: string;
   server?: string;
   insecure?: boolean;
   pull?: boolean;
@@ -100,7 +104,11 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option("--push", "push every registry tag, with the provenance as a referrer")
     .option(
       "--publish [gallery/name@version]",
-      "push, then publish as a gallery version (default: the template's gallery.image and gallery.version)",
+      "push, then publish as a gallery version (default: the template's gallery.image and gallery.version); with a disk section, also the boot-tested disk as the same version of disk.image",
+    )
+    .option(
+      "--disk-output <dir>",
+      "with a template's disk section: build and boot-test the disk into this folder (also without --publish)",
     )
     .option(
       "--server <url>",
@@ -292,6 +300,19 @@ export function registerBuild(program: Command, io: CliIo): void {
         const subject = { digest, size: serialized.manifest.length };
         const referrer = build.provenanceReferrer(subject, statement);
 
+        // The template's disk: built from the same layers and boot-tested before anything is
+        // written, pushed or published.
+        const diskSection = template?.disk;
+        let disk: TemplateDisk | undefined;
+        if (diskSection !== undefined && (publishing || flags.diskOutput !== undefined)) {
+          if (publishing && diskSection.image === undefined)
+            throw usageError(
+              `${template?.file ?? "strata.yaml"}: disk.image: name the kind: vm definition (GALLERY/NAME) the disk is published to`,
+            );
+          const outDir = resolve(flags.diskOutput ?? join(scratch.path, "disk"));
+          disk = await buildTemplateDisk(image, digest, diskSection, outDir, Number(epochText), progress);
+        }
+
         // Written: layouts and the local store.
         const written: string[] = [];
         for (const tag of tags) {
@@ -313,6 +334,7 @@ export function registerBuild(program: Command, io: CliIo): void {
 
         // Published: a gallery version of what was pushed (or pushed here by digest).
         let version: unknown;
+        let diskVersion: unknown;
         if (publish !== undefined) {
           const first = pushTargets[0];
           const server =
@@ -348,6 +370,23 @@ export function registerBuild(program: Command, io: CliIo): void {
             }),
           });
           version = answer.body;
+          if (disk !== undefined && diskSection?.image !== undefined) {
+            diskVersion = await publishDisk(
+              {
+                qcow2: disk.qcow2,
+                target: `${diskSection.image}@${publish.version}`,
+                virtualSize: disk.result.virtualSize,
+                boot: disk.result.boot,
+                rawDigest: disk.result.rawDigest,
+                source: { digest, size: serialized.manifest.length, mediaType: MediaType.ImageManifest },
+                server: api.server,
+                insecure: flags.insecure === true,
+                ...(g?.changelog === undefined ? {} : { changelog: g.changelog }),
+              },
+              io,
+              progress,
+            );
+          }
         }
 
         if (cacheTo !== undefined) {
@@ -365,6 +404,18 @@ export function registerBuild(program: Command, io: CliIo): void {
           written,
           pushed,
           ...(version === undefined ? {} : { published: version }),
+          ...(disk === undefined
+            ? {}
+            : {
+                disk: {
+                  rawDigest: disk.result.rawDigest,
+                  virtualSize: disk.result.virtualSize,
+                  files: disk.result.files,
+                  stages: disk.result.stages,
+                  test: disk.test,
+                  ...(diskVersion === undefined ? {} : { published: diskVersion }),
+                },
+              }),
           layers: image.layers.map((l, i) => ({
             digest: l.digest,
             size: l.size,

@@ -5,7 +5,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import type { DiskDescription } from "../../disk/index.ts";
+import type { BootMode, DiskDescription, DiskFormat } from "../../disk/index.ts";
+import type { GuestGate } from "../../vm/index.ts";
 import { serverUrl } from "../api-client.ts";
 import { parseChoice } from "../args.ts";
 import { convertQcow2, formatOfName, PULL_FORMATS, type PullFormat } from "../disk-convert.ts";
@@ -15,6 +16,10 @@ import type { CliIo } from "../io.ts";
 import { printJson, printObject } from "../output.ts";
 import { createProgress } from "../progress.ts";
 import { formatBytes } from "../sizes.ts";
+import { publishDisk } from "../disk-publish.ts";
+import { parseImageLocation as parseImage, resolveImage } from "../images.ts";
+import { parseSize } from "../../lib/size.ts";
+import { bootTestDisk } from "../disk-test.ts";
 
 interface DiskFlags {
   server?: string;
@@ -144,4 +149,166 @@ export function registerDisk(program: Command, io: CliIo): void {
     if (flags.json === true) printJson(io, { ref: ref.name, ...description });
     else printDisk(io, ref.name, description);
   });
+
+  common(
+    disk
+      .command("build <image>")
+      .description(
+        "Make a bootable VM disk from an image (a kernel, its initramfs and an init in its root): raw, qcow2, vhd, vmdk, vdi or a live iso",
+      )
+      .requiredOption("-o, --output <dir>", "the folder to write the disks into (disk.qcow2, disk.vhd …)")
+      .option("--format <formats>", "comma-separated: raw, qcow2, vhd, vmdk, vdi, iso", "qcow2")
+      .option("--size <size>", "the whole disk, e.g. 4GiB (default: the content plus headroom)")
+      .option("--boot <mode>", "bios or uefi", "bios")
+      .option("--name <name>", "the files' base name", "disk")
+      .option("--test", "boot the disk in QEMU (on a throwaway overlay) and wait until it is ready")
+      .option("--publish <gallery/name@version>", "push and publish the disk as a version of a kind: vm definition (boot-tested first)")
+      .option("-q, --quiet", "print only the raw disk's digest"),
+  ).action(async (text: string, flags: DiskBuildFlags) => {
+    const boot = parseChoice("--boot", flags.boot, ["bios", "uefi"] as const) ?? "bios";
+    const size = flags.size === undefined ? undefined : parseSize(flags.size);
+    if (flags.size !== undefined && size === undefined)
+      throw usageError(`Invalid --size "${flags.size}": expected a size such as 4GiB or 2048MiB`);
+    const disk = await import("../../disk/index.ts");
+    let formats: DiskFormat[];
+    try {
+      formats = disk.parseFormats(flags.format ?? "qcow2");
+    } catch (error) {
+      throw usageError((error as Error).message);
+    }
+    const publishing = flags.publish !== undefined;
+    // The boot test and the artifact both read the qcow2: make it even when not asked for.
+    const wanted = publishing || flags.test === true ? [...new Set<DiskFormat>([...formats, "qcow2"])] : formats;
+    const progress = createProgress(io, flags.json === true || flags.quiet === true);
+    const image = await resolveImage(parseImage(text, "image"), {
+      env: io.env,
+      insecure: flags.insecure === true,
+      progress: (line) => progress.line(line),
+    });
+    const { serialize } = await import("../../builder/index.ts");
+    const serialized = serialize(image);
+    const digest = image.source ?? serialized.manifestDigest;
+    const outDir = resolve(flags.output ?? "");
+    progress.line(`Building a ${boot} disk from ${text} (${digest})`);
+    const built = await disk.buildDisk(
+      { digest, layers: image.layers.map((l) => ({ path: l.path, mediaType: l.mediaType })) },
+      {
+        boot,
+        formats: wanted,
+        outDir,
+        name: flags.name ?? "disk",
+        ...(size === undefined ? {} : { size }),
+        ...(image.config.created === undefined ? {} : { epoch: Math.floor(Date.parse(image.config.created) / 1000) }),
+        onStage: (stage, seconds) => progress.line(`  ${stage}: ${seconds.toFixed(1)} s`),
+      },
+    ).catch((error: unknown) => diskFailure(error));
+    const qcow2 = built.files.find((f) => f.format === "qcow2")?.path;
+    let test: Awaited<ReturnType<typeof bootTestDisk>> | undefined;
+    if ((flags.test === true || publishing) && qcow2 !== undefined) {
+      progress.line("Boot-testing the disk in QEMU");
+      test = await bootTestDisk({ path: qcow2, format: "qcow2" }, { boot, gates: [] }, progress);
+    }
+    let published: unknown;
+    if (publishing && qcow2 !== undefined) {
+      published = await publishDisk(
+        {
+          qcow2,
+          target: flags.publish ?? "",
+          virtualSize: built.virtualSize,
+          boot,
+          rawDigest: built.rawDigest,
+          ...(image.source === undefined || serialized.manifestDigest !== image.source
+            ? {}
+            : {
+                source: {
+                  digest: image.source,
+                  size: serialized.manifest.length,
+                  mediaType: "application/vnd.oci.image.manifest.v1+json",
+                },
+              }),
+          ...(flags.server === undefined ? {} : { server: flags.server }),
+          insecure: flags.insecure === true,
+        },
+        io,
+        progress,
+      );
+    }
+    progress.done();
+    const summary = { image: text, source: digest, ...built, ...(test === undefined ? {} : { test }), ...(published === undefined ? {} : { published }) };
+    if (flags.json === true) printJson(io, summary);
+    else if (flags.quiet === true) io.stdout.write(`${built.rawDigest}\n`);
+    else {
+      for (const f of built.files.filter((f) => formats.includes(f.format)))
+        io.stdout.write(`${f.path}  ${f.format}  ${formatBytes(f.size)}\n`);
+      io.stdout.write(`raw digest ${built.rawDigest}, ${formatBytes(built.virtualSize)} virtual, ${boot}, kernel ${built.kernel}\n`);
+    }
+  });
+
+  common(
+    disk
+      .command("import <file>")
+      .description(
+        "Check an existing disk (raw, qcow2, vhd, vmdk or vdi; the format read from its header, never its name) and publish it as a version of a kind: vm definition",
+      )
+      .requiredOption("--publish <gallery/name@version>", "the version to publish it as")
+      .option("--boot <mode>", "bios or uefi: how the disk boots", "bios")
+      .option("--max-size <size>", "the largest virtual size taken", "2TiB"),
+  ).action(async (file: string, flags: DiskImportFlags) => {
+    const boot: BootMode = parseChoice("--boot", flags.boot, ["bios", "uefi"] as const) ?? "bios";
+    const maxVirtualSize = parseSize(flags.maxSize ?? "2TiB");
+    if (maxVirtualSize === undefined) throw usageError(`Invalid --max-size "${flags.maxSize}"`);
+    const disk = await import("../../disk/index.ts");
+    const path = resolve(file);
+    const info = await disk.inspectDiskFile(path, { maxVirtualSize }).catch((error: unknown) => diskFailure(error));
+    const progress = createProgress(io, flags.json === true);
+    progress.line(`${file}: ${info.format}, ${formatBytes(info.virtualSize)} virtual`);
+    const scratch = await mkdtemp(join(dirname(path), ".strata-import-"));
+    try {
+      let qcow2 = path;
+      if (info.format !== "qcow2") {
+        qcow2 = join(scratch, "disk.qcow2");
+        await disk.convertDisk(path, info.format, qcow2, "qcow2");
+      }
+      const published = await publishDisk(
+        {
+          qcow2,
+          target: flags.publish ?? "",
+          virtualSize: info.virtualSize,
+          boot,
+          ...(flags.server === undefined ? {} : { server: flags.server }),
+          insecure: flags.insecure === true,
+        },
+        io,
+        progress,
+      );
+      progress.done();
+      if (flags.json === true) printJson(io, { file: path, ...info, ...published });
+      else io.stdout.write(`Published ${file} as ${flags.publish} (${published.digest})\n`);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+}
+
+interface DiskBuildFlags extends DiskFlags {
+  output?: string;
+  format?: string;
+  size?: string;
+  boot?: string;
+  name?: string;
+  test?: boolean;
+  publish?: string;
+}
+
+interface DiskImportFlags extends DiskFlags {
+  publish?: string;
+  boot?: string;
+  maxSize?: string;
+}
+
+/** A DiskError of the caller's making (USAGE, NOT_BOOTABLE, a refused file) exits 2 with its message. */
+function diskFailure(error: unknown): never {
+  const e = error as { name?: string; code?: string; message?: string };
+  if (e.name === "DiskError" && e.code !== "TOOL_FAILED") throw usageError(e.message ?? "");
+  throw error;
 }

@@ -1,0 +1,46 @@
+// A template's `disk:` section during `strata build`: the disk is made from the same layers as
+// the container image, in the formats asked for, and boot-tested with the section's gates inside
+// the guest — all before anything is written, pushed or published, so a disk that does not boot
+// stops the whole release.
+import type { DiskSection, Image } from "../builder/index.ts";
+import type { DiskBuildResult, DiskFormat } from "../disk/index.ts";
+import { bootTestDisk } from "./disk-test.ts";
+import type { Progress } from "./progress.ts";
+
+export interface TemplateDisk {
+  readonly result: DiskBuildResult;
+  readonly qcow2: string;
+  readonly test: Awaited<ReturnType<typeof bootTestDisk>>;
+}
+
+export async function buildTemplateDisk(
+  image: Image,
+  digest: string,
+  section: DiskSection,
+  outDir: string,
+  epoch: number,
+  progress: Progress,
+): Promise<TemplateDisk> {
+  const disk = await import("../disk/index.ts");
+  const formats = [...new Set<DiskFormat>([...section.formats, "qcow2"])];
+  progress.line(`Building the ${section.boot} disk (${formats.join(", ")})`);
+  const result = await disk.buildDisk(
+    { digest, layers: image.layers.map((l) => ({ path: l.path, mediaType: l.mediaType })) },
+    {
+      boot: section.boot,
+      formats,
+      outDir,
+      epoch,
+      ...(section.size === undefined ? {} : { size: section.size }),
+      onStage: (stage, seconds) => progress.line(`  ${stage}: ${seconds.toFixed(1)} s`),
+    },
+  );
+  const qcow2 = result.files.find((f) => f.format === "qcow2")?.path ?? "";
+  progress.line(`Boot-testing the disk: ${section.tests.length} guest test${section.tests.length === 1 ? "" : "s"}`);
+  const test = await bootTestDisk(
+    { path: qcow2, format: "qcow2" },
+    { boot: section.boot, gates: section.tests, readyTimeout: section.readyTimeout, memoryMiB: section.memory },
+    progress,
+  );
+  return { result, qcow2, test };
+}
