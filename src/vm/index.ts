@@ -5,3 +5,16 @@ export { VmError, type VmErrorCode } from "./errors.ts";
 export { assertGatesPassed, type GateResult, type GuestGate, validateGates } from "./gates.ts";
 export { stripAnsi, serialTail } from "./serial.ts";
 export type { VmBootMode, VmDiskFormat } from "./tools.ts";
+export {
+  inspectVm,
+  listVms,
+  removeVm,
+  runVm,
+  type RunVmOptions,
+  stopVm,
+  type StopOptions,
+  type VmBase,
+  type VmInfo,
+  type VmRecord,
+  vmLogs,
+} from "./machines.ts";
