@@ -23,7 +23,8 @@ export function editorLines(screen: string): string[] {
   for (const m of text.matchAll(/\x1b\[(\d+);3H([^\x1b]*)/g)) {
     const row = Number(m[1]);
     const value = (m[2] ?? "").replace(/[\x00-\x1f]/g, "").trimEnd();
-    rows.set(row, value);
+    // A bare cursor move to a row (GRUB ends its paint with one to the first) clears nothing.
+    if (value !== "" || !rows.has(row)) rows.set(row, value);
   }
   const lines: string[] = [];
   let continued = false;
