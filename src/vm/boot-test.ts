@@ -31,7 +31,14 @@ export interface BootTestOptions {
   readonly kernel?: string;
   /** Everything the guest prints on its console, as it comes. */
   readonly onSerial?: (chunk: string) => void;
+  /**
+   * Milestones, seconds since QEMU started: "grub" (menu seen), "initramfs" (its shell),
+   * "typed" (gate setup done), "ready" (multi-user.target), "done" (gates reported).
+   */
+  readonly onStage?: (stage: BootStage, seconds: number) => void;
 }
+
+export type BootStage = "grub" | "initramfs" | "typed" | "ready" | "done";
 
 export interface BootTestResult {
   readonly accel: Accel;
@@ -117,6 +124,7 @@ async function runGuest(
   const started = Date.now();
   const deadline = started + (options.readyTimeout ?? 120) * 1000;
   const left = () => Math.max(0, deadline - Date.now());
+  const stage = (name: BootStage) => options.onStage?.(name, (Date.now() - started) / 1000);
   const child = spawn(QEMU, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8");
@@ -146,6 +154,7 @@ async function runGuest(
     // GRUB's menu, then its editor on the entry: `e`, again while the menu is still shown.
     let at = await console.waitFor(GRUB_MENU_RE, left(), 0);
     if (at === undefined) throw notReady("no GRUB menu on the serial console");
+    stage("grub");
     let editor: number | undefined;
     for (let attempt = 0; attempt < 4 && editor === undefined; attempt++) {
       if (KERNEL_STARTED_RE.test(console.since(at)))
@@ -162,11 +171,13 @@ async function runGuest(
     // The initramfs shell: the gate unit and script into /run, then on with the boot.
     at = await console.waitFor(/\(initramfs\) ?$/m, left(), at, true);
     if (at === undefined) throw notReady("no initramfs shell (break=bottom) on the serial console");
+    stage("initramfs");
     at = console.position;
     for (const line of setupLines(options.gates)) await console.typeLine(line);
     if ((await console.waitFor(new RegExp(TYPED_MARK), Math.min(15_000, left()), at, true)) === undefined)
       throw notReady("the initramfs shell did not take the gate setup");
     await console.typeLine("exit");
+    stage("typed");
 
     // READY (multi-user.target reached), then each gate, then DONE, on the gate port.
     let log = parseGateLog("");
@@ -176,12 +187,14 @@ async function runGuest(
     }
     if (!log.ready) throw notReady("multi-user.target was not reached");
     const readyAt = Date.now();
+    stage("ready");
     const gatesDeadline = readyAt + (options.gatesTimeout ?? 300) * 1000;
     while (!log.done && Date.now() < gatesDeadline && exitCode === undefined) {
       await sleep(200);
       log = parseGateLog(await readFile(gateLog, "latin1").catch(() => ""));
     }
     log = parseGateLog(await readFile(gateLog, "latin1").catch(() => ""));
+    if (log.done) stage("done");
     if (!log.done && log.reports.length < options.gates.length)
       throw new VmError(
         "GATE_FAILED",
