@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bootTestArgs, qemuValue } from "./boot-test.ts";
+import { bootTestArgs } from "./boot-test.ts";
+import { qemuValue } from "./tools.ts";
 
 const base = {
   accel: "tcg" as const,

@@ -12,7 +12,7 @@ import { evaluateGates, type GateResult, type GuestGate, parseGateLog, validateG
 import { editKeys, GRUB_EDITOR_RE, GRUB_MENU_RE, KERNEL_STARTED_RE, linuxLineIndex } from "./grub.ts";
 import { setupLines, TYPED_MARK } from "./guest-setup.ts";
 import { SerialConsole } from "./serial.ts";
-import { createOverlay, findOvmf, QEMU, type VmBootMode, type VmDiskFormat } from "./tools.ts";
+import { createOverlay, findOvmf, QEMU, qemuValue, type VmBootMode, type VmDiskFormat } from "./tools.ts";
 
 export interface BootTestOptions {
   readonly gates: readonly GuestGate[];
@@ -57,9 +57,6 @@ export interface BootDisk {
 
 /** The kernel arguments appended at GRUB: initramfs-tools stops before switch_root. */
 export const BREAK_ARGS = "break=bottom";
-
-/** Doubles commas, QEMU's escape inside an option value. */
-export const qemuValue = (value: string) => value.replace(/,/g, ",,");
 
 export interface BootArgs {
   readonly accel: Accel;

@@ -17,10 +17,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Accel, probeAccel } from "./accel.ts";
-import { qemuValue } from "./boot-test.ts";
 import { VmError } from "./errors.ts";
 import { qmpCommand } from "./qmp.ts";
-import { createOverlay, findOvmf, QEMU, type VmBootMode, type VmDiskFormat } from "./tools.ts";
+import { createOverlay, findOvmf, QEMU, qemuValue, type VmBootMode, type VmDiskFormat } from "./tools.ts";
 
 export interface VmBase {
   readonly path: string;

@@ -19,6 +19,9 @@ export function qemuFormat(format: VmDiskFormat): string {
   return format;
 }
 
+/** Doubles commas, QEMU's escape inside an option value. */
+export const qemuValue = (value: string) => value.replace(/,/g, ",,");
+
 export interface ToolResult {
   readonly stdout: string;
   readonly stderr: string;
