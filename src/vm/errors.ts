@@ -8,7 +8,8 @@ export class VmError extends Error {
     readonly code: VmErrorCode,
     message: string,
     readonly serialTail = "",
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
