@@ -25,7 +25,11 @@ export interface DiskPublished {
   readonly version: unknown;
 }
 
-export async function publishDisk(input: DiskPublishInput, io: CliIo, progress: Progress): Promise<DiskPublished> {
+export async function publishDisk(
+  input: DiskPublishInput,
+  io: CliIo,
+  progress: Progress,
+): Promise<DiskPublished> {
   const ref = parseVersionRef(input.target);
   const { createDiskArtifact, pushDisk } = await import("../disk/index.ts");
   const api = await clientFor(input.server === undefined ? {} : { server: input.server }, io.env);

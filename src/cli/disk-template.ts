@@ -36,10 +36,17 @@ export async function buildTemplateDisk(
     },
   );
   const qcow2 = result.files.find((f) => f.format === "qcow2")?.path ?? "";
-  progress.line(`Boot-testing the disk: ${section.tests.length} guest test${section.tests.length === 1 ? "" : "s"}`);
+  progress.line(
+    `Boot-testing the disk: ${section.tests.length} guest test${section.tests.length === 1 ? "" : "s"}`,
+  );
   const test = await bootTestDisk(
     { path: qcow2, format: "qcow2" },
-    { boot: section.boot, gates: section.tests, readyTimeout: section.readyTimeout, memoryMiB: section.memory },
+    {
+      boot: section.boot,
+      gates: section.tests,
+      readyTimeout: section.readyTimeout,
+      memoryMiB: section.memory,
+    },
     progress,
   );
   return { result, qcow2, test };

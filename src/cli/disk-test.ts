@@ -25,12 +25,16 @@ export async function bootTestDisk(
   } catch (error) {
     const e = error as { name?: string; message?: string; serialTail?: string };
     if (e.name === "VmError")
-      throw new CliError(`${e.message ?? "the boot test failed"}\n--- serial console (last lines) ---\n${e.serialTail ?? ""}`, 1);
+      throw new CliError(
+        `${e.message ?? "the boot test failed"}\n--- serial console (last lines) ---\n${e.serialTail ?? ""}`,
+        1,
+      );
     throw error;
   }
   progress.line(`  ready after ${result.readySeconds.toFixed(1)} s (${result.accel})`);
   const failed = result.gates.filter((g) => !g.ok);
-  for (const g of result.gates) progress.line(`  ${g.ok ? "PASS" : "FAIL"} ${g.name}${g.ok ? "" : `: ${g.detail}`}`);
+  for (const g of result.gates)
+    progress.line(`  ${g.ok ? "PASS" : "FAIL"} ${g.name}${g.ok ? "" : `: ${g.detail}`}`);
   if (failed.length > 0)
     throw new CliError(
       `${failed.length} of ${result.gates.length} guest tests failed (${failed.map((g) => g.name).join(", ")}): nothing was published\n--- serial console (last lines) ---\n${result.serialTail}`,

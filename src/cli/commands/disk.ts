@@ -6,7 +6,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { BootMode, DiskDescription, DiskFormat } from "../../disk/index.ts";
-import type { GuestGate } from "../../vm/index.ts";
 import { serverUrl } from "../api-client.ts";
 import { parseChoice } from "../args.ts";
 import { convertQcow2, formatOfName, PULL_FORMATS, type PullFormat } from "../disk-convert.ts";
@@ -162,7 +161,10 @@ export function registerDisk(program: Command, io: CliIo): void {
       .option("--boot <mode>", "bios or uefi", "bios")
       .option("--name <name>", "the files' base name", "disk")
       .option("--test", "boot the disk in QEMU (on a throwaway overlay) and wait until it is ready")
-      .option("--publish <gallery/name@version>", "push and publish the disk as a version of a kind: vm definition (boot-tested first)")
+      .option(
+        "--publish <gallery/name@version>",
+        "push and publish the disk as a version of a kind: vm definition (boot-tested first)",
+      )
       .option("-q, --quiet", "print only the raw disk's digest"),
   ).action(async (text: string, flags: DiskBuildFlags) => {
     const boot = parseChoice("--boot", flags.boot, ["bios", "uefi"] as const) ?? "bios";
@@ -178,7 +180,8 @@ export function registerDisk(program: Command, io: CliIo): void {
     }
     const publishing = flags.publish !== undefined;
     // The boot test and the artifact both read the qcow2: make it even when not asked for.
-    const wanted = publishing || flags.test === true ? [...new Set<DiskFormat>([...formats, "qcow2"])] : formats;
+    const wanted =
+      publishing || flags.test === true ? [...new Set<DiskFormat>([...formats, "qcow2"])] : formats;
     const progress = createProgress(io, flags.json === true || flags.quiet === true);
     const image = await resolveImage(parseImage(text, "image"), {
       env: io.env,
@@ -190,18 +193,22 @@ export function registerDisk(program: Command, io: CliIo): void {
     const digest = image.source ?? serialized.manifestDigest;
     const outDir = resolve(flags.output ?? "");
     progress.line(`Building a ${boot} disk from ${text} (${digest})`);
-    const built = await disk.buildDisk(
-      { digest, layers: image.layers.map((l) => ({ path: l.path, mediaType: l.mediaType })) },
-      {
-        boot,
-        formats: wanted,
-        outDir,
-        name: flags.name ?? "disk",
-        ...(size === undefined ? {} : { size }),
-        ...(image.config.created === undefined ? {} : { epoch: Math.floor(Date.parse(image.config.created) / 1000) }),
-        onStage: (stage, seconds) => progress.line(`  ${stage}: ${seconds.toFixed(1)} s`),
-      },
-    ).catch((error: unknown) => diskFailure(error));
+    const built = await disk
+      .buildDisk(
+        { digest, layers: image.layers.map((l) => ({ path: l.path, mediaType: l.mediaType })) },
+        {
+          boot,
+          formats: wanted,
+          outDir,
+          name: flags.name ?? "disk",
+          ...(size === undefined ? {} : { size }),
+          ...(image.config.created === undefined
+            ? {}
+            : { epoch: Math.floor(Date.parse(image.config.created) / 1000) }),
+          onStage: (stage, seconds) => progress.line(`  ${stage}: ${seconds.toFixed(1)} s`),
+        },
+      )
+      .catch((error: unknown) => diskFailure(error));
     const qcow2 = built.files.find((f) => f.format === "qcow2")?.path;
     let test: Awaited<ReturnType<typeof bootTestDisk>> | undefined;
     if ((flags.test === true || publishing) && qcow2 !== undefined) {
@@ -234,13 +241,21 @@ export function registerDisk(program: Command, io: CliIo): void {
       );
     }
     progress.done();
-    const summary = { image: text, source: digest, ...built, ...(test === undefined ? {} : { test }), ...(published === undefined ? {} : { published }) };
+    const summary = {
+      image: text,
+      source: digest,
+      ...built,
+      ...(test === undefined ? {} : { test }),
+      ...(published === undefined ? {} : { published }),
+    };
     if (flags.json === true) printJson(io, summary);
     else if (flags.quiet === true) io.stdout.write(`${built.rawDigest}\n`);
     else {
       for (const f of built.files.filter((f) => formats.includes(f.format)))
         io.stdout.write(`${f.path}  ${f.format}  ${formatBytes(f.size)}\n`);
-      io.stdout.write(`raw digest ${built.rawDigest}, ${formatBytes(built.virtualSize)} virtual, ${boot}, kernel ${built.kernel}\n`);
+      io.stdout.write(
+        `raw digest ${built.rawDigest}, ${formatBytes(built.virtualSize)} virtual, ${boot}, kernel ${built.kernel}\n`,
+      );
     }
   });
 
@@ -259,7 +274,9 @@ export function registerDisk(program: Command, io: CliIo): void {
     if (maxVirtualSize === undefined) throw usageError(`Invalid --max-size "${flags.maxSize}"`);
     const disk = await import("../../disk/index.ts");
     const path = resolve(file);
-    const info = await disk.inspectDiskFile(path, { maxVirtualSize }).catch((error: unknown) => diskFailure(error));
+    const info = await disk
+      .inspectDiskFile(path, { maxVirtualSize })
+      .catch((error: unknown) => diskFailure(error));
     const progress = createProgress(io, flags.json === true);
     progress.line(`${file}: ${info.format}, ${formatBytes(info.virtualSize)} virtual`);
     const scratch = await mkdtemp(join(dirname(path), ".strata-import-"));

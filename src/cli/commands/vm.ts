@@ -41,7 +41,8 @@ function positive(flag: string, value: string | undefined, fallback: number, max
 /** VmError of the caller's making (a name in use, no such machine) exits 2 with its message. */
 function vmFailure(error: unknown): never {
   const e = error as { name?: string; code?: string; message?: string };
-  if (e.name === "VmError" && (e.code === "USAGE" || e.code === "NOT_FOUND")) throw usageError(e.message ?? "");
+  if (e.name === "VmError" && (e.code === "USAGE" || e.code === "NOT_FOUND"))
+    throw usageError(e.message ?? "");
   throw error;
 }
 
@@ -65,7 +66,10 @@ export function registerVm(program: Command, io: CliIo): void {
       const memoryMiB = positive("--memory", flags.memory, 1024, 1024 * 1024);
       const cpus = positive("--cpus", flags.cpus, 2, 256);
       const ref = parseImageLocation(text, "disk reference");
-      if (ref.kind !== "name") throw usageError(`Invalid disk reference "${text}": expected [REGISTRY/]GALLERY/NAME[:VERSION|@DIGEST]`);
+      if (ref.kind !== "name")
+        throw usageError(
+          `Invalid disk reference "${text}": expected [REGISTRY/]GALLERY/NAME[:VERSION|@DIGEST]`,
+        );
       const registry = ref.reference.registry ?? new URL(serverUrl(flags.server, io.env)).host;
       const reference = ref.reference.digest ?? ref.reference.tag ?? "latest";
       const { fetchDisk, pullDisk } = await import("../../disk/index.ts");
@@ -82,7 +86,9 @@ export function registerVm(program: Command, io: CliIo): void {
       );
       if (!cached) {
         progress.line(`Fetching ${text} (${description.digest})`);
-        await pullDisk(client, ref.reference.repository, description.digest, base, { progress: progress.bytes });
+        await pullDisk(client, ref.reference.repository, description.digest, base, {
+          progress: progress.bytes,
+        });
         progress.done();
       }
       const { runVm } = await import("../../vm/index.ts");
