@@ -4,21 +4,13 @@
 import { VmError } from "./errors.ts";
 
 /**
- * One check inside the booted guest. Exactly one of `command`, `path` or `service`:
- * - command: run with /bin/sh; passes when it exits with `exitCode` (default 0) and, when
- *   `stdout` is set, its output matches that regular expression;
- * - path: passes when the path exists (or, with `exists: false`, does not);
- * - service: passes when `systemctl is-active` says it is active.
+ * One check inside the booted guest — the template's `disk.tests` entries (builder/), checked
+ * here: exactly one of `command` (run with /bin/sh; passes on `exitCode`, default 0, and a
+ * `stdout` match), `path` (exists, or with `exists: false` does not) or `service`
+ * (`systemctl is-active` says active).
  */
-export interface GuestGate {
-  readonly name: string;
-  readonly command?: string;
-  readonly exitCode?: number;
-  readonly stdout?: string;
-  readonly path?: string;
-  readonly exists?: boolean;
-  readonly service?: string;
-}
+export type { GuestGate } from "../builder/index.ts";
+import type { GuestGate } from "../builder/index.ts";
 
 export interface GateResult {
   readonly name: string;

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { convertArgs } from "../../src/cli/disk-convert.ts";
 import { createDiskArtifact, pushDisk } from "../../src/disk/index.ts";
 import { RegistryClient } from "../../src/remote/index.ts";
 import { runStrata } from "../helpers/cli-run.ts";
@@ -100,21 +99,6 @@ describe("strata disk pull and inspect", () => {
       assert.equal((await strata("disk", "pull", `${host}/vm/disk:1`, "-o", named, "-q")).code, 0);
       assert.equal((await info(named, f.qemu)).format, f.qemu);
     });
-
-  it("writes what qemu-img is asked for", () => {
-    assert.deepEqual(convertArgs("in", "out", "vhd"), [
-      "convert",
-      "-q",
-      "-f",
-      "qcow2",
-      "-O",
-      "vpc",
-      "-o",
-      "subformat=fixed,force_size=on",
-      "in",
-      "out",
-    ]);
-  });
 
   it("refuses what is not a disk and bad flags, leaving the output as it was", async () => {
     const dir = await mkdtemp(join(work, "refused-"));
