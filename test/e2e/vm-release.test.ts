@@ -230,6 +230,28 @@ describe("VM disks from a bootable Debian image", { timeout: 30 * 60_000 }, () =
         "",
       ].join("\n"),
     );
+    // A failing guest gate stops the release: neither the image nor the disk is published.
+    const failing = join(app, "failing.yaml");
+    await writeFile(
+      failing,
+      [
+        "containerfile: Containerfile",
+        "gallery: { image: prod/web, version: 0.1.0 }",
+        "disk:",
+        "  image: prod/web-vm",
+        "  tests:",
+        "    - { name: needs a missing file, path: /etc/not-there }",
+        "",
+      ].join("\n"),
+    );
+    const stopped = await runStrata(["build", "-f", failing, "--publish"], env);
+    assert.equal(stopped.code, 1, stopped.stderr);
+    assert.match(stopped.stderr, /1 of 1 guest tests failed \(needs a missing file\): nothing was published/);
+    assert.match(stopped.stderr, /serial console/);
+    for (const name of ["prod/web", "prod/web-vm"]) {
+      const shown = await runStrata(["version", "show", name, "0.1.0"], env);
+      assert.notEqual(shown.code, 0, `${name}@0.1.0 was not published`);
+    }
     const released = await strataJson(["build", "-f", join(app, "strata.yaml"), "--publish"]);
     assert.equal(released.disk.test.gates.length, 2);
     assert.equal(released.disk.published.digest.startsWith("sha256:"), true);
