@@ -9,20 +9,21 @@
 // rest is unpacked; a layer that ends after a complete entry without the end-of-archive blocks is
 // read to that end, one cut inside a header or data is refused (`TarFraming`).
 import { execFile } from "node:child_process";
-import { createReadStream } from "node:fs";
 import {
-  chmod,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  readdir,
-  rm,
-  symlink,
-  unlink,
-} from "node:fs/promises";
+  chmodSync,
+  closeSync,
+  createReadStream,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { lutimes, open, readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Transform, type TransformCallback } from "node:stream";
@@ -102,13 +103,16 @@ export function cleanEntryPath(name: string, refuse: (why: string) => never): st
   return parts.join("/");
 }
 
-async function lstatOrUndefined(path: string) {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
+// Metadata calls are made synchronously: a layer is tens of thousands of small operations, and a
+// round trip through the thread pool for each (the promise API) costs more than the call itself.
+function lstatOrUndefined(path: string) {
+  return lstatSync(path, { throwIfNoEntry: false });
+}
+
+/** Writes the whole buffer (writeSync may write less than asked). */
+function writeAll(fd: number, chunk: Buffer): void {
+  let done = 0;
+  while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
 }
 
 export async function extractLayer(
@@ -124,6 +128,8 @@ export async function extractLayer(
   const maxEntries = options.maxEntries ?? 1_000_000;
   const chownEntries = options.chown ?? process.getuid?.() === 0;
   const writtenHere = new Set<string>();
+  /** Paths seen to be real directories in this layer's root: parents already checked. */
+  const knownDirs = new Set<string>();
   /** The root entry's header, applied last so that a read-only root does not stop the rest. */
   let rootHeader: Header | undefined;
   /**
@@ -134,7 +140,7 @@ export async function extractLayer(
   const dirTimes = new Map<string, Date | number>();
   async function keepDirTime(dir: string, fallback: Date | number | undefined): Promise<void> {
     if (dirTimes.has(dir)) return;
-    const stats = await lstatOrUndefined(join(root, dir));
+    const stats = lstatOrUndefined(join(root, dir));
     const time = stats?.mtime ?? fallback;
     if (time !== undefined) dirTimes.set(dir, time);
   }
@@ -148,19 +154,22 @@ export async function extractLayer(
     let current = "";
     for (const part of parts) {
       current = current === "" ? part : `${current}/${part}`;
-      const stats = await lstatOrUndefined(join(root, current));
+      if (knownDirs.has(current)) continue;
+      const stats = lstatOrUndefined(join(root, current));
       if (stats === undefined) {
         await keepDirTime(current.includes("/") ? current.slice(0, current.lastIndexOf("/")) : "", undefined);
-        await mkdir(join(root, current), { mode: 0o755 });
+        mkdirSync(join(root, current), { mode: 0o755 });
+        knownDirs.add(current);
       } else if (stats.isSymbolicLink()) {
         refuse(`"${path}" goes through the symlink "${current}"`);
       } else if (!stats.isDirectory()) {
         refuse(`"${path}" goes through "${current}", which is not a directory`);
-      }
+      } else knownDirs.add(current);
     }
   }
 
   async function removeTree(path: string): Promise<void> {
+    knownDirs.clear();
     await rm(join(root, path), { recursive: true, force: true });
   }
 
@@ -201,35 +210,35 @@ export async function extractLayer(
     }
 
     const target = join(root, path);
-    const existing = await lstatOrUndefined(target);
+    const existing = lstatOrUndefined(target);
     const type = header.type ?? "file";
     if (existing !== undefined && !(type === "directory" && existing.isDirectory())) {
       if (existing.isDirectory()) await removeTree(path);
-      else await unlink(target);
+      else unlinkSync(target);
     }
     const mode = (header.mode ?? 0o644) & 0o7777;
     switch (type) {
       case "directory":
-        if (existing === undefined || !existing.isDirectory()) await mkdir(target, { mode });
+        if (existing === undefined || !existing.isDirectory()) mkdirSync(target, { mode });
         body.resume();
         break;
       case "file":
       case "contiguous-file": {
-        const handle = await open(target, "wx", mode);
+        const fd = openSync(target, "wx", mode);
         try {
-          for await (const chunk of body) await handle.write(chunk as Buffer);
+          for await (const chunk of body) writeAll(fd, chunk as Buffer);
         } catch (error) {
           // Cut short (the layer ends inside this file's data): leave no partial file behind.
-          await handle.close();
+          closeSync(fd);
           await unlink(target).catch(() => undefined);
           throw error;
         }
-        await handle.close();
+        closeSync(fd);
         break;
       }
       case "symlink":
         body.resume();
-        await symlink(header.linkname ?? "", target);
+        symlinkSync(header.linkname ?? "", target);
         break;
       case "link": {
         body.resume();
@@ -237,10 +246,10 @@ export async function extractLayer(
           refuse(`hard link "${path}" has a bad target: ${why}`),
         );
         await parentDirs(source);
-        const stats = await lstatOrUndefined(join(root, source));
+        const stats = lstatOrUndefined(join(root, source));
         if (stats === undefined || !stats.isFile())
           refuse(`hard link "${path}" to "${source}", which is not a file in the layer's root`);
-        await link(join(root, source), target);
+        linkSync(join(root, source), target);
         break;
       }
       case "character-device":
@@ -258,15 +267,21 @@ export async function extractLayer(
         refuse(`entry "${path}" of unsupported type "${type}"`);
     }
     writtenHere.add(path);
+    if (type === "directory") knownDirs.add(path);
     await applyMetadata(target, header, type !== "symlink");
     if (type === "directory" && header.mtime !== undefined) dirTimes.set(path, header.mtime);
     if (options.xattrs === "apply") skippedXattrs += await applyXattrs(target, header, refuse);
   }
 
   async function applyMetadata(target: string, header: Header, withMode: boolean): Promise<void> {
-    if (withMode) await chmod(target, (header.mode ?? 0o644) & 0o7777);
-    if (chownEntries) await lchown(target, header.uid ?? 0, header.gid ?? 0);
-    if (header.mtime !== undefined) await lutimes(target, header.mtime, header.mtime).catch(() => undefined);
+    if (withMode) chmodSync(target, (header.mode ?? 0o644) & 0o7777);
+    if (chownEntries) lchownSync(target, header.uid ?? 0, header.gid ?? 0);
+    if (header.mtime !== undefined)
+      try {
+        lutimesSync(target, header.mtime, header.mtime);
+      } catch {
+        // A time that cannot be set (a symlink on a file system without lutimes) is no error.
+      }
   }
 
   const cap = new Cap(
