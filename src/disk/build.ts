@@ -98,7 +98,12 @@ export async function buildDisk(source: DiskSource, options: DiskBuildOptions): 
     stage("root filesystem");
 
     const usage = await treeUsage(root);
-    const layout = planLayout(options.boot, fileSystemSize(usage), options.size);
+    const layout = planLayout(
+      options.boot,
+      fileSystemSize(usage),
+      options.size,
+      fileSystemSize(usage, false),
+    );
     const partial = join(options.outDir, `.${name}.raw.partial`);
     await rm(partial, { force: true });
     await writeFile(partial, "");

@@ -36,9 +36,14 @@ export async function treeUsage(root: string): Promise<TreeUsage> {
   return { bytes, inodes };
 }
 
-/** The file system size for a tree: its data plus a quarter, metadata and journal, 256 MiB headroom. */
-export function fileSystemSize(usage: TreeUsage): number {
-  const need = usage.bytes * 1.25 + usage.inodes * 512 + 64 * MiB + 256 * MiB;
+/**
+ * File system sizes for a tree: the least it fits in (its data plus a tenth, an inode each and
+ * the journal), and the default, which adds a quarter and 256 MiB of headroom for the machine.
+ */
+export function fileSystemSize(usage: TreeUsage, headroom = true): number {
+  const need = headroom
+    ? usage.bytes * 1.25 + usage.inodes * 512 + 64 * MiB + 256 * MiB
+    : usage.bytes * 1.1 + usage.inodes * 512 + 64 * MiB;
   return Math.ceil(need / MiB) * MiB;
 }
 

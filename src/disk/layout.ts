@@ -18,21 +18,29 @@ export interface Layout {
   readonly root: { readonly offset: number; readonly size: number };
 }
 
-/** Lays out a disk for a root file system of `rootSize` bytes, or fills `diskSize` when given. */
-export function planLayout(boot: BootMode, rootSize: number, diskSize?: number): Layout {
+/**
+ * Lays out a disk: a root file system of `rootSize` bytes, or — when `diskSize` is given — one
+ * that fills it, refused when the root would get less than `rootMinimum`.
+ */
+export function planLayout(
+  boot: BootMode,
+  rootSize: number,
+  diskSize?: number,
+  rootMinimum = rootSize,
+): Layout {
   const head = MiB + (boot === "uefi" ? ESP_SIZE : 0);
   const tail = boot === "uefi" ? MiB : 0; // GPT's backup header lives in the last sectors
-  const minimum = head + rootSize + tail;
+  const minimum = head + rootMinimum + tail;
   if (diskSize !== undefined) {
     if (diskSize % MiB !== 0)
       throw new DiskError("USAGE", `--size must be a whole number of MiB (got ${diskSize} bytes)`);
     if (diskSize < minimum)
       throw new DiskError(
         "USAGE",
-        `--size ${diskSize / MiB} MiB is too small: the root file system alone needs ${Math.ceil(minimum / MiB)} MiB`,
+        `--size ${diskSize / MiB} MiB is too small: this image needs a disk of at least ${Math.ceil(minimum / MiB)} MiB`,
       );
   }
-  const size = diskSize ?? minimum;
+  const size = diskSize ?? head + rootSize + tail;
   return {
     boot,
     size,
