@@ -71,8 +71,6 @@ export interface ExtractResult {
   readonly entries: number;
   readonly bytes: number;
   readonly skippedDevices: number;
-  /** Extended attributes not kept (values that are not UTF-8 text). */
-  readonly skippedXattrs: number;
 }
 
 class Cap extends Transform {
@@ -146,7 +144,6 @@ export async function extractLayer(
   }
   let entries = 0;
   let skippedDevices = 0;
-  let skippedXattrs = 0;
 
   /** Ensures every parent of `path` is a real directory inside the root (created as needed). */
   async function parentDirs(path: string): Promise<void> {
@@ -174,6 +171,7 @@ export async function extractLayer(
   }
 
   async function applyEntry(header: Header, body: Body): Promise<void> {
+    const xattrs = framing.xattrs.shift();
     if (++entries > maxEntries) refuse(`more than ${maxEntries} entries`);
     const path = cleanEntryPath(header.name, refuse);
     if (path === "") {
@@ -270,7 +268,7 @@ export async function extractLayer(
     if (type === "directory") knownDirs.add(path);
     await applyMetadata(target, header, type !== "symlink");
     if (type === "directory" && header.mtime !== undefined) dirTimes.set(path, header.mtime);
-    if (options.xattrs === "apply") skippedXattrs += await applyXattrs(target, header, refuse);
+    if (options.xattrs === "apply" && xattrs !== undefined) await applyXattrs(target, xattrs, refuse);
   }
 
   async function applyMetadata(target: string, header: Header, withMode: boolean): Promise<void> {
@@ -289,6 +287,7 @@ export async function extractLayer(
     () => new BuildError(`refusing layer ${label}: more than ${maxBytes} bytes uncompressed`),
   );
   const tar = extract();
+  const framing = new TarFraming();
   /** The entry being written, awaited before returning so that a failure leaves no half-file. */
   let inFlight: Promise<unknown> = Promise.resolve();
   tar.on("entry", (header, stream, next) => {
@@ -307,7 +306,7 @@ export async function extractLayer(
     await pipeline([
       createReadStream(blob),
       ...stages,
-      new TarFraming(),
+      framing,
       tar as unknown as NodeJS.WritableStream,
     ]);
     const deepestFirst = [...dirTimes].sort((a, b) => b[0].split("/").length - a[0].split("/").length);
@@ -323,7 +322,7 @@ export async function extractLayer(
     if (error instanceof BuildError) throw error;
     throw new BuildError(`refusing layer ${label}: ${(error as Error).message}`, { cause: error });
   }
-  return { entries, bytes: cap.bytes, skippedDevices, skippedXattrs };
+  return { entries, bytes: cap.bytes, skippedDevices };
 }
 
 async function readMagic(path: string): Promise<"gzip" | "tar"> {
@@ -355,26 +354,15 @@ async function makeNode(target: string, type: "character-device" | "block-device
   await run("mknod", args);
 }
 
-/**
- * Applies the entry's `SCHILY.xattr.*` pax records with setfattr(1), without following symlinks;
- * gives how many it could not keep. tar-stream decodes pax values as UTF-8 text, so a value that
- * is not valid UTF-8 (a binary capability set or ACL) cannot be kept byte for byte: it is
- * skipped and counted rather than written mangled.
- */
-async function applyXattrs(target: string, header: Header, refuse: (why: string) => never): Promise<number> {
-  const pax = (header as Header & { pax?: Record<string, string> }).pax ?? {};
-  let skipped = 0;
-  for (const [key, value] of Object.entries(pax)) {
-    if (!key.startsWith("SCHILY.xattr.")) continue;
-    const name = key.slice("SCHILY.xattr.".length);
+/** Applies an entry's extended attributes (raw values, from the framing) with setfattr(1), not following symlinks. */
+async function applyXattrs(
+  target: string,
+  xattrs: ReadonlyMap<string, Buffer>,
+  refuse: (why: string) => never,
+): Promise<void> {
+  for (const [name, value] of xattrs) {
     if (!/^(user|security|trusted|system\.posix_acl_(access|default))(\.[^\0]{1,250})?$/.test(name))
       refuse(`extended attribute "${name.slice(0, 100)}" is not allowed`);
-    if (value.includes("\uFFFD")) {
-      skipped++;
-      continue;
-    }
-    const hex = `0x${Buffer.from(value, "utf8").toString("hex")}`;
-    await run("setfattr", ["-h", "-n", name, "-v", hex, target]);
+    await run("setfattr", ["-h", "-n", name, "-v", `0x${value.toString("hex")}`, target]);
   }
-  return skipped;
 }

@@ -4,7 +4,9 @@
 // the framing adds the missing zeros. A stream that stops inside a header or inside an entry's
 // data was cut: that is an error saying where. Headers are read the way tar-stream reads them
 // (octal or base-256 sizes, pax `size` records, no data for directories); checksums and
-// everything else are left to the parser.
+// everything else are left to the parser. It also keeps each entry's extended attributes
+// (`SCHILY.xattr.*` pax records) as raw bytes, in entry order: the parser decodes pax values as
+// UTF-8 text, which a binary value (a capability set, an ACL) does not survive.
 import { Transform, type TransformCallback } from "node:stream";
 
 const BLOCK = 512;
@@ -36,6 +38,10 @@ export class TarFraming extends Transform {
   private localPax: Record<string, string> | undefined;
   private longName: string | undefined;
   private entries = 0;
+  private localXattrs: Map<string, Buffer> | undefined;
+  private globalXattrs: Map<string, Buffer> | undefined;
+  /** Each entry's extended attributes (raw values), in order; the reader shifts one per entry. */
+  readonly xattrs: (ReadonlyMap<string, Buffer> | undefined)[] = [];
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     let at = 0;
@@ -106,6 +112,12 @@ export class TarFraming extends Transform {
       name = pax?.["path"] ?? this.longName ?? name;
       this.localPax = undefined;
       this.longName = undefined;
+      const xattrs =
+        this.globalXattrs === undefined
+          ? this.localXattrs
+          : new Map([...this.globalXattrs, ...(this.localXattrs ?? [])]);
+      this.xattrs.push(xattrs);
+      this.localXattrs = undefined;
     }
     // What the parser then reads as data; a size it cannot read is its error to report.
     const data = directory || !(size >= 0) ? 0 : size;
@@ -123,8 +135,13 @@ export class TarFraming extends Transform {
     if (current === undefined || !META.has(current.type) || this.metaBytes > MAX_META) return;
     const data = Buffer.concat(this.meta);
     this.meta = [];
-    if (current.type === "x") this.localPax = { ...this.globalPax, ...paxRecords(data) };
-    else if (current.type === "g") this.globalPax = paxRecords(data);
+    if (current.type === "x") {
+      this.localPax = { ...this.globalPax, ...paxRecords(data) };
+      this.localXattrs = rawXattrs(data);
+    } else if (current.type === "g") {
+      this.globalPax = paxRecords(data);
+      this.globalXattrs = rawXattrs(data);
+    }
     else if (current.type !== "K") this.longName = str(data, 0, data.length);
   }
 }
@@ -170,4 +187,27 @@ function paxRecords(buf: Buffer): Record<string, string> {
     rest = rest.subarray(length);
   }
   return records;
+}
+
+const XATTR = Buffer.from("SCHILY.xattr.");
+
+/** The `SCHILY.xattr.NAME=VALUE` records of a pax header, each value as the bytes it is. */
+function rawXattrs(buf: Buffer): Map<string, Buffer> | undefined {
+  let found: Map<string, Buffer> | undefined;
+  let rest = buf;
+  while (rest.length > 0) {
+    const space = rest.indexOf(32);
+    const length = Number.parseInt(rest.subarray(0, space < 0 ? rest.length : space).toString(), 10);
+    if (!length || length > rest.length) break;
+    const record = rest.subarray(space + 1, length - 1);
+    if (record.subarray(0, XATTR.length).equals(XATTR)) {
+      const eq = record.indexOf(61); // "="
+      if (eq > XATTR.length) {
+        found ??= new Map();
+        found.set(record.subarray(XATTR.length, eq).toString("utf8"), Buffer.from(record.subarray(eq + 1)));
+      }
+    }
+    rest = rest.subarray(length);
+  }
+  return found;
 }
