@@ -303,12 +303,7 @@ export async function extractLayer(
   const stages: NodeJS.ReadWriteStream[] =
     magic === "gzip" ? [createGunzip({ chunkSize: 256 * 1024 }), cap] : [cap];
   try {
-    await pipeline([
-      createReadStream(blob),
-      ...stages,
-      framing,
-      tar as unknown as NodeJS.WritableStream,
-    ]);
+    await pipeline([createReadStream(blob), ...stages, framing, tar as unknown as NodeJS.WritableStream]);
     const deepestFirst = [...dirTimes].sort((a, b) => b[0].split("/").length - a[0].split("/").length);
     for (const [dir, time] of deepestFirst)
       if (dir !== "") await lutimes(join(root, dir), time, time).catch(() => undefined);

@@ -141,8 +141,7 @@ export class TarFraming extends Transform {
     } else if (current.type === "g") {
       this.globalPax = paxRecords(data);
       this.globalXattrs = rawXattrs(data);
-    }
-    else if (current.type !== "K") this.longName = str(data, 0, data.length);
+    } else if (current.type !== "K") this.longName = str(data, 0, data.length);
   }
 }
 
