@@ -24,6 +24,29 @@ export class Checker {
     return object;
   }
 
+  /**
+   * The common head of a test entry: a mapping of the allowed fields with a name no other test
+   * of its list has, and exactly one of `kinds` (`what` names such a test in the message).
+   */
+  gateHead(
+    value: unknown,
+    path: string,
+    names: Set<string>,
+    fields: { readonly allowed: readonly string[]; readonly kinds: readonly string[]; readonly what: string },
+  ): { raw: Json; name: string } {
+    const raw = this.object(value, path, fields.allowed);
+    const name = this.string(raw.name, `${path}.name`, { max: 200 });
+    if (names.has(name)) this.fail(`${path}.name`, `another test is named "${name}"`);
+    names.add(name);
+    const kinds = fields.kinds.filter((k) => raw[k] !== undefined);
+    if (kinds.length !== 1)
+      this.fail(
+        path,
+        `${fields.what} has exactly one of ${fields.kinds.slice(0, -1).join(", ")} or ${fields.kinds.at(-1) ?? ""} (this one has ${kinds.join(", ") || "none"})`,
+      );
+    return { raw, name };
+  }
+
   string(value: unknown, path: string, options: { nonEmpty?: boolean; max?: number } = {}): string {
     // Numbers and booleans are written as YAML scalars by habit (version: 1.2, arg: 3): they are
     // taken as their text.

@@ -147,16 +147,11 @@ function guestGates(c: Checker, value: unknown): GuestGate[] {
 }
 
 function guestGate(c: Checker, value: unknown, path: string, names: Set<string>): GuestGate {
-  const raw = c.object(value, path, [...new Set([...COMMAND, ...PATH, ...SERVICE])]);
-  const name = c.string(raw.name, `${path}.name`, { max: 200 });
-  if (names.has(name)) c.fail(`${path}.name`, `another test is named "${name}"`);
-  names.add(name);
-  const kinds = ["command", "path", "service"].filter((k) => raw[k] !== undefined);
-  if (kinds.length !== 1)
-    c.fail(
-      path,
-      `a guest test has exactly one of command, path or service (this one has ${kinds.join(", ") || "none"})`,
-    );
+  const { raw, name } = c.gateHead(value, path, names, {
+    allowed: [...new Set([...COMMAND, ...PATH, ...SERVICE])],
+    kinds: ["command", "path", "service"],
+    what: "a guest test",
+  });
   if (raw.command !== undefined) {
     c.object(raw, path, COMMAND);
     if (typeof raw.command !== "string")

@@ -60,16 +60,11 @@ const METADATA = ["name", "metadata"];
 const METADATA_FIELDS = ["env", "entrypoint", "cmd", "user", "workingDir", "exposedPorts", "labels"];
 
 function gate(c: Checker, value: unknown, path: string, names: Set<string>): Gate {
-  const raw = c.object(value, path, [...new Set([...COMMAND, ...FILE, ...METADATA])]);
-  const name = c.string(raw.name, `${path}.name`, { max: 200 });
-  if (names.has(name)) c.fail(`${path}.name`, `another test is named "${name}"`);
-  names.add(name);
-  const kinds = ["command", "path", "metadata"].filter((k) => raw[k] !== undefined);
-  if (kinds.length !== 1)
-    c.fail(
-      path,
-      `a test has exactly one of command, path or metadata (this one has ${kinds.join(", ") || "none"})`,
-    );
+  const { raw, name } = c.gateHead(value, path, names, {
+    allowed: [...new Set([...COMMAND, ...FILE, ...METADATA])],
+    kinds: ["command", "path", "metadata"],
+    what: "a test",
+  });
   if (raw.command !== undefined) {
     c.object(raw, path, COMMAND);
     const command =
