@@ -2,6 +2,8 @@
 // the container image, in the formats asked for, and boot-tested with the section's gates inside
 // the guest — all before anything is written, pushed or published, so a disk that does not boot
 // stops the whole release.
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { DiskSection, Image } from "../builder/index.ts";
 import type { DiskBuildResult, DiskFormat } from "../disk/index.ts";
 import { bootTestDisk } from "./disk-test.ts";
@@ -23,18 +25,25 @@ export async function buildTemplateDisk(
 ): Promise<TemplateDisk> {
   const disk = await import("../disk/index.ts");
   const formats = [...new Set<DiskFormat>([...section.formats, "qcow2"])];
+  const kernel = join(outDir, ".kernel");
   progress.line(`Building the ${section.boot} disk (${formats.join(", ")})`);
-  const result = await disk.buildDisk(
-    { digest, layers: image.layers.map((l) => ({ path: l.path, mediaType: l.mediaType })) },
-    {
-      boot: section.boot,
-      formats,
-      outDir,
-      epoch,
-      ...(section.size === undefined ? {} : { size: section.size }),
-      onStage: (stage, seconds) => progress.line(`  ${stage}: ${seconds.toFixed(1)} s`),
-    },
-  );
+  const result = await disk
+    .buildDisk(
+      { digest, layers: image.layers.map((l) => ({ path: l.path, mediaType: l.mediaType })) },
+      {
+        boot: section.boot,
+        formats,
+        outDir,
+        epoch,
+        kernelCopy: kernel,
+        ...(section.size === undefined ? {} : { size: section.size }),
+        onStage: (stage, seconds) => progress.line(`  ${stage}: ${seconds.toFixed(1)} s`),
+      },
+    )
+    .catch(async (error: unknown) => {
+      await rm(kernel, { force: true });
+      throw error;
+    });
   const qcow2 = result.files.find((f) => f.format === "qcow2")?.path ?? "";
   progress.line(
     `Boot-testing the disk: ${section.tests.length} guest test${section.tests.length === 1 ? "" : "s"}`,
@@ -46,8 +55,9 @@ export async function buildTemplateDisk(
       gates: section.tests,
       readyTimeout: section.readyTimeout,
       memoryMiB: section.memory,
+      kernel,
     },
     progress,
-  );
+  ).finally(() => rm(kernel, { force: true }));
   return { result, qcow2, test };
 }

@@ -11,6 +11,8 @@ export interface DiskTestOptions {
   readonly gates: readonly GuestGate[];
   readonly readyTimeout?: number;
   readonly memoryMiB?: number;
+  /** The disk's kernel, for the KVM probe (else the host's, else TCG). */
+  readonly kernel?: string;
 }
 
 export async function bootTestDisk(

@@ -4,7 +4,7 @@
 // image digest and the options, so the same image and options give the same raw bytes.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installBiosGrub, installUefiGrub } from "./bootloader.ts";
@@ -28,6 +28,8 @@ export interface DiskBuildOptions {
   readonly name?: string;
   /** Seconds since 1970 for every time written (default 0, or SOURCE_DATE_EPOCH). */
   readonly epoch?: number;
+  /** Where to copy the disk's kernel, e.g. for the boot test's KVM probe (default: nowhere). */
+  readonly kernelCopy?: string;
   /** Scratch folder (default a temporary one); removed afterwards. */
   readonly workDir?: string;
   readonly onStage?: (stage: string, seconds: number) => void;
@@ -88,6 +90,7 @@ export async function buildDisk(source: DiskSource, options: DiskBuildOptions): 
     await mkdir(root);
     await unpackRoot(source, root);
     const files = await findBootFiles(root);
+    if (options.kernelCopy !== undefined) await copyFile(join(root, files.kernel), options.kernelCopy);
     await generalize(root, {
       boot: options.boot,
       rootUuid,

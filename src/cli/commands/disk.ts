@@ -192,6 +192,8 @@ export function registerDisk(program: Command, io: CliIo): void {
     const serialized = serialize(image);
     const digest = image.source ?? serialized.manifestDigest;
     const outDir = resolve(flags.output ?? "");
+    const testing = flags.test === true || publishing;
+    const kernel = join(outDir, ".kernel");
     progress.line(`Building a ${boot} disk from ${text} (${digest})`);
     const built = await disk
       .buildDisk(
@@ -202,18 +204,26 @@ export function registerDisk(program: Command, io: CliIo): void {
           outDir,
           name: flags.name ?? "disk",
           ...(size === undefined ? {} : { size }),
+          ...(testing ? { kernelCopy: kernel } : {}),
           ...(image.config.created === undefined
             ? {}
             : { epoch: Math.floor(Date.parse(image.config.created) / 1000) }),
           onStage: (stage, seconds) => progress.line(`  ${stage}: ${seconds.toFixed(1)} s`),
         },
       )
-      .catch((error: unknown) => diskFailure(error));
+      .catch(async (error: unknown) => {
+        await rm(kernel, { force: true });
+        return diskFailure(error);
+      });
     const qcow2 = built.files.find((f) => f.format === "qcow2")?.path;
     let test: Awaited<ReturnType<typeof bootTestDisk>> | undefined;
-    if ((flags.test === true || publishing) && qcow2 !== undefined) {
+    if (testing && qcow2 !== undefined) {
       progress.line("Boot-testing the disk in QEMU");
-      test = await bootTestDisk({ path: qcow2, format: "qcow2" }, { boot, gates: [] }, progress);
+      test = await bootTestDisk(
+        { path: qcow2, format: "qcow2" },
+        { boot, gates: [], kernel },
+        progress,
+      ).finally(() => rm(kernel, { force: true }));
     }
     let published: unknown;
     if (publishing && qcow2 !== undefined) {
