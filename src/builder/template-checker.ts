@@ -47,6 +47,21 @@ export class Checker {
     return { raw, name };
   }
 
+  /** A command's expected exit status, 0 to 255, when given. */
+  exitCode(value: unknown, path: string): number | undefined {
+    if (value === undefined) return undefined;
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 255)
+      this.fail(path, `expected a whole number from 0 to 255, got ${show(value)}`);
+    return value as number;
+  }
+
+  /** An absolute path inside the image or guest. */
+  absolutePath(value: unknown, path: string): string {
+    const file = this.string(value, path);
+    if (!file.startsWith("/")) this.fail(path, `must be absolute, got "${file}"`);
+    return file;
+  }
+
   string(value: unknown, path: string, options: { nonEmpty?: boolean; max?: number } = {}): string {
     // Numbers and booleans are written as YAML scalars by habit (version: 1.2, arg: 3): they are
     // taken as their text.

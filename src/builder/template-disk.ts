@@ -157,12 +157,7 @@ function guestGate(c: Checker, value: unknown, path: string, names: Set<string>)
     if (typeof raw.command !== "string")
       c.fail(`${path}.command`, `expected a string (run by the guest's shell), got ${show(raw.command)}`);
     const command = c.string(raw.command, `${path}.command`);
-    let exitCode: number | undefined;
-    if (raw.exitCode !== undefined) {
-      if (!Number.isInteger(raw.exitCode) || (raw.exitCode as number) < 0 || (raw.exitCode as number) > 255)
-        c.fail(`${path}.exitCode`, `expected a whole number from 0 to 255, got ${show(raw.exitCode)}`);
-      exitCode = raw.exitCode as number;
-    }
+    const exitCode = c.exitCode(raw.exitCode, `${path}.exitCode`);
     return {
       name,
       command,
@@ -172,8 +167,7 @@ function guestGate(c: Checker, value: unknown, path: string, names: Set<string>)
   }
   if (raw.path !== undefined) {
     c.object(raw, path, PATH);
-    const file = c.string(raw.path, `${path}.path`);
-    if (!file.startsWith("/")) c.fail(`${path}.path`, `must be absolute, got "${file}"`);
+    const file = c.absolutePath(raw.path, `${path}.path`);
     return {
       name,
       path: file,

@@ -72,12 +72,7 @@ function gate(c: Checker, value: unknown, path: string, names: Set<string>): Gat
         ? c.string(raw.command, `${path}.command`)
         : c.strings(raw.command, `${path}.command`);
     if (Array.isArray(command) && command.length === 0) c.fail(`${path}.command`, "must not be empty");
-    let exitCode: number | undefined;
-    if (raw.exitCode !== undefined) {
-      if (!Number.isInteger(raw.exitCode) || (raw.exitCode as number) < 0 || (raw.exitCode as number) > 255)
-        c.fail(`${path}.exitCode`, `expected a whole number from 0 to 255, got ${show(raw.exitCode)}`);
-      exitCode = raw.exitCode as number;
-    }
+    const exitCode = c.exitCode(raw.exitCode, `${path}.exitCode`);
     return {
       name,
       command,
@@ -89,8 +84,7 @@ function gate(c: Checker, value: unknown, path: string, names: Set<string>): Gat
   }
   if (raw.path !== undefined) {
     c.object(raw, path, FILE);
-    const file = c.string(raw.path, `${path}.path`);
-    if (!file.startsWith("/")) c.fail(`${path}.path`, `must be absolute, got "${file}"`);
+    const file = c.absolutePath(raw.path, `${path}.path`);
     let type: "file" | "directory" | "symlink" | undefined;
     if (raw.type !== undefined) {
       const t = c.string(raw.type, `${path}.type`);
