@@ -25,6 +25,14 @@ const MODULES = [
   "gzio",
 ];
 
+/**
+ * A GRUB image for `target` with every module it needs built in (nothing else of GRUB is
+ * installed), reading /boot/grub/grub.cfg from the root partition `root`.
+ */
+function grubImage(target: string, out: string, root: string, platform: readonly string[]): Promise<string> {
+  return tool("grub-mkimage", ["-O", target, "-o", out, "-p", `${root}/boot/grub`, ...platform, ...MODULES]);
+}
+
 /** Offsets in GRUB's boot.img (grub-core/boot/i386/pc/boot.S). */
 const KERNEL_SECTOR = 0x5c;
 const DRIVE_CHECK = 0x66;
@@ -32,17 +40,7 @@ const CODE_END = 0x1b8; // the disk signature and the partition table follow
 
 export async function installBiosGrub(disk: string, layout: Layout, scratch: string): Promise<void> {
   const core = join(scratch, "core.img");
-  await tool("grub-mkimage", [
-    "-O",
-    "i386-pc",
-    "-o",
-    core,
-    "-p",
-    "(hd0,msdos1)/boot/grub",
-    "biosdisk",
-    "part_msdos",
-    ...MODULES,
-  ]);
+  await grubImage("i386-pc", core, "(hd0,msdos1)", ["biosdisk", "part_msdos"]);
   const file = await open(disk, "r+");
   try {
     const coreBytes = await readFile(core);
@@ -85,18 +83,7 @@ export async function installUefiGrub(
 ): Promise<void> {
   if (layout.esp === undefined) throw new DiskError("USAGE", "a UEFI disk needs an EFI system partition");
   const efi = join(scratch, "BOOTX64.EFI");
-  await tool("grub-mkimage", [
-    "-O",
-    "x86_64-efi",
-    "-o",
-    efi,
-    "-p",
-    "(hd0,gpt2)/boot/grub",
-    "part_gpt",
-    "fat",
-    "efi_gop",
-    ...MODULES,
-  ]);
+  await grubImage("x86_64-efi", efi, "(hd0,gpt2)", ["part_gpt", "fat", "efi_gop"]);
   const env = { SOURCE_DATE_EPOCH: String(options.epoch), MTOOLS_SKIP_CHECK: "1" };
   const sectors = layout.esp.offset / 512;
   await tool(

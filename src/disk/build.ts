@@ -116,16 +116,16 @@ export async function buildDisk(source: DiskSource, options: DiskBuildOptions): 
       espPartUuid: derivedUuid(seed, "gpt-esp"),
       rootPartUuid: derivedUuid(seed, "gpt-root"),
     });
-    await writeExt4(root, {
-      disk: partial,
-      offset: layout.root.offset,
+    // The same file system on the disk and, for the iso, in a file of its own.
+    const fileSystem = {
       size: layout.root.size,
       uuid: rootUuid,
       label: "root",
       epoch,
       inodes: usage.inodes,
       scratch: work,
-    });
+    };
+    await writeExt4(root, { ...fileSystem, disk: partial, offset: layout.root.offset });
     stage("file system");
 
     if (options.boot === "bios") await installBiosGrub(partial, layout, work);
@@ -150,16 +150,7 @@ export async function buildDisk(source: DiskSource, options: DiskBuildOptions): 
     }
     if (options.formats.includes("iso")) {
       const image = join(work, "root.ext4");
-      await writeExt4(root, {
-        disk: image,
-        offset: 0,
-        size: layout.root.size,
-        uuid: rootUuid,
-        label: "root",
-        epoch,
-        inodes: usage.inodes,
-        scratch: work,
-      });
+      await writeExt4(root, { ...fileSystem, disk: image, offset: 0 });
       const out = join(options.outDir, `${name}.iso`);
       const tmp = join(options.outDir, `.${name}.iso.partial`);
       await makeLiveIso({
