@@ -47,6 +47,12 @@ const EXPECTED: Record<keyof typeof MediaType, readonly Predicate[]> = {
   DockerManifestSchema1Signed: ["isDockerSchema1"],
   DiskArtifact: ["isDiskArtifact"],
   DiskQcow2: [],
+  DiskChunked: ["isDiskArtifact"],
+  DiskChunkIndexManifest: [],
+  DiskChunkIndex: [],
+  DiskChunkPart: [],
+  DiskChunk: [],
+  DiskChunkGzip: [],
 };
 
 describe("media type predicates", () => {

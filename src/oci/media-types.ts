@@ -22,6 +22,17 @@ export const MediaType = {
   /** A VM disk as an artifact (src/disk/artifact.ts): its artifactType and its one layer. */
   DiskArtifact: "application/vnd.strata.disk.v1",
   DiskQcow2: "application/vnd.strata.disk.qcow2",
+  /**
+   * A VM disk cut into content-defined chunks (src/disk/chunked/, docs/disk-format.md): the
+   * artifactType of its image index, of the manifest holding its chunk index, and of the
+   * manifests listing its chunks; the chunk index blob; a chunk, stored raw or gzip-compressed.
+   */
+  DiskChunked: "application/vnd.strata.disk.chunked.v1",
+  DiskChunkIndexManifest: "application/vnd.strata.disk.index.v1",
+  DiskChunkIndex: "application/vnd.strata.disk.index.v1+gzip",
+  DiskChunkPart: "application/vnd.strata.disk.chunks.v1",
+  DiskChunk: "application/vnd.strata.disk.chunk.v1",
+  DiskChunkGzip: "application/vnd.strata.disk.chunk.v1+gzip",
 } as const;
 
 export type KnownMediaType = (typeof MediaType)[keyof typeof MediaType];
@@ -69,9 +80,9 @@ export function isLayer(mediaType: string | undefined): boolean {
   );
 }
 
-/** A VM disk artifact, by the artifactType its manifest declares. */
+/** A VM disk artifact (one qcow2 blob, or chunked), by the artifactType its manifest declares. */
 export function isDiskArtifact(artifactType: string | undefined): boolean {
-  return artifactType === MediaType.DiskArtifact;
+  return artifactType === MediaType.DiskArtifact || artifactType === MediaType.DiskChunked;
 }
 
 export function isConfig(mediaType: string | undefined): boolean {

@@ -1,0 +1,184 @@
+// Cuts a raw disk into extents: holes (runs of zero blocks at least `holeMin` long, recorded
+// and never stored) and chunks (content-defined, fastcdc.ts) of the bytes between them. The file
+// is read front to back in large reads and each chunk is hashed as it is cut, so memory stays at
+// a few read buffers whatever the disk's size, and the whole disk's digest comes out of the same
+// pass (holes hashed as the zeros they stand for).
+import { createHash, type Hash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { checkSizes, cutPoint, DEFAULT_CHUNK_SIZES, type ChunkSizes } from "./fastcdc.ts";
+
+/** Zero runs shorter than this stay inside chunks (where they compress to almost nothing). */
+export const DEFAULT_HOLE_MIN = 64 * 1024;
+/** Holes are found in whole blocks of this size, aligned to the disk's start. */
+export const HOLE_BLOCK = 4096;
+const READ_SIZE = 8 * 1024 * 1024;
+const ZEROS = Buffer.alloc(READ_SIZE);
+
+export interface Hole {
+  readonly kind: "hole";
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface DataChunk {
+  readonly kind: "chunk";
+  readonly offset: number;
+  readonly length: number;
+  /** The chunk's bytes (owned by the receiver). */
+  readonly bytes: Buffer;
+  /** sha256 of the bytes, hex. */
+  readonly sha256: string;
+}
+
+export type Extent = Hole | DataChunk;
+
+export interface ChunkerOptions {
+  readonly sizes?: ChunkSizes;
+  readonly holeMin?: number;
+  /** Bytes of the file to read (default its size). */
+  readonly length?: number;
+}
+
+export interface ChunkedDisk {
+  /** The extents in order; ends with the whole disk's digest in `result`. */
+  readonly extents: AsyncGenerator<Extent, { size: number; digest: string }>;
+}
+
+/** Feeds `length` zero bytes to `hash`. */
+export function hashZeros(hash: Hash, length: number): void {
+  let left = length;
+  while (left > 0) {
+    const n = Math.min(left, ZEROS.length);
+    hash.update(ZEROS.subarray(0, n));
+    left -= n;
+  }
+}
+
+function isZero(buffer: Buffer, start: number, end: number): boolean {
+  return buffer.compare(ZEROS, 0, end - start, start, end) === 0;
+}
+
+/**
+ * The extents of the file at `path`, in order; the generator's return value is the whole
+ * disk's size and sha256 digest.
+ */
+export async function* chunkFile(
+  path: string,
+  options: ChunkerOptions = {},
+): AsyncGenerator<Extent, { size: number; digest: string }> {
+  const sizes = options.sizes ?? DEFAULT_CHUNK_SIZES;
+  const masks = checkSizes(sizes);
+  const holeMin = options.holeMin ?? DEFAULT_HOLE_MIN;
+  if (!Number.isSafeInteger(holeMin) || holeMin < HOLE_BLOCK || holeMin % HOLE_BLOCK !== 0)
+    throw new RangeError(`hole minimum must be a positive multiple of ${HOLE_BLOCK} (got ${holeMin})`);
+  const handle = await open(path, "r");
+  try {
+    const size = options.length ?? (await handle.stat()).size;
+    const whole = createHash("sha256");
+    // Data waiting to be cut: pending[head, fill) holds the bytes from disk offset `pendingAt`.
+    let pending = Buffer.allocUnsafe(sizes.max * 2 + READ_SIZE);
+    let head = 0;
+    let fill = 0;
+    let pendingAt = 0;
+    // A run of zero blocks not yet known to be a hole or data.
+    let zeroAt = 0;
+    let zeroRun = 0;
+    const out: Extent[] = [];
+
+    const emit = (length: number): void => {
+      const bytes = Buffer.from(pending.subarray(head, head + length));
+      out.push({
+        kind: "chunk",
+        offset: pendingAt,
+        length,
+        bytes,
+        sha256: createHash("sha256").update(bytes).digest("hex"),
+      });
+      head += length;
+      pendingAt += length;
+    };
+    // Cuts chunks while a full maximum is held (or everything, at the end of a data run).
+    const cut = (all: boolean): void => {
+      while (fill - head >= sizes.max || (all && fill > head))
+        emit(cutPoint(pending, head, fill, sizes, masks) - head);
+      if (head === fill) head = fill = 0;
+    };
+    const append = (source: Buffer, start: number, end: number): void => {
+      if (head > 0) {
+        pending.copyWithin(0, head, fill);
+        fill -= head;
+        head = 0;
+      }
+      if (fill + (end - start) > pending.length) {
+        const grown = Buffer.allocUnsafe(fill + (end - start) + sizes.max);
+        pending.copy(grown, 0, 0, fill);
+        pending = grown;
+      }
+      source.copy(pending, fill, start, end);
+      fill += end - start;
+    };
+    const appendZeros = (length: number): void => {
+      let left = length;
+      while (left > 0) {
+        const n = Math.min(left, READ_SIZE);
+        append(ZEROS, 0, n);
+        cut(false);
+        left -= n;
+      }
+    };
+    // Decides a zero run once the data after it (or the end) is reached.
+    const settleZeros = (): void => {
+      if (zeroRun === 0) return;
+      if (zeroRun >= holeMin) {
+        cut(true);
+        out.push({ kind: "hole", offset: zeroAt, length: zeroRun });
+        pendingAt = zeroAt + zeroRun;
+      } else {
+        appendZeros(zeroRun);
+      }
+      zeroRun = 0;
+    };
+
+    const buffer = Buffer.allocUnsafe(READ_SIZE);
+    let position = 0;
+    while (position < size) {
+      const want = Math.min(READ_SIZE, size - position);
+      const { bytesRead } = await handle.read(buffer, 0, want, position);
+      if (bytesRead !== want)
+        throw new Error(`short read at ${position}: the file is shorter than ${size} bytes`);
+      whole.update(buffer.subarray(0, bytesRead));
+      // Runs of data blocks are appended in one copy.
+      let dataStart = -1;
+      for (let at = 0; at < bytesRead; at += HOLE_BLOCK) {
+        const end = Math.min(at + HOLE_BLOCK, bytesRead);
+        if (isZero(buffer, at, end)) {
+          if (dataStart >= 0) {
+            append(buffer, dataStart, at);
+            cut(false);
+            dataStart = -1;
+          }
+          if (zeroRun === 0) zeroAt = position + at;
+          zeroRun += end - at;
+        } else {
+          if (zeroRun > 0) settleZeros();
+          if (dataStart < 0) {
+            dataStart = at;
+          }
+        }
+      }
+      if (dataStart >= 0) {
+        append(buffer, dataStart, bytesRead);
+        cut(false);
+      }
+      position += bytesRead;
+      yield* out;
+      out.length = 0;
+    }
+    settleZeros();
+    cut(true);
+    yield* out;
+    return { size, digest: `sha256:${whole.digest("hex")}` };
+  } finally {
+    await handle.close();
+  }
+}
