@@ -1,17 +1,23 @@
 // Publishing a disk as a gallery version, shared by `strata disk build --publish`, `strata disk
-// import --publish` and `strata build --publish` with a template's disk section: the qcow2 is
-// pushed as a disk artifact to the gallery's repository on the server (a referrer of its source
-// image when it has one), then published as VERSION of the `kind: vm` definition.
-import type { DiskArtifactInput } from "../disk/index.ts";
+// import --publish`, `strata disk migrate --publish` and `strata build --publish` with a
+// template's disk section: the raw disk is pushed as a chunked disk (docs/disk-format.md) to the
+// gallery's repository on the server — only the chunks the server lacks travel — as a referrer of
+// its source image when it has one, then published as VERSION of the `kind: vm` definition.
+import { join } from "node:path";
 import { clientFor } from "./api-client.ts";
 import { imagePath, parseVersionRef, type VersionRef } from "./args.ts";
-import { registryClient } from "./images.ts";
+import { dataDir, registryClient } from "./images.ts";
 import type { CliIo } from "./io.ts";
 import type { Progress } from "./progress.ts";
 
-export interface DiskPublishInput extends DiskArtifactInput {
-  /** The qcow2 file. */
-  readonly qcow2: string;
+export interface DiskPublishInput {
+  /** The raw disk file. */
+  readonly raw: string;
+  readonly boot: "bios" | "uefi";
+  /** sha256 of the raw disk, when known: the push checks the file against it. */
+  readonly rawDigest?: string;
+  /** The image the disk was made from. */
+  readonly source?: { readonly digest: string; readonly size: number; readonly mediaType: string };
   /** GALLERY/NAME@VERSION. */
   readonly target: string;
   readonly server?: string;
@@ -23,7 +29,12 @@ export interface DiskPublished {
   readonly ref: VersionRef;
   readonly digest: string;
   readonly version: unknown;
+  /** What the push moved. */
+  readonly transfer: unknown;
 }
+
+/** The CLI's local chunk cache (raw chunks and the raw-to-blob mapping pushes use). */
+export const chunkCache = (io: CliIo): string => join(dataDir(io.env), "chunk-cache");
 
 export async function publishDisk(
   input: DiskPublishInput,
@@ -31,19 +42,32 @@ export async function publishDisk(
   progress: Progress,
 ): Promise<DiskPublished> {
   const ref = parseVersionRef(input.target);
-  const { createDiskArtifact, pushDisk } = await import("../disk/index.ts");
+  const { pushChunkedDisk } = await import("../disk/index.ts");
   const api = await clientFor(input.server === undefined ? {} : { server: input.server }, io.env);
   const registry = new URL(api.server).host;
   const repository = `${ref.gallery}/${ref.image}`;
-  const artifact = await createDiskArtifact(input.qcow2, input);
   const client = await registryClient(registry, io.env, input.insecure === true);
-  progress.line(`Pushing the disk to ${registry}/${repository}`);
-  const pushed = await pushDisk(client, repository, artifact, { progress: progress.bytes });
+  progress.line(`Pushing the disk to ${registry}/${repository} (only the chunks it lacks)`);
+  const pushed = await pushChunkedDisk(
+    client,
+    repository,
+    input.raw,
+    {
+      boot: input.boot,
+      ...(input.rawDigest === undefined ? {} : { rawDigest: input.rawDigest }),
+      ...(input.source === undefined ? {} : { source: input.source }),
+    },
+    { cacheDir: chunkCache(io) },
+  );
+  const s = pushed.stats;
+  progress.line(
+    `  ${s.chunksSent} of ${s.uniqueChunks} chunks sent, ${s.bytesSent} bytes in ${s.seconds.toFixed(1)} s`,
+  );
   progress.line(`Publishing ${ref.gallery}/${ref.image}@${ref.version}`);
   const answer = await api.call("POST", `${imagePath(ref)}/versions`, {
     version: ref.version,
     from: `${repository}@${pushed.digest}`,
     ...(input.changelog === undefined ? {} : { changelog: input.changelog }),
   });
-  return { ref, digest: pushed.digest, version: answer.body };
+  return { ref, digest: pushed.digest, version: answer.body, transfer: pushed.stats };
 }

@@ -1,7 +1,8 @@
 // A bootable disk from an image: the layers unpacked into a root, generalized, written as ext4
 // into a partitioned raw disk with a boot loader for the boot mode, then converted into each
-// format asked for. Every step is timed (`onStage`) and every identifier is derived from the
-// image digest and the options, so the same image and options give the same raw bytes.
+// format asked for. Every step is timed (`onStage`) and every identifier is derived from a seed
+// (the image digest unless told) and the options, so the same image and options give the same raw
+// bytes.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
@@ -28,6 +29,14 @@ export interface DiskBuildOptions {
   readonly name?: string;
   /** Seconds since 1970 for every time written (default 0, or SOURCE_DATE_EPOCH). */
   readonly epoch?: number;
+  /**
+   * What the disk's identifiers (file system and partition UUIDs, the directory hash seed, the
+   * MBR signature, the FAT volume id) derive from; default the image digest. Successive versions
+   * of one disk built with one seed (the CLI uses the gallery definition or the image's
+   * repository) keep those identifiers, so the file system metadata they do not change stays
+   * byte for byte the same and a new version's chunks are mostly ones the last version has.
+   */
+  readonly seed?: string;
   /** Where to copy the disk's kernel, e.g. for the boot test's KVM probe (default: nowhere). */
   readonly kernelCopy?: string;
   /** Scratch folder (default a temporary one); removed afterwards. */
@@ -82,8 +91,8 @@ export async function buildDisk(source: DiskSource, options: DiskBuildOptions): 
   const work = options.workDir ?? (await mkdtemp(join(tmpdir(), "strata-disk-")));
   await mkdir(work, { recursive: true });
   const root = join(work, "root");
-  // Every identifier depends on the image and on what was asked, never on chance.
-  const seed = `${source.digest}\0${options.boot}\0${options.size ?? "auto"}`;
+  // Every identifier depends on the seed (default the image) and on what was asked, never on chance.
+  const seed = `${options.seed ?? source.digest}\0${options.boot}\0${options.size ?? "auto"}`;
   const rootUuid = derivedUuid(seed, "root-fs");
   const espId = derivedHex32(seed, "esp-volume").toUpperCase();
   try {

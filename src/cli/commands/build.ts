@@ -3,7 +3,7 @@
 // passes writes it: to an OCI layout, to the local image store, pushed to a registry (with its
 // provenance as a referrer) and published as a gallery version. Reproducible by default: times
 // come from SOURCE_DATE_EPOCH (0 when unset), so the same inputs give the same digest.
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import type { Gate, Image, LayerCache, Referrer, Template } from "../../builder/index.ts";
@@ -373,9 +373,8 @@ export function registerBuild(program: Command, io: CliIo): void {
           if (disk !== undefined && diskSection?.image !== undefined) {
             diskVersion = await publishDisk(
               {
-                qcow2: disk.qcow2,
+                raw: disk.raw,
                 target: `${diskSection.image}@${publish.version}`,
-                virtualSize: disk.result.virtualSize,
                 boot: disk.result.boot,
                 rawDigest: disk.result.rawDigest,
                 source: { digest, size: serialized.manifest.length, mediaType: MediaType.ImageManifest },
@@ -388,6 +387,10 @@ export function registerBuild(program: Command, io: CliIo): void {
             );
           }
         }
+
+        // The raw disk was made for the push; it stays only when the template asks for it.
+        const diskFiles = disk?.result.files.filter((f) => f.format !== "raw" || diskSection?.formats.includes("raw"));
+        if (disk !== undefined && diskSection?.formats.includes("raw") !== true) await rm(disk.raw, { force: true });
 
         if (cacheTo !== undefined) {
           const client = await registryClient(cacheTo.registry, io.env, flags.insecure === true);
@@ -410,7 +413,7 @@ export function registerBuild(program: Command, io: CliIo): void {
                 disk: {
                   rawDigest: disk.result.rawDigest,
                   virtualSize: disk.result.virtualSize,
-                  files: disk.result.files,
+                  files: diskFiles,
                   stages: disk.result.stages,
                   test: disk.test,
                   ...(diskVersion === undefined ? {} : { published: diskVersion }),

@@ -19,6 +19,7 @@ import { publishDisk } from "../disk-publish.ts";
 import { parseImageLocation as parseImage, resolveImage } from "../images.ts";
 import { parseSize } from "../../lib/size.ts";
 import { bootTestDisk } from "../disk-test.ts";
+import { registerDiskTransfer } from "./disk-transfer.ts";
 
 interface DiskFlags {
   server?: string;
@@ -162,6 +163,10 @@ export function registerDisk(program: Command, io: CliIo): void {
       .option("--name <name>", "the files' base name", "disk")
       .option("--test", "boot the disk in QEMU (on a throwaway overlay) and wait until it is ready")
       .option(
+        "--seed <text>",
+        "what the disk's UUIDs derive from (default: the image digest, or GALLERY/NAME when publishing): keep it across versions so they share chunks",
+      )
+      .option(
         "--publish <gallery/name@version>",
         "push and publish the disk as a version of a kind: vm definition (boot-tested first)",
       )
@@ -179,9 +184,17 @@ export function registerDisk(program: Command, io: CliIo): void {
       throw usageError((error as Error).message);
     }
     const publishing = flags.publish !== undefined;
-    // The boot test and the artifact both read the qcow2: make it even when not asked for.
-    const wanted =
-      publishing || flags.test === true ? [...new Set<DiskFormat>([...formats, "qcow2"])] : formats;
+    // The boot test reads the qcow2 and the push the raw disk: make them even when not asked for.
+    const wanted = [
+      ...new Set<DiskFormat>([
+        ...formats,
+        ...(publishing || flags.test === true ? (["qcow2"] as const) : []),
+        ...(publishing ? (["raw"] as const) : []),
+      ]),
+    ];
+    // Versions of one definition share a seed, so their unchanged file system metadata is the
+    // same bytes and travels once (docs/disk-format.md).
+    const seed = flags.seed ?? (publishing ? (flags.publish ?? "").split("@")[0] : undefined);
     const progress = createProgress(io, flags.json === true || flags.quiet === true);
     const image = await resolveImage(parseImage(text, "image"), {
       env: io.env,
@@ -204,6 +217,7 @@ export function registerDisk(program: Command, io: CliIo): void {
           outDir,
           name: flags.name ?? "disk",
           ...(size === undefined ? {} : { size }),
+          ...(seed === undefined ? {} : { seed }),
           ...(testing ? { kernelCopy: kernel } : {}),
           ...(image.config.created === undefined
             ? {}
@@ -226,12 +240,12 @@ export function registerDisk(program: Command, io: CliIo): void {
       ).finally(() => rm(kernel, { force: true }));
     }
     let published: unknown;
-    if (publishing && qcow2 !== undefined) {
+    const raw = built.files.find((f) => f.format === "raw")?.path;
+    if (publishing && raw !== undefined) {
       published = await publishDisk(
         {
-          qcow2,
+          raw,
           target: flags.publish ?? "",
-          virtualSize: built.virtualSize,
           boot,
           rawDigest: built.rawDigest,
           ...(image.source === undefined || serialized.manifestDigest !== image.source
@@ -250,11 +264,13 @@ export function registerDisk(program: Command, io: CliIo): void {
         progress,
       );
     }
+    if (raw !== undefined && !formats.includes("raw")) await rm(raw, { force: true });
     progress.done();
     const summary = {
       image: text,
       source: digest,
       ...built,
+      files: built.files.filter((f) => f.format !== "raw" || formats.includes("raw")),
       ...(test === undefined ? {} : { test }),
       ...(published === undefined ? {} : { published }),
     };
@@ -291,16 +307,15 @@ export function registerDisk(program: Command, io: CliIo): void {
     progress.line(`${file}: ${info.format}, ${formatBytes(info.virtualSize)} virtual`);
     const scratch = await mkdtemp(join(dirname(path), ".strata-import-"));
     try {
-      let qcow2 = path;
-      if (info.format !== "qcow2") {
-        qcow2 = join(scratch, "disk.qcow2");
-        await disk.convertDisk(path, info.format, qcow2, "qcow2");
+      let raw = path;
+      if (info.format !== "raw") {
+        raw = join(scratch, "disk.raw");
+        await disk.convertDisk(path, info.format, raw, "raw");
       }
       const published = await publishDisk(
         {
-          qcow2,
+          raw,
           target: flags.publish ?? "",
-          virtualSize: info.virtualSize,
           boot,
           ...(flags.server === undefined ? {} : { server: flags.server }),
           insecure: flags.insecure === true,
@@ -315,6 +330,7 @@ export function registerDisk(program: Command, io: CliIo): void {
       await rm(scratch, { recursive: true, force: true });
     }
   });
+  registerDiskTransfer(disk, io, common, diskRef);
 }
 
 interface DiskBuildFlags extends DiskFlags {
@@ -325,6 +341,7 @@ interface DiskBuildFlags extends DiskFlags {
   name?: string;
   test?: boolean;
   publish?: string;
+  seed?: string;
 }
 
 interface DiskImportFlags extends DiskFlags {
