@@ -88,7 +88,8 @@ describe("disk artifact manifest", () => {
     assert.equal(d.rawDigest, RAW_DIGEST);
     assert.equal(d.baseDigest, digestOf(IMAGE));
     assert.equal(d.subject?.digest, digestOf(IMAGE));
-    assert.deepEqual(d.layer, { digest: digestOf(QCOW2), size: QCOW2.length });
+    assert.equal(d.layout, "qcow2");
+    assert.deepEqual(d.layout === "qcow2" && d.layer, { digest: digestOf(QCOW2), size: QCOW2.length });
   });
 
   it("has no subject or base digest when made from no image, and the same bytes for the same input", async () => {
