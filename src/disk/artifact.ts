@@ -209,10 +209,17 @@ export function describeDisk(bytes: Uint8Array, mediaType?: string): DiskDescrip
   function notDisk(why: string): never {
     throw new DiskError("BAD_DISK", `${name} is not a disk artifact (${DISK_ARTIFACT_TYPE}): ${why}`);
   }
-  const chunked = parsed.artifactType === MediaType.DiskChunked;
+  // skopeo before 1.16 (containers/image before 5.32, containers/image#2460) copies an image
+  // index by rewriting it without its artifactType: an index whose own annotation says it is a
+  // chunked disk is read as one (its children are checked when they are fetched).
+  const chunked =
+    parsed.artifactType === MediaType.DiskChunked ||
+    (parsed.kind === "index" &&
+      parsed.artifactType === undefined &&
+      parsed.annotations?.[DiskAnnotation.format] === "chunked");
   if (parsed.kind === "index" && !chunked) notDisk("it is an image index");
   if (parsed.kind === "manifest" && chunked) notDisk("a chunked disk is an image index, not a manifest");
-  if (!isDiskArtifact(parsed.artifactType))
+  if (!chunked && !isDiskArtifact(parsed.artifactType))
     notDisk(
       parsed.artifactType === undefined
         ? `it is a container image (config ${(parsed as ImageManifest).config.mediaType}): pull it with strata pull`

@@ -260,7 +260,22 @@ describe("chunked artifact", () => {
         ),
       invalid(/is not a part/),
     );
-    assert.throws(() => indexBlobOf(artifact.children[1]!.bytes, "disk"), invalid(/does not hold one/));
+    assert.throws(
+      () => indexBlobOf(artifact.children[1]!.bytes, "disk"),
+      invalid(/disk: the index manifest is not a application\/vnd.strata.disk.index.v1 holding one/),
+    );
+    assert.throws(
+      () => indexBlobOf(Buffer.from("{"), "disk"),
+      invalid(/disk: its index manifest is invalid/),
+    );
+  });
+
+  it("takes children whose artifactType a copier dropped", () => {
+    const top = parseManifest(artifact.top.bytes) as ImageIndex;
+    const bare = top.manifests.map(({ artifactType: _, ...rest }) => rest);
+    const layout = chunkedLayout({ ...top, manifests: bare }, "disk");
+    assert.deepEqual(layout.indexManifest, bare[0]);
+    assert.deepEqual(layout.parts, bare.slice(1));
   });
 
   it("cuts parts where a raw digest says, so unchanged runs give the same parts", () => {
