@@ -1,6 +1,7 @@
-// The disk artifact: the manifest as the contract has it, read back by describeDisk, other
-// manifests refused by name; pulls through a small registry that can lie about a blob, where a
-// damaged or foreign blob leaves an existing output file as it was and nothing staged behind.
+// The disk artifact: the manifest as the contract has it, read back by describeDisk (a chunked
+// disk's image index too), other manifests refused by name; pulls through a small registry that
+// can lie about a blob, where a damaged or foreign blob leaves an existing output file as it was
+// and nothing staged behind.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -12,6 +13,7 @@ import { EMPTY_CONFIG, imageManifest } from "../../test/helpers/manifests.ts";
 import { digestOf, MediaType } from "../oci/index.ts";
 import { RegistryClient } from "../remote/index.ts";
 import { createDiskArtifact, describeDisk, DiskAnnotation, pullDisk, type DiskArtifact } from "./artifact.ts";
+import { buildChunkedArtifact } from "./chunked/format.ts";
 import { DiskError } from "./errors.ts";
 
 /** Not a real disk: the qcow2 magic and some bytes, which is all the artifact code looks at. */
@@ -45,6 +47,33 @@ const edit = (change: (m: Loose) => void): Buffer => {
   change(m);
   return Buffer.from(JSON.stringify(m));
 };
+
+/** A chunked disk's image index (format.ts) with the annotations pushChunkedDisk writes. */
+function chunkedIndex(change: (m: Loose) => void = () => undefined): Buffer {
+  const chunk = { digest: digestOf("stored"), size: 6, rawSha256: "a".repeat(64), rawLength: 4096 };
+  const { top } = buildChunkedArtifact(
+    {
+      size: 8192,
+      digest: RAW_DIGEST,
+      chunking: { min: 16384, avg: 65536, max: 262144, holeMin: 65536 },
+      chunks: [{ ...chunk, encoding: "gzip" }],
+      extents: [
+        { offset: 0, length: 4096, chunk: 0 },
+        { offset: 4096, length: 4096, chunk: -1 },
+      ],
+    },
+    {
+      [DiskAnnotation.format]: "chunked",
+      [DiskAnnotation.virtualSize]: "8192",
+      [DiskAnnotation.boot]: "bios",
+      [DiskAnnotation.rawDigest]: RAW_DIGEST,
+      [DiskAnnotation.created]: CREATED.toISOString(),
+    },
+  );
+  const m = JSON.parse(top.bytes.toString()) as Loose;
+  change(m);
+  return Buffer.from(JSON.stringify(m));
+}
 
 describe("disk artifact manifest", () => {
   it("is an OCI manifest with the disk artifact type, the empty config and one qcow2 layer", () => {
@@ -88,7 +117,28 @@ describe("disk artifact manifest", () => {
     assert.equal(d.rawDigest, RAW_DIGEST);
     assert.equal(d.baseDigest, digestOf(IMAGE));
     assert.equal(d.subject?.digest, digestOf(IMAGE));
-    assert.deepEqual(d.layer, { digest: digestOf(QCOW2), size: QCOW2.length });
+    assert.equal(d.layout, "qcow2");
+    assert.deepEqual(d.layout === "qcow2" && d.layer, { digest: digestOf(QCOW2), size: QCOW2.length });
+  });
+
+  it("describes a chunked disk's image index, also with the artifact types a copier drops", () => {
+    for (const bytes of [
+      chunkedIndex(),
+      chunkedIndex((m) => {
+        delete m.artifactType;
+        for (const child of m.manifests) delete child.artifactType;
+      }),
+    ]) {
+      const d = describeDisk(bytes, MediaType.ImageIndex);
+      assert.equal(d.digest, digestOf(bytes));
+      assert.equal(d.layout, "chunked");
+      assert.equal(d.format, "chunked");
+      assert.equal(d.virtualSize, 8192);
+      assert.equal(d.rawDigest, RAW_DIGEST);
+      const m = JSON.parse(bytes.toString()) as Loose;
+      assert.deepEqual(d.layout === "chunked" && d.chunked.indexManifest.digest, m.manifests[0].digest);
+      assert.equal(d.layout === "chunked" && d.chunked.parts.length, 1);
+    }
   });
 
   it("has no subject or base digest when made from no image, and the same bytes for the same input", async () => {
@@ -173,6 +223,21 @@ describe("disk artifact manifest", () => {
       want: /base.digest is "sha256:nope", not a digest/,
     },
     { name: "bytes that are not JSON", bytes: () => Buffer.from("qcow2?"), want: /is not a disk artifact/ },
+    {
+      name: "a manifest with the chunked artifact type",
+      bytes: () => edit((m) => (m.artifactType = MediaType.DiskChunked)),
+      want: /a chunked disk is an image index, not a manifest/,
+    },
+    {
+      name: "a chunked disk whose format annotation says qcow2",
+      bytes: () => chunkedIndex((m) => (m.annotations[DiskAnnotation.format] = "qcow2")),
+      want: /dev.strata.disk.format is "qcow2", not chunked/,
+    },
+    {
+      name: "a chunked disk whose first child is not its chunk index",
+      bytes: () => chunkedIndex((m) => m.manifests.reverse()),
+      want: /its first manifest is not the chunk index/,
+    },
   ];
   for (const r of refusals)
     it(`refuses ${r.name}`, () => {

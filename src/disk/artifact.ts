@@ -1,14 +1,15 @@
-// The disk artifact: a VM disk stored in a registry as a plain OCI image manifest with its own
-// artifactType, the empty config and one layer — the disk in qcow2. Its annotations say what
-// the disk is (format, virtual size, boot mode, digest of the raw disk) and which image it was
-// made from (`org.opencontainers.image.base.digest`, which the gallery's revocation cascade
-// follows); its subject is that image's manifest when it was built from one. Made from a qcow2
-// file, pushed through the remote client, pulled into a file verified against its digest, and
-// described from its manifest; a manifest that is not a disk artifact is refused.
-import { createHash, randomBytes } from "node:crypto";
+// The disk artifact: a VM disk stored in a registry in one of two layouts. "qcow2": a plain OCI
+// image manifest with its own artifactType, the empty config and one layer — the disk in qcow2.
+// "chunked" (chunked/, docs/disk-format.md): an image index over the manifest of the disk's chunk
+// index and the manifests listing its chunks, so versions of a disk share their unchanged chunks.
+// Either way its annotations say what the disk is (format, virtual size, boot mode, digest of the
+// raw disk) and which image it was made from (`org.opencontainers.image.base.digest`, which the
+// gallery's revocation cascade follows); its subject is that image's manifest when it was built
+// from one. Pushed through the remote client, pulled into a file verified against its digests,
+// and described from its manifest; a manifest that is not a disk artifact is refused.
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import {
   digestOf,
   isDigest,
@@ -22,7 +23,11 @@ import {
   type ImageManifest,
 } from "../oci/index.ts";
 import { pushReferrer, pushManifest, type BytesProgress, type RegistryClient } from "../remote/index.ts";
+import { chunkedLayout, type ChunkedLayout } from "./chunked/format.ts";
+import { pullChunkedDisk, stagedPath } from "./chunked/pull.ts";
+import type { OnProgress } from "./chunked/stats.ts";
 import { DiskError } from "./errors.ts";
+import { checkConverted, convertDisk, qemuImgInfo, type ImageFormat } from "./formats.ts";
 
 export const DISK_ARTIFACT_TYPE = MediaType.DiskArtifact;
 export const DISK_LAYER_MEDIA_TYPE = MediaType.DiskQcow2;
@@ -62,11 +67,9 @@ export interface DiskArtifactInput {
   readonly created?: Date;
 }
 
-/** A disk artifact as it reads from its manifest. */
-export interface DiskDescription {
-  /** The manifest's digest. */
+interface DescriptionCommon {
+  /** The manifest's (or, chunked, the image index's) digest. */
   readonly digest: string;
-  readonly format: "qcow2";
   readonly virtualSize: number;
   readonly boot: "bios" | "uefi";
   readonly rawDigest?: string;
@@ -74,10 +77,26 @@ export interface DiskDescription {
   readonly baseDigest?: string;
   readonly created?: string;
   readonly subject?: Descriptor;
-  /** The qcow2 blob. */
-  readonly layer: { readonly digest: string; readonly size: number };
   readonly annotations: Readonly<Record<string, string>>;
 }
+
+/** A disk artifact as it reads from its manifest: one qcow2 layer, or chunked. */
+export type DiskDescription =
+  | (DescriptionCommon & {
+      readonly layout: "qcow2";
+      readonly format: "qcow2";
+      /** The qcow2 blob. */
+      readonly layer: { readonly digest: string; readonly size: number };
+    })
+  | (DescriptionCommon & {
+      readonly layout: "chunked";
+      readonly format: "chunked";
+      /** The manifest holding the chunk index, and the parts listing the chunks. */
+      readonly chunked: ChunkedLayout;
+    });
+
+/** A chunked disk's description. */
+export type ChunkedDiskDescription = Extract<DiskDescription, { layout: "chunked" }>;
 
 /** A disk artifact ready to push: its manifest bytes and the qcow2 file it names. */
 export interface DiskArtifact {
@@ -174,7 +193,10 @@ export async function createDiskArtifact(path: string, input: DiskArtifactInput)
   };
 }
 
-/** Reads a disk artifact's manifest; throws DiskError("BAD_DISK") for any other manifest. */
+/**
+ * Reads a disk artifact's manifest (qcow2) or image index (chunked); throws DiskError("BAD_DISK")
+ * for any other manifest.
+ */
 export function describeDisk(bytes: Uint8Array, mediaType?: string): DiskDescription {
   const digest = digestOf(bytes);
   const name = `Manifest ${digest.slice(0, 19)}…`;
@@ -187,22 +209,39 @@ export function describeDisk(bytes: Uint8Array, mediaType?: string): DiskDescrip
   function notDisk(why: string): never {
     throw new DiskError("BAD_DISK", `${name} is not a disk artifact (${DISK_ARTIFACT_TYPE}): ${why}`);
   }
-  if (parsed.kind === "index") notDisk("it is an image index");
-  const manifest = parsed as ImageManifest;
-  if (!isDiskArtifact(manifest.artifactType))
+  // skopeo before 1.16 (containers/image before 5.32, containers/image#2460) copies an image
+  // index by rewriting it without its artifactType: an index whose own annotation says it is a
+  // chunked disk is read as one (its children are checked when they are fetched).
+  const chunked =
+    parsed.artifactType === MediaType.DiskChunked ||
+    (parsed.kind === "index" &&
+      parsed.artifactType === undefined &&
+      parsed.annotations?.[DiskAnnotation.format] === "chunked");
+  if (parsed.kind === "index" && !chunked) notDisk("it is an image index");
+  if (parsed.kind === "manifest" && chunked) notDisk("a chunked disk is an image index, not a manifest");
+  if (!chunked && !isDiskArtifact(parsed.artifactType))
     notDisk(
-      manifest.artifactType === undefined
-        ? `it is a container image (config ${manifest.config.mediaType}): pull it with strata pull`
-        : `its artifactType is "${manifest.artifactType}"`,
+      parsed.artifactType === undefined
+        ? `it is a container image (config ${(parsed as ImageManifest).config.mediaType}): pull it with strata pull`
+        : `its artifactType is "${parsed.artifactType}"`,
     );
-  const layer = manifest.layers[0];
-  if (manifest.layers.length !== 1 || layer === undefined)
-    notDisk(`it has ${manifest.layers.length} layers, not one`);
-  if (layer.mediaType !== DISK_LAYER_MEDIA_TYPE)
-    notDisk(`its layer is "${layer.mediaType}", not ${DISK_LAYER_MEDIA_TYPE}`);
-  const annotations = manifest.annotations ?? {};
+  let stored:
+    | { layout: "qcow2"; layer: { digest: string; size: number } }
+    | { layout: "chunked"; chunked: ChunkedLayout };
+  if (parsed.kind === "index") {
+    stored = { layout: "chunked", chunked: chunkedLayout(parsed, name) };
+  } else {
+    const layer = parsed.layers[0];
+    if (parsed.layers.length !== 1 || layer === undefined)
+      notDisk(`it has ${parsed.layers.length} layers, not one`);
+    if (layer.mediaType !== DISK_LAYER_MEDIA_TYPE)
+      notDisk(`its layer is "${layer.mediaType}", not ${DISK_LAYER_MEDIA_TYPE}`);
+    stored = { layout: "qcow2", layer: { digest: layer.digest, size: layer.size } };
+  }
+  const annotations = parsed.annotations ?? {};
   const format = annotations[DiskAnnotation.format];
-  if (format !== "qcow2") notDisk(`${DiskAnnotation.format} is "${format ?? ""}", not qcow2`);
+  if (format !== stored.layout)
+    notDisk(`${DiskAnnotation.format} is "${format ?? ""}", not ${stored.layout}`);
   const sizeText = annotations[DiskAnnotation.virtualSize] ?? "";
   const virtualSize = /^[1-9]\d{0,15}$/.test(sizeText) ? Number(sizeText) : NaN;
   if (!Number.isSafeInteger(virtualSize))
@@ -218,18 +257,19 @@ export function describeDisk(bytes: Uint8Array, mediaType?: string): DiskDescrip
   const rawDigest = optionalDigest(DiskAnnotation.rawDigest);
   const baseDigest = optionalDigest(DiskAnnotation.baseDigest);
   const created = annotations[DiskAnnotation.created];
-  return {
+  const common = {
     digest,
-    format: "qcow2",
     virtualSize,
     boot: boot as "bios" | "uefi",
     ...(rawDigest === undefined ? {} : { rawDigest }),
     ...(baseDigest === undefined ? {} : { baseDigest }),
     ...(created === undefined ? {} : { created }),
-    ...(manifest.subject === undefined ? {} : { subject: manifest.subject }),
-    layer: { digest: layer.digest, size: layer.size },
+    ...(parsed.subject === undefined ? {} : { subject: parsed.subject }),
     annotations,
   };
+  return stored.layout === "qcow2"
+    ? { ...common, layout: "qcow2", format: "qcow2", layer: stored.layer }
+    : { ...common, layout: "chunked", format: "chunked", chunked: stored.chunked };
 }
 
 /**
@@ -274,26 +314,61 @@ export async function fetchDisk(
   repository: string,
   reference: string,
 ): Promise<DiskDescription> {
-  const fetched = await client.getManifest(repository, reference, [MediaType.ImageManifest]);
+  const fetched = await client.getManifest(repository, reference, [
+    MediaType.ImageManifest,
+    MediaType.ImageIndex,
+  ]);
   if (fetched.bytes.length > MAX_MANIFEST)
     throw new DiskError("BAD_DISK", `Manifest ${repository}:${reference} is larger than a disk artifact's`);
   return describeDisk(fetched.bytes, fetched.mediaType || undefined);
 }
 
+export interface PullDiskOptions {
+  /** Bytes of the download so far (the qcow2 blob's, or the chunked disk's raw bytes). */
+  readonly progress?: BytesProgress;
+  /** The output's format (default qcow2): converted with qemu-img when the stored one differs. */
+  readonly format?: ImageFormat;
+  /** The chunk cache folder for a chunked disk (chunked/cache.ts): chunks it holds are not fetched. */
+  readonly cacheDir?: string;
+  /** Chunks fetched at once (chunked). */
+  readonly concurrency?: number;
+  readonly onProgress?: OnProgress;
+}
+
 /**
- * Pulls the disk artifact `reference` names into `output` (qcow2). The blob is verified against
- * its digest and size as it streams into a file beside `output`, which is renamed over it only
- * at the end: a failed pull leaves an existing `output` as it was.
+ * Pulls the disk artifact `reference` names into `output`, in `options.format` (qcow2 unless
+ * asked). A qcow2 artifact's blob is verified against its digest and size as it streams into a
+ * file beside `output`; a chunked one is assembled chunk by chunk (chunked/pull.ts). Either is
+ * renamed over `output` only at the end: a failed pull leaves an existing `output` as it was.
  */
 export async function pullDisk(
   client: RegistryClient,
   repository: string,
   reference: string,
   output: string,
-  options: { progress?: BytesProgress } = {},
+  options: PullDiskOptions = {},
 ): Promise<DiskDescription> {
   const description = await fetchDisk(client, repository, reference);
-  const staged = join(dirname(output), `.${basename(output)}.${randomBytes(4).toString("hex")}.pull`);
+  const format = options.format ?? "qcow2";
+  if (description.layout === "chunked") {
+    const total = description.virtualSize;
+    const onProgress: OnProgress | undefined =
+      options.onProgress ??
+      (options.progress === undefined
+        ? undefined
+        : (p) => {
+            if (p.phase === "chunks") options.progress?.(description.digest, p.done, total);
+          });
+    await pullChunkedDisk(client, repository, description, output, {
+      format,
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(onProgress === undefined ? {} : { onProgress }),
+    });
+    return description;
+  }
+  const staged = stagedPath(output, "pull");
+  const converted = stagedPath(output, "convert");
   try {
     await client.getBlob(
       repository,
@@ -304,10 +379,16 @@ export async function pullDisk(
     );
     if (!(await hasQcow2Magic(staged)))
       throw new DiskError("BAD_DISK", `The disk of ${repository}@${description.digest} is not a qcow2 file`);
-    await rename(staged, output);
-  } catch (error) {
+    if (format === "qcow2") {
+      await rename(staged, output);
+    } else {
+      await convertDisk(staged, "qcow2", converted, format);
+      await checkConverted(converted, format, (await qemuImgInfo(staged, "qcow2")).virtualSize);
+      await rename(converted, output);
+    }
+  } finally {
     await rm(staged, { force: true });
-    throw error;
+    await rm(converted, { force: true });
   }
   return description;
 }

@@ -13,7 +13,8 @@ export class DiskError extends Error {
   constructor(
     readonly code: DiskErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -1,4 +1,5 @@
-// VM disks: a bootable disk from an image root, its formats, import checks and its artifact.
+// VM disks: a bootable disk from an image root, its formats, import checks and its artifact
+// (one qcow2 layer, or chunked).
 export { DiskError, type DiskErrorCode } from "./errors.ts";
 export {
   buildDisk,
@@ -31,7 +32,31 @@ export {
   fetchDisk,
   pullDisk,
   pushDisk,
+  type ChunkedDiskDescription,
   type DiskArtifact,
   type DiskArtifactInput,
   type DiskDescription,
+  type PullDiskOptions,
 } from "./artifact.ts";
+// Chunked disks (chunked/).
+export {
+  chunkCacheSize,
+  chunkedFacts,
+  DEFAULT_INDEX_LIMITS,
+  fetchChunkedIndex,
+  openChunkCache,
+  pullChunkedDisk,
+  pushChunkedDisk,
+  type ChunkCacheSize,
+  type ChunkedDiskRef,
+  type ChunkedDiskInput,
+  type ChunkedFacts,
+  type ChunkedLayout,
+  type IndexLimits,
+  type PullChunkedOptions,
+  type PushChunkedOptions,
+  type PushChunkedResult,
+  type PushStats,
+  type TransferProgress,
+  type TransferStats,
+} from "./chunked/index.ts";

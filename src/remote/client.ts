@@ -278,6 +278,33 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * Downloads a small blob into memory, verified against digest and size as it arrives (a body
+   * longer than `size` is refused before it is all read).
+   */
+  async getBlobBytes(repository: string, digest: string, size: number): Promise<Buffer> {
+    const response = await this.request("GET", `/v2/${repository}/blobs/${digest}`, {
+      scope: `repository:${repository}:pull`,
+      what: `blob ${digest}`,
+    });
+    if (!response.ok || response.body === null) return this.fail(response, `Cannot get blob ${digest}`);
+    const parts: Buffer[] = [];
+    try {
+      await pipeline(
+        Readable.fromWeb(response.body as never),
+        new VerifyStream({ digest: digest as Digest, size }),
+        async (source: AsyncIterable<Buffer>) => {
+          for await (const part of source) parts.push(part);
+        },
+      );
+    } catch (error) {
+      throw new RemoteError(`Blob ${digest} from ${this.registry}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    return Buffer.concat(parts);
+  }
+
   /** Pushes a blob from a file (or bytes) unless the repository has it; true when sent. */
   async putBlob(
     repository: string,

@@ -1,16 +1,18 @@
 // `strata disk pull` and `strata disk inspect`: a disk artifact (docs/vm.md) read from a
 // registry — a gallery version such as prod/web-vm:1.4.2, a tag or a digest. `pull` writes it
-// in the format asked for (converted from the stored qcow2 with qemu-img) and replaces the
-// output file only once it is complete; `inspect` prints what its manifest says.
+// in the format asked for (converted from the stored qcow2 or the assembled raw disk with
+// qemu-img; a chunked disk's chunks are kept in a cache so the next version fetches only what
+// changed) and replaces the output file only once it is complete; `inspect` prints what its
+// manifest says (and, for a chunked disk, its chunk index).
 import { mkdtemp, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import type { BootMode, DiskDescription, DiskFormat } from "../../disk/index.ts";
+import type { BootMode, ChunkedFacts, DiskDescription, DiskFormat } from "../../disk/index.ts";
 import { serverUrl } from "../api-client.ts";
 import { parseChoice } from "../args.ts";
-import { convertQcow2, formatOfName, PULL_FORMATS, type PullFormat } from "../disk-convert.ts";
+import { formatOfName, PULL_FORMATS, type PullFormat } from "../disk-convert.ts";
 import { usageError } from "../errors.ts";
-import { parseImageLocation, registryClient } from "../images.ts";
+import { dataDir, parseImageLocation, registryClient } from "../images.ts";
 import type { CliIo } from "../io.ts";
 import { printJson, printObject } from "../output.ts";
 import { createProgress } from "../progress.ts";
@@ -53,14 +55,30 @@ function diskRef(
   };
 }
 
-function printDisk(io: CliIo, name: string, d: DiskDescription): void {
+/** Where chunks of chunked disks are kept between pulls (none when there is no data folder). */
+function chunkCache(io: CliIo): string | undefined {
+  try {
+    return join(dataDir(io.env), "disk-chunks");
+  } catch {
+    return undefined;
+  }
+}
+
+function printDisk(io: CliIo, name: string, d: DiskDescription, chunked?: ChunkedFacts): void {
+  const stored = d.layout === "qcow2" ? d.layer.size : chunked?.storedBytes;
   const fields = {
     name,
     digest: d.digest,
     format: d.format,
     virtualSize: `${formatBytes(d.virtualSize)} (${d.virtualSize} bytes)`,
     boot: d.boot,
-    size: `${formatBytes(d.layer.size)} (${d.layer.size} bytes, stored)`,
+    size: stored === undefined ? undefined : `${formatBytes(stored)} (${stored} bytes, stored)`,
+    ...(chunked === undefined
+      ? {}
+      : {
+          chunks: `${chunked.chunks} (${chunked.uniqueChunks} unique, ${chunked.parts} parts)`,
+          data: `${formatBytes(chunked.dataBytes)} in chunks, the rest in ${chunked.holes} holes`,
+        }),
     rawDigest: d.rawDigest,
     baseDigest: d.baseDigest,
     subject: d.subject?.digest,
@@ -105,28 +123,14 @@ export function registerDisk(program: Command, io: CliIo): void {
     const client = await registryClient(ref.registry, io.env, flags.insecure === true);
     const progress = createProgress(io, flags.json === true || flags.quiet === true);
     progress.line(`Pulling ${ref.name}`);
-    let description: DiskDescription;
-    if (format === "qcow2") {
-      description = await pullDisk(client, ref.repository, ref.reference, output, {
-        progress: progress.bytes,
-      });
-      progress.done();
-    } else {
-      // The qcow2 is staged beside the output (same file system, likely room for both).
-      const scratch = await mkdtemp(join(dirname(output), ".strata-disk-"));
-      try {
-        const qcow2 = join(scratch, "disk.qcow2");
-        description = await pullDisk(client, ref.repository, ref.reference, qcow2, {
-          progress: progress.bytes,
-        });
-        progress.done();
-        progress.line(`Converting to ${format}`);
-        await convertQcow2(qcow2, output, format);
-      } finally {
-        progress.done();
-        await rm(scratch, { recursive: true, force: true });
-      }
-    }
+    const cacheDir = chunkCache(io);
+    // Written beside the output, converted from the stored qcow2 (or assembled raw from the
+    // chunks) when another format is asked for, and renamed over the output once complete.
+    const description = await pullDisk(client, ref.repository, ref.reference, output, {
+      progress: progress.bytes,
+      format,
+      ...(cacheDir === undefined ? {} : { cacheDir }),
+    }).finally(() => progress.done());
     if (flags.json === true) printJson(io, { ref: ref.name, output, outputFormat: format, ...description });
     else if (flags.quiet === true) io.stdout.write(`${description.digest}\n`);
     else
@@ -143,11 +147,20 @@ export function registerDisk(program: Command, io: CliIo): void {
       ),
   ).action(async (text: string, flags: DiskFlags) => {
     const ref = diskRef(text, flags, io);
-    const { fetchDisk } = await import("../../disk/index.ts");
+    const { chunkedFacts, fetchChunkedIndex, fetchDisk } = await import("../../disk/index.ts");
     const client = await registryClient(ref.registry, io.env, flags.insecure === true);
     const description = await fetchDisk(client, ref.repository, ref.reference);
-    if (flags.json === true) printJson(io, { ref: ref.name, ...description });
-    else printDisk(io, ref.name, description);
+    const chunked =
+      description.layout === "chunked"
+        ? chunkedFacts(await fetchChunkedIndex(client, ref.repository, description))
+        : undefined;
+    if (flags.json === true)
+      printJson(io, {
+        ref: ref.name,
+        ...description,
+        ...(chunked === undefined ? {} : { chunkedFacts: chunked }),
+      });
+    else printDisk(io, ref.name, description, chunked);
   });
 
   common(

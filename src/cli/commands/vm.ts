@@ -88,6 +88,7 @@ export function registerVm(program: Command, io: CliIo): void {
         progress.line(`Fetching ${text} (${description.digest})`);
         await pullDisk(client, ref.reference.repository, description.digest, base, {
           progress: progress.bytes,
+          cacheDir: join(dataDir(io.env), "disk-chunks"),
         });
         progress.done();
       }

@@ -2,10 +2,11 @@
 // and never stored) and chunks (content-defined, fastcdc.ts) of the bytes between them. The file
 // is read front to back in large reads and each chunk is hashed as it is cut, so memory stays at
 // a few read buffers whatever the disk's size, and the whole disk's digest comes out of the same
-// pass (holes hashed as the zeros they stand for).
+// pass (holes hashed as the zeros they stand for), by default on a second core (whole-digest.ts).
 import { createHash, type Hash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { checkSizes, cutPoint, DEFAULT_CHUNK_SIZES, type ChunkSizes } from "./fastcdc.ts";
+import { wholeDigest, type WholeDigestMode } from "./whole-digest.ts";
 
 /** Zero runs shorter than this stay inside chunks (where they compress to almost nothing). */
 export const DEFAULT_HOLE_MIN = 64 * 1024;
@@ -37,6 +38,11 @@ export interface ChunkerOptions {
   readonly holeMin?: number;
   /** Bytes of the file to read (default its size). */
   readonly length?: number;
+  /**
+   * Where the whole disk's digest is computed: "worker" (default) hashes the read buffers on a
+   * second core while this thread cuts and hashes the chunks; "inline" does both on one.
+   */
+  readonly wholeDigest?: WholeDigestMode;
 }
 
 export interface ChunkedDisk {
@@ -72,9 +78,9 @@ export async function* chunkFile(
   if (!Number.isSafeInteger(holeMin) || holeMin < HOLE_BLOCK || holeMin % HOLE_BLOCK !== 0)
     throw new RangeError(`hole minimum must be a positive multiple of ${HOLE_BLOCK} (got ${holeMin})`);
   const handle = await open(path, "r");
+  const whole = wholeDigest(options.wholeDigest ?? "worker", READ_SIZE);
   try {
     const size = options.length ?? (await handle.stat()).size;
-    const whole = createHash("sha256");
     // Data waiting to be cut: pending[head, fill) holds the bytes from disk offset `pendingAt`.
     let pending = Buffer.allocUnsafe(sizes.max * 2 + READ_SIZE);
     let head = 0;
@@ -139,14 +145,13 @@ export async function* chunkFile(
       zeroRun = 0;
     };
 
-    const buffer = Buffer.allocUnsafe(READ_SIZE);
     let position = 0;
     while (position < size) {
+      const buffer = await whole.buffer();
       const want = Math.min(READ_SIZE, size - position);
       const { bytesRead } = await handle.read(buffer, 0, want, position);
       if (bytesRead !== want)
         throw new Error(`short read at ${position}: the file is shorter than ${size} bytes`);
-      whole.update(buffer.subarray(0, bytesRead));
       // Runs of data blocks are appended in one copy.
       let dataStart = -1;
       for (let at = 0; at < bytesRead; at += HOLE_BLOCK) {
@@ -170,6 +175,8 @@ export async function* chunkFile(
         append(buffer, dataStart, bytesRead);
         cut(false);
       }
+      // Everything needed from the buffer is copied out: it goes to the whole-disk hash.
+      whole.feed(buffer, bytesRead);
       position += bytesRead;
       yield* out;
       out.length = 0;
@@ -177,8 +184,9 @@ export async function* chunkFile(
     settleZeros();
     cut(true);
     yield* out;
-    return { size, digest: `sha256:${whole.digest("hex")}` };
+    return { size, digest: await whole.digest() };
   } finally {
+    whole.close();
     await handle.close();
   }
 }

@@ -16,7 +16,6 @@ import {
   type Descriptor,
   type Digest,
   type ImageIndex,
-  type ImageManifest,
 } from "../../oci/index.ts";
 import { DiskError } from "../errors.ts";
 import { chunkEncodingOf, chunkMediaType, type ChunkEncoding } from "./compress.ts";
@@ -260,7 +259,12 @@ export function buildChunkedArtifact(
       ...(subject === undefined
         ? {}
         : { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } }),
-      annotations,
+      // Keys sorted, as Go's encoding/json writes a map: a copier that decodes the index into its
+      // own structure and encodes it again (skopeo copy --all does) then writes the same bytes,
+      // when it knows every field (fields in the order of image-spec's Go types).
+      annotations: Object.fromEntries(
+        Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      ),
     }),
   );
   return { top: { digest: digestOf(top), mediaType: MediaType.ImageIndex, bytes: top }, children, indexBlob };
@@ -272,16 +276,24 @@ export interface ChunkedLayout {
   readonly parts: readonly Descriptor[];
 }
 
-/** The children of a chunked disk's image index, checked; throws DiskError("BAD_DISK"). */
+/**
+ * The children of a chunked disk's image index, checked; throws DiskError("BAD_DISK"). A child
+ * without an artifactType is taken (skopeo before 1.16 drops the field when it copies an index,
+ * containers/image#2460); the manifests themselves are checked when they are fetched
+ * (`indexBlobOf`, and a part's own artifactType).
+ */
 export function chunkedLayout(index: ImageIndex, name: string): ChunkedLayout {
   const [head, ...parts] = index.manifests;
-  if (head === undefined || head.artifactType !== MediaType.DiskChunkIndexManifest)
+  const is = (child: Descriptor, artifactType: string): boolean =>
+    child.mediaType === MediaType.ImageManifest &&
+    (child.artifactType === undefined || child.artifactType === artifactType);
+  if (head === undefined || !is(head, MediaType.DiskChunkIndexManifest))
     throw new DiskError(
       "BAD_DISK",
       `${name}: its first manifest is not the chunk index (${MediaType.DiskChunkIndexManifest})`,
     );
   for (const part of parts)
-    if (part.artifactType !== MediaType.DiskChunkPart)
+    if (!is(part, MediaType.DiskChunkPart))
       throw new DiskError(
         "BAD_DISK",
         `${name}: manifest ${part.digest} is not a part (${MediaType.DiskChunkPart})`,
@@ -291,12 +303,24 @@ export function chunkedLayout(index: ImageIndex, name: string): ChunkedLayout {
 
 /** The index blob's descriptor in the index manifest's bytes. */
 export function indexBlobOf(bytes: Buffer, name: string): Descriptor {
-  const manifest = parseManifest(bytes) as ImageManifest;
-  const layer = manifest.kind === "manifest" && manifest.layers.length === 1 ? manifest.layers[0] : undefined;
+  let manifest;
+  try {
+    manifest = parseManifest(bytes);
+  } catch (error) {
+    throw new DiskError("BAD_DISK", `${name}: its index manifest is invalid: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const layer =
+    manifest.kind === "manifest" &&
+    manifest.artifactType === MediaType.DiskChunkIndexManifest &&
+    manifest.layers.length === 1
+      ? manifest.layers[0]
+      : undefined;
   if (layer?.mediaType !== MediaType.DiskChunkIndex)
     throw new DiskError(
       "BAD_DISK",
-      `${name}: the index manifest does not hold one ${MediaType.DiskChunkIndex} layer`,
+      `${name}: the index manifest is not a ${MediaType.DiskChunkIndexManifest} holding one ${MediaType.DiskChunkIndex} layer`,
     );
   return layer;
 }

@@ -1,0 +1,128 @@
+// The local chunk cache: what a machine already has of chunked disks, so a pull fetches only the
+// chunks it lacks and a push compresses only the chunks it has not compressed before. One folder:
+//
+//   CACHE/
+//     chunks/<raw sha256 hex>   a chunk's raw bytes (pull), checked against the name when read
+//     stored/<raw sha256 hex>   how a push stored that chunk: {"digest","size","encoding"} of its blob
+//
+// Every file is written beside its final name and renamed into place, so concurrent pulls and
+// pushes sharing a cache see each file whole or not at all; a file that does not match its name
+// (a disk error, a hand edit) is removed and treated as missing. Nothing is ever evicted here:
+// the cache is a plain folder its owner may empty at any time.
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { isDigest, type Digest } from "../../oci/index.ts";
+import { sha256Hex, type ChunkEncoding } from "./compress.ts";
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** How a chunk was stored in a registry: its blob's digest, size and encoding. */
+export interface StoredForm {
+  readonly digest: Digest;
+  readonly size: number;
+  readonly encoding: ChunkEncoding;
+}
+
+export interface ChunkCache {
+  readonly dir: string;
+  /** A chunk's raw bytes, or undefined when the cache lacks them (or held damaged bytes). */
+  getChunk(rawSha256: string, length: number): Promise<Buffer | undefined>;
+  /** Stores a chunk's raw bytes (already checked against `rawSha256` by the caller). */
+  putChunk(rawSha256: string, bytes: Buffer): Promise<void>;
+  /** How a push stored the chunk with this raw digest, if one did. */
+  getStored(rawSha256: string): Promise<StoredForm | undefined>;
+  putStored(rawSha256: string, stored: StoredForm): Promise<void>;
+}
+
+export interface ChunkCacheSize {
+  /** Raw chunks held, and their bytes. */
+  readonly chunks: number;
+  readonly bytes: number;
+  /** Stored-form records held (push). */
+  readonly stored: number;
+}
+
+function checkName(rawSha256: string): string {
+  if (!HEX64.test(rawSha256)) throw new TypeError(`Invalid chunk digest "${rawSha256}": expected 64 hex`);
+  return rawSha256;
+}
+
+/** Writes `bytes` to `path` through a temporary file beside it, created folders included. */
+async function writeAtomic(dir: string, name: string, bytes: Buffer | string): Promise<void> {
+  const tmp = join(dir, `.${name}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    await writeFile(tmp, bytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    await mkdir(dir, { recursive: true });
+    await writeFile(tmp, bytes);
+  }
+  try {
+    await rename(tmp, join(dir, name));
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+async function readOrUndefined(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** The cache in `dir` (created as files are stored). */
+export function openChunkCache(dir: string): ChunkCache {
+  const chunks = join(dir, "chunks");
+  const stored = join(dir, "stored");
+  return {
+    dir,
+    async getChunk(rawSha256, length) {
+      const path = join(chunks, checkName(rawSha256));
+      const bytes = await readOrUndefined(path);
+      if (bytes === undefined) return undefined;
+      if (bytes.length === length && sha256Hex(bytes) === rawSha256) return bytes;
+      await rm(path, { force: true });
+      return undefined;
+    },
+    putChunk: async (rawSha256, bytes) => writeAtomic(chunks, checkName(rawSha256), bytes),
+    async getStored(rawSha256) {
+      const bytes = await readOrUndefined(join(stored, checkName(rawSha256)));
+      if (bytes === undefined) return undefined;
+      try {
+        const form = JSON.parse(bytes.toString("utf8")) as Partial<StoredForm>;
+        if (
+          typeof form.digest === "string" &&
+          isDigest(form.digest) &&
+          Number.isSafeInteger(form.size) &&
+          (form.encoding === "gzip" || form.encoding === "none")
+        )
+          return { digest: form.digest, size: form.size as number, encoding: form.encoding };
+      } catch {
+        // not JSON: a damaged record, dropped below
+      }
+      await rm(join(stored, rawSha256), { force: true });
+      return undefined;
+    },
+    putStored: async (rawSha256, form) =>
+      writeAtomic(
+        stored,
+        checkName(rawSha256),
+        JSON.stringify({ digest: form.digest, size: form.size, encoding: form.encoding }),
+      ),
+  };
+}
+
+/** How much the cache in `dir` holds (zeros for a folder that does not exist). */
+export async function chunkCacheSize(dir: string): Promise<ChunkCacheSize> {
+  const names = async (sub: string): Promise<string[]> =>
+    (await readdir(join(dir, sub)).catch(() => [] as string[])).filter((n) => HEX64.test(n));
+  let bytes = 0;
+  const held = await names("chunks");
+  for (const name of held) bytes += (await stat(join(dir, "chunks", name)).catch(() => undefined))?.size ?? 0;
+  return { chunks: held.length, bytes, stored: (await names("stored")).length };
+}
