@@ -53,11 +53,18 @@ async function child(): Promise<void> {
   let result: { stats: Stats; digest?: string };
   if (step === "push") {
     const [raw, tag, cacheDir] = rest as [string, string, string];
-    const pushed = await disk.pushChunkedDisk(client, repository ?? "", raw, { boot: "bios" }, { tag, cacheDir });
+    const pushed = await disk.pushChunkedDisk(
+      client,
+      repository ?? "",
+      raw,
+      { boot: "bios" },
+      { tag, cacheDir },
+    );
     result = { stats: pushed.stats, digest: pushed.digest };
   } else {
     const [tag, output, cacheDir] = rest as [string, string, string];
     const description = await disk.fetchDisk(client, repository ?? "", tag);
+    if (description.layout !== "chunked") throw new Error(`${tag} is not a chunked disk`);
     const pulled = await disk.pullChunkedDisk(client, repository ?? "", description, output, { cacheDir });
     result = { stats: pulled.stats };
   }
@@ -66,14 +73,20 @@ async function child(): Promise<void> {
 
 function inChild(args: readonly string[]): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, "--child", ...args], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const proc = spawn(
+      process.execPath,
+      [...process.execArgv, new URL(import.meta.url).pathname, "--child", ...args],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let out = "";
     proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
     proc.on("error", reject);
     proc.on("close", (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "") as ChildResult) : reject(new Error(`${args[0]} exited ${code}`)),
+      code === 0
+        ? resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "") as ChildResult)
+        : reject(new Error(`${args[0]} exited ${code}`)),
     );
   });
 }
@@ -97,10 +110,16 @@ async function layoutLayers(ref: string): Promise<{ digest: string; layers: Laye
   const manifest = JSON.parse(await readFile(blob(entry.digest), "utf8")) as {
     layers: { digest: string; mediaType: string }[];
   };
-  return { digest: entry.digest, layers: manifest.layers.map((l) => ({ path: blob(l.digest), mediaType: l.mediaType })) };
+  return {
+    digest: entry.digest,
+    layers: manifest.layers.map((l) => ({ path: blob(l.digest), mediaType: l.mediaType })),
+  };
 }
 
-async function rewriteLayer(layers: readonly Layer[], work: string): Promise<{ layer: Layer; files: number; bytes: number; total: number }> {
+async function rewriteLayer(
+  layers: readonly Layer[],
+  work: string,
+): Promise<{ layer: Layer; files: number; bytes: number; total: number }> {
   const files = new Map<string, { size: number; layer: string }>();
   for (const layer of layers) {
     const { stdout } = await run("tar", ["-tvf", layer.path, "--numeric-owner"], { maxBuffer: 256 * MiB });
@@ -143,13 +162,29 @@ async function rewriteLayer(layers: readonly Layer[], work: string): Promise<{ l
   }
   await writeFile(join(work, "v2.list"), `${all.join("\n")}\n`);
   const out = join(work, "v2-layer.tar");
-  await run("tar", ["-cf", out, "-C", tree, "--numeric-owner", "--no-recursion", "-T", join(work, "v2.list")]);
-  return { layer: { path: out, mediaType: "application/vnd.oci.image.layer.v1.tar" }, files: count, bytes, total };
+  await run("tar", [
+    "-cf",
+    out,
+    "-C",
+    tree,
+    "--numeric-owner",
+    "--no-recursion",
+    "-T",
+    join(work, "v2.list"),
+  ]);
+  return {
+    layer: { path: out, mediaType: "application/vnd.oci.image.layer.v1.tar" },
+    files: count,
+    bytes,
+    total,
+  };
 }
 
 // ---- reference figures ---------------------------------------------------------------------------
 /** gzip -6 of the disk's non-zero bytes (holes left out) as one stream, and the chunking rate on one core. */
-async function reference(raw: string): Promise<{ compressed: number; data: number; size: number; seconds: number; digest: string }> {
+async function reference(
+  raw: string,
+): Promise<{ compressed: number; data: number; size: number; seconds: number; digest: string }> {
   const { chunkFile } = await import("../src/disk/chunked/chunker.ts");
   // One core: the chunker alone, hashing each chunk and the whole disk inline.
   const started = performance.now();
@@ -209,13 +244,17 @@ async function main(): Promise<void> {
         { boot: "bios", formats: ["raw", "qcow2"], size: 2048 * MiB, outDir, seed: "bench/debian-vm" },
       );
       const qcow2 = built.files.find((f) => f.format === "qcow2")?.size ?? 0;
-      console.log(`Built v${i + 1} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${built.rawDigest}, qcow2 ${fmt(qcow2)}`);
+      console.log(
+        `Built v${i + 1} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${built.rawDigest}, qcow2 ${fmt(qcow2)}`,
+      );
       versions.push({ raw: join(outDir, "disk.raw"), qcow2, digest: built.rawDigest });
     }
     const [v1, v2] = versions as [(typeof versions)[0], (typeof versions)[0]];
 
     const ref = await reference(v1.raw);
-    console.log(`\nDisk: ${fmt(ref.size)} virtual, ${fmt(ref.data)} of it data (not holes); gzip -6 of the data: ${fmt(ref.compressed)}`);
+    console.log(
+      `\nDisk: ${fmt(ref.size)} virtual, ${fmt(ref.data)} of it data (not holes); gzip -6 of the data: ${fmt(ref.compressed)}`,
+    );
     const oneCore = ref.data / MiB / ref.seconds;
     console.log(
       `Chunking + hashing (each chunk and the whole disk), one core: ${ref.seconds.toFixed(2)} s = ${(ref.size / MiB / ref.seconds).toFixed(0)} MiB/s of disk, ${oneCore.toFixed(0)} MiB/s of data (target ≥ 300) ${oneCore >= 300 ? "PASS" : "FAIL"}`,
@@ -226,7 +265,9 @@ async function main(): Promise<void> {
     const p1 = await inChild(["push", registry, "bench/disk", v1.raw, "1", pushCache]);
     const p2 = await inChild(["push", registry, "bench/disk", v2.raw, "2", pushCache]);
     const firstRatio = p1.stats.bytesSent / ref.compressed;
-    console.log(`\nPush v1: ${fmt(p1.stats.bytesSent)} in ${p1.stats.seconds.toFixed(1)} s (${p1.stats.uniqueChunks} chunks), ${firstRatio.toFixed(3)}× the compressed data (target ≤ 1.02) ${firstRatio <= 1.02 ? "PASS" : "FAIL"}; peak RSS ${(p1.maxRssKiB / 1024).toFixed(0)} MiB`);
+    console.log(
+      `\nPush v1: ${fmt(p1.stats.bytesSent)} in ${p1.stats.seconds.toFixed(1)} s (${p1.stats.uniqueChunks} chunks), ${firstRatio.toFixed(3)}× the compressed data (target ≤ 1.02) ${firstRatio <= 1.02 ? "PASS" : "FAIL"}; peak RSS ${(p1.maxRssKiB / 1024).toFixed(0)} MiB`,
+    );
     console.log(`        one qcow2 blob: ${fmt(v1.qcow2)}`);
     const pushShare = p2.stats.bytesSent / p1.stats.bytesSent;
     console.log(
@@ -238,7 +279,9 @@ async function main(): Promise<void> {
     const q1 = await inChild(["pull", registry, "bench/disk", "1", join(work, "pull-v1.raw"), pullCache]);
     const q2 = await inChild(["pull", registry, "bench/disk", "2", join(work, "pull-v2.raw"), pullCache]);
     const pullShare = q2.stats.bytesSent / q1.stats.bytesSent;
-    console.log(`\nPull v1 (empty cache): ${fmt(q1.stats.bytesSent)} in ${q1.stats.seconds.toFixed(1)} s; peak RSS ${(q1.maxRssKiB / 1024).toFixed(0)} MiB`);
+    console.log(
+      `\nPull v1 (empty cache): ${fmt(q1.stats.bytesSent)} in ${q1.stats.seconds.toFixed(1)} s; peak RSS ${(q1.maxRssKiB / 1024).toFixed(0)} MiB`,
+    );
     console.log(
       `Pull v2 (v1 cached): ${fmt(q2.stats.bytesSent)} in ${q2.stats.seconds.toFixed(1)} s = ${pct(q2.stats.bytesSent, q1.stats.bytesSent)} of the first pull (target ≤ 3%) ${pullShare <= 0.03 ? "PASS" : "FAIL"}; peak RSS ${(q2.maxRssKiB / 1024).toFixed(0)} MiB`,
     );
@@ -253,10 +296,14 @@ async function main(): Promise<void> {
     ] as const) {
       const got = await sha256(path);
       const { blocks, size } = await stat(path);
-      console.log(`Pulled ${label}: ${got === want ? "same digest" : `DIGEST MISMATCH ${got}`}, ${fmt(blocks * 512)} allocated of ${fmt(size)}`);
+      console.log(
+        `Pulled ${label}: ${got === want ? "same digest" : `DIGEST MISMATCH ${got}`}, ${fmt(blocks * 512)} allocated of ${fmt(size)}`,
+      );
     }
     const peak = Math.max(p1.maxRssKiB, p2.maxRssKiB, q1.maxRssKiB, q2.maxRssKiB, warm.maxRssKiB) / 1024;
-    console.log(`\nPeak RSS of any push or pull: ${peak.toFixed(0)} MiB (target ≤ 200) ${peak <= 200 ? "PASS" : "FAIL"}`);
+    console.log(
+      `\nPeak RSS of any push or pull: ${peak.toFixed(0)} MiB (target ≤ 200) ${peak <= 200 ? "PASS" : "FAIL"}`,
+    );
   } finally {
     await server.stop();
     if (keep === undefined) await rm(work, { recursive: true, force: true });

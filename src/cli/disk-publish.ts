@@ -33,8 +33,23 @@ export interface DiskPublished {
   readonly transfer: unknown;
 }
 
-/** The CLI's local chunk cache (raw chunks and the raw-to-blob mapping pushes use). */
-export const chunkCache = (io: CliIo): string => join(dataDir(io.env), "chunk-cache");
+/**
+ * The CLI's local chunk cache (docs/disk-format.md): raw chunks kept between pulls and the
+ * raw-to-blob mapping pushes use; none when there is no data folder.
+ */
+export function chunkCache(io: CliIo): string | undefined {
+  try {
+    return join(dataDir(io.env), "chunk-cache");
+  } catch {
+    return undefined;
+  }
+}
+
+/** `{ cacheDir }` when there is a chunk cache. */
+export function cacheOption(io: CliIo): { cacheDir?: string } {
+  const dir = chunkCache(io);
+  return dir === undefined ? {} : { cacheDir: dir };
+}
 
 export async function publishDisk(
   input: DiskPublishInput,
@@ -57,7 +72,7 @@ export async function publishDisk(
       ...(input.rawDigest === undefined ? {} : { rawDigest: input.rawDigest }),
       ...(input.source === undefined ? {} : { source: input.source }),
     },
-    { cacheDir: chunkCache(io) },
+    cacheOption(io),
   );
   const s = pushed.stats;
   progress.line(

@@ -41,9 +41,19 @@ async function disk(tree: string, out: string, seed: string, scratch: string): P
   await writeFile(out, "");
   await truncate(out, SIZE);
   const uuid = derivedUuid(seed, "root-fs");
-  await writeExt4(tree, { disk: out, offset: MIB, size: SIZE - 2 * MIB, uuid, label: "root", epoch: 0, inodes: 400, scratch });
+  await writeExt4(tree, {
+    disk: out,
+    offset: MIB,
+    size: SIZE - 2 * MIB,
+    uuid,
+    label: "root",
+    epoch: 0,
+    inodes: 400,
+    scratch,
+  });
   const chunks = new Map<string, number>();
-  for await (const extent of chunkFile(out)) if (extent.kind === "chunk") chunks.set(extent.sha256, extent.length);
+  for await (const extent of chunkFile(out))
+    if (extent.kind === "chunk") chunks.set(extent.sha256, extent.length);
   return chunks;
 }
 
@@ -82,6 +92,9 @@ describe("chunks shared by successive versions of a real ext4 disk", () => {
     const a = await disk(v1, join(work, "c.raw"), "sha256:1111", work);
     const b = await disk(v2, join(work, "d.raw"), "sha256:2222", work);
     const shared = await disk(v2, join(work, "e.raw"), "sha256:1111", work);
-    assert.ok(newBytes(a, b) > 3 * newBytes(a, shared), `${newBytes(a, b)} vs ${newBytes(a, shared)} new bytes`);
+    assert.ok(
+      newBytes(a, b) > 3 * newBytes(a, shared),
+      `${newBytes(a, b)} vs ${newBytes(a, shared)} new bytes`,
+    );
   });
 });

@@ -389,8 +389,11 @@ export function registerBuild(program: Command, io: CliIo): void {
         }
 
         // The raw disk was made for the push; it stays only when the template asks for it.
-        const diskFiles = disk?.result.files.filter((f) => f.format !== "raw" || diskSection?.formats.includes("raw"));
-        if (disk !== undefined && diskSection?.formats.includes("raw") !== true) await rm(disk.raw, { force: true });
+        const diskFiles = disk?.result.files.filter(
+          (f) => f.format !== "raw" || diskSection?.formats.includes("raw"),
+        );
+        if (disk !== undefined && diskSection?.formats.includes("raw") !== true)
+          await rm(disk.raw, { force: true });
 
         if (cacheTo !== undefined) {
           const client = await registryClient(cacheTo.registry, io.env, flags.insecure === true);

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { BootMode } from "../../disk/index.ts";
 import { parseChoice } from "../args.ts";
-import { chunkCache } from "../disk-publish.ts";
+import { cacheOption } from "../disk-publish.ts";
 import { usageError } from "../errors.ts";
 import { registryClient } from "../images.ts";
 import type { CliIo } from "../io.ts";
@@ -71,7 +71,9 @@ export function registerDiskTransfer(
       throw usageError(`Invalid disk reference "${text}": push to a tag, not a digest`);
     const disk = await import("../../disk/index.ts");
     const path = resolve(file);
-    const info = await disk.inspectDiskFile(path, { maxVirtualSize }).catch((error: unknown) => diskFailure(error));
+    const info = await disk
+      .inspectDiskFile(path, { maxVirtualSize })
+      .catch((error: unknown) => diskFailure(error));
     const progress = createProgress(io, flags.json === true);
     const scratch = await mkdtemp(join(dirname(path), ".strata-push-"));
     try {
@@ -84,10 +86,11 @@ export function registerDiskTransfer(
       const client = await registryClient(ref.registry, io.env, flags.insecure === true);
       progress.line(`Pushing ${file} to ${ref.name}`);
       const pushed = await disk
-        .pushChunkedDisk(client, ref.repository, raw, { boot }, { tag: ref.reference, cacheDir: chunkCache(io) })
+        .pushChunkedDisk(client, ref.repository, raw, { boot }, { tag: ref.reference, ...cacheOption(io) })
         .catch((error: unknown) => diskFailure(error));
       progress.done();
-      if (flags.json === true) printJson(io, { ref: ref.name, digest: pushed.digest, transfer: pushed.stats });
+      if (flags.json === true)
+        printJson(io, { ref: ref.name, digest: pushed.digest, transfer: pushed.stats });
       else io.stdout.write(`Pushed ${file} to ${ref.name} (${pushed.digest}): ${sent(pushed.stats)}\n`);
     } finally {
       progress.done();
@@ -106,7 +109,9 @@ export function registerDiskTransfer(
     const ref = diskRef(text, flags, io);
     const disk = await import("../../disk/index.ts");
     const client = await registryClient(ref.registry, io.env, flags.insecure === true);
-    const old = await disk.fetchDisk(client, ref.repository, ref.reference).catch((error: unknown) => diskFailure(error));
+    const old = await disk
+      .fetchDisk(client, ref.repository, ref.reference)
+      .catch((error: unknown) => diskFailure(error));
     if (old.layout === "chunked") {
       if (flags.json === true) printJson(io, { ref: ref.name, digest: old.digest, migrated: false });
       else io.stdout.write(`${ref.name} (${old.digest}) is already a chunked disk\n`);
@@ -131,15 +136,27 @@ export function registerDiskTransfer(
             ...(old.rawDigest === undefined ? {} : { rawDigest: old.rawDigest }),
             ...(old.subject === undefined
               ? {}
-              : { source: { digest: old.subject.digest, size: old.subject.size, mediaType: old.subject.mediaType } }),
+              : {
+                  source: {
+                    digest: old.subject.digest,
+                    size: old.subject.size,
+                    mediaType: old.subject.mediaType,
+                  },
+                }),
             ...(old.created === undefined ? {} : { created: new Date(old.created) }),
           },
-          { ...(flags.tag === undefined ? {} : { tag: flags.tag }), cacheDir: chunkCache(io) },
+          { ...(flags.tag === undefined ? {} : { tag: flags.tag }), ...cacheOption(io) },
         )
         .catch((error: unknown) => diskFailure(error));
       progress.done();
       if (flags.json === true)
-        printJson(io, { ref: ref.name, from: old.digest, digest: pushed.digest, migrated: true, transfer: pushed.stats });
+        printJson(io, {
+          ref: ref.name,
+          from: old.digest,
+          digest: pushed.digest,
+          migrated: true,
+          transfer: pushed.stats,
+        });
       else
         io.stdout.write(
           `Migrated ${ref.name}: ${old.digest} → ${pushed.digest}${flags.tag === undefined ? "" : ` (tag ${flags.tag})`}; ${sent(pushed.stats)}\n`,

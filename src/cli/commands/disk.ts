@@ -12,12 +12,12 @@ import { serverUrl } from "../api-client.ts";
 import { parseChoice } from "../args.ts";
 import { formatOfName, PULL_FORMATS, type PullFormat } from "../disk-convert.ts";
 import { usageError } from "../errors.ts";
-import { dataDir, parseImageLocation, registryClient } from "../images.ts";
+import { parseImageLocation, registryClient } from "../images.ts";
 import type { CliIo } from "../io.ts";
 import { printJson, printObject } from "../output.ts";
 import { createProgress } from "../progress.ts";
 import { formatBytes } from "../sizes.ts";
-import { publishDisk } from "../disk-publish.ts";
+import { chunkCache, publishDisk } from "../disk-publish.ts";
 import { parseImageLocation as parseImage, resolveImage } from "../images.ts";
 import { parseSize } from "../../lib/size.ts";
 import { bootTestDisk } from "../disk-test.ts";
@@ -53,15 +53,6 @@ function diskRef(
     reference,
     name: `${registry}/${ref.reference.repository}${separator}${reference}`,
   };
-}
-
-/** Where chunks of chunked disks are kept between pulls (none when there is no data folder). */
-function chunkCache(io: CliIo): string | undefined {
-  try {
-    return join(dataDir(io.env), "disk-chunks");
-  } catch {
-    return undefined;
-  }
 }
 
 function printDisk(io: CliIo, name: string, d: DiskDescription, chunked?: ChunkedFacts): void {

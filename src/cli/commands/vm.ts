@@ -12,6 +12,7 @@ import { dataDir, parseImageLocation, registryClient } from "../images.ts";
 import type { CliIo } from "../io.ts";
 import { printJson, printTable } from "../output.ts";
 import { createProgress } from "../progress.ts";
+import { cacheOption } from "../disk-publish.ts";
 
 interface VmFlags {
   server?: string;
@@ -88,7 +89,7 @@ export function registerVm(program: Command, io: CliIo): void {
         progress.line(`Fetching ${text} (${description.digest})`);
         await pullDisk(client, ref.reference.repository, description.digest, base, {
           progress: progress.bytes,
-          cacheDir: join(dataDir(io.env), "disk-chunks"),
+          ...cacheOption(io),
         });
         progress.done();
       }
