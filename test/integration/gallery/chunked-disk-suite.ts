@@ -1,0 +1,152 @@
+// Chunked disks in the gallery: garbage collection keeps every chunk an index names through its
+// parts; purging a version frees in its repository what only it used, so that collection removes
+// exactly the chunks no other version needs, and the version left still reads whole.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { collectGarbage, createFsBlobStore, type MetadataStore } from "../../../src/store/index.ts";
+import {
+  diskSizes,
+  makeChunkedDisk,
+  partEndingChunk,
+  pushChunkedDisk,
+  rawChunk,
+  readChunkedDisk,
+  type ChunkedDisk,
+} from "../../helpers/chunked-disk.ts";
+import type { Harness } from "./harness.ts";
+
+const DAY = 86_400_000;
+const REPO = "chunks/disk";
+
+export function chunkedDiskSuite(h: Harness): void {
+  describe("chunked disks", () => {
+    // v1 and v2 agree on their first part (eight chunks ending with one that ends a part) and on
+    // one chunk after it; each has chunks of its own in its second part.
+    const shared = [
+      ...Array.from({ length: 7 }, (_, i) => rawChunk(`shared-${i}`, { compressible: i % 2 === 0 })),
+      partEndingChunk("shared-end"),
+    ];
+    const common = rawChunk("common-tail", { compressible: true });
+    let v1: ChunkedDisk;
+    let v2: ChunkedDisk;
+    const meta = (): MetadataStore => h.server.server.meta;
+    const pool = () => createFsBlobStore({ root: join(h.server.dataDir, "data") });
+    const version = (v: string, gallery = "chunks") =>
+      h.api("GET", `/galleries/${gallery}/images/disk/versions/${v}`, undefined, "alice");
+    const publish = (v: string, from: string, gallery = "chunks") =>
+      h.api("POST", `/galleries/${gallery}/images/disk/versions`, { version: v, from }, "alice");
+
+    before(async () => {
+      for (const gallery of ["chunks"]) {
+        const g = await h.api("POST", "/galleries", { name: gallery, restoreDays: 1 }, "alice");
+        assert.equal(g.status, 201, JSON.stringify(g.body));
+        const d = await h.api("POST", `/galleries/${gallery}/images`, { name: "disk", kind: "vm" }, "alice");
+        assert.equal(d.status, 201, JSON.stringify(d.body));
+      }
+      v1 = await makeChunkedDisk([
+        ...shared,
+        common,
+        rawChunk("v1-own-a"),
+        rawChunk("v1-own-b", { compressible: true }),
+        shared[0] as Buffer,
+      ]);
+      v2 = await makeChunkedDisk([
+        ...shared,
+        common,
+        rawChunk("v2-own-a", { compressible: true }),
+        rawChunk("v2-own-b"),
+        rawChunk("v2-own-c"),
+      ]);
+      assert.ok(v1.manifests.length >= 4 && v2.manifests.length >= 4, "two parts each at least");
+      assert.equal(v1.artifact.children[1]?.digest, v2.artifact.children[1]?.digest, "a shared part");
+    });
+
+    it("publishes two disks that share most chunks", async () => {
+      for (const [n, disk] of [
+        ["1.0.0", v1],
+        ["2.0.0", v2],
+      ] as const) {
+        await pushChunkedDisk(h.server.server.app, REPO, disk, { user: "alice" });
+        const published = await publish(n, `${REPO}@${disk.digest}`);
+        assert.equal(published.status, 201, JSON.stringify(published.body));
+        assert.equal(published.body.digest, disk.digest);
+      }
+    });
+
+    it("collects no chunk an index names through its parts, even with no link left", async () => {
+      const blobs = pool();
+      const disk = await makeChunkedDisk([
+        rawChunk("gc-only-1"),
+        rawChunk("gc-only-2", { compressible: true }),
+      ]);
+      await pushChunkedDisk(h.server.server.app, "chunks/gc-proof", disk, { user: "alice", tag: "t" });
+      // Only the manifests keep the blobs now: the parts their chunks, the index manifest the
+      // index blob.
+      for (const blob of disk.blobs) await meta().blobs.unlink("chunks/gc-proof", blob.digest);
+      await collectGarbage(blobs, meta(), { graceMs: 0 });
+      for (const d of diskSizes(disk).keys()) assert.ok(await blobs.stat(d), `${d} is kept`);
+      // Without the image index, its parts still name the chunks.
+      await meta().manifests.delete("chunks/gc-proof", disk.digest);
+      await collectGarbage(blobs, meta(), { graceMs: 0 });
+      for (const blob of disk.blobs) assert.ok(await blobs.stat(blob.digest), `${blob.digest} is kept`);
+      assert.equal(await blobs.stat(disk.digest), undefined, "the image index itself is collected");
+      // Without the parts and the index manifest, the chunks go.
+      for (const child of disk.artifact.children)
+        await meta().manifests.delete("chunks/gc-proof", child.digest);
+      await collectGarbage(blobs, meta(), { graceMs: 0 });
+      for (const chunk of disk.chunks) assert.equal(await blobs.stat(chunk.digest), undefined);
+    });
+
+    it("purging a version frees what only it used; collection then removes only that", async () => {
+      const blobs = pool();
+      const deleted = await h.api(
+        "DELETE",
+        "/galleries/chunks/images/disk/versions/1.0.0?force=true",
+        undefined,
+        "alice",
+      );
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      // Within the restore window nothing goes.
+      await h.server.server.gallery.sweep();
+      await collectGarbage(blobs, meta(), { graceMs: 0 });
+      for (const d of diskSizes(v1).keys()) assert.ok(await blobs.stat(d), `${d} is kept while restorable`);
+
+      h.advance(2 * DAY);
+      try {
+        assert.ok((await h.server.server.gallery.sweep()).purged >= 1);
+      } finally {
+        h.advance(-2 * DAY);
+      }
+      assert.equal((await version("1.0.0")).status, 404);
+      const s2 = diskSizes(v2);
+      const onlyV1 = [...diskSizes(v1).keys()].filter((d) => !s2.has(d));
+      // In the repository: v1's own manifests deleted, its own blobs unlinked; v2's all there.
+      for (const m of v1.manifests) {
+        const held = await meta().manifests.get(REPO, m.digest);
+        assert.equal(held !== undefined, s2.has(m.digest), `manifest ${m.digest}`);
+      }
+      for (const b of v1.blobs) {
+        const linked = await meta().blobs.get(REPO, b.digest);
+        assert.equal(linked !== undefined, s2.has(b.digest), `link of ${b.digest}`);
+      }
+
+      const report = await collectGarbage(blobs, meta(), { graceMs: 0 });
+      const removed = new Set(report.removed.map((r) => r.digest));
+      for (const d of onlyV1) {
+        assert.ok(removed.has(d), `${d}, only v1's, is collected`);
+        assert.equal(await blobs.stat(d), undefined);
+      }
+      for (const d of s2.keys()) assert.ok(await blobs.stat(d), `${d}, v2's, is kept`);
+      assert.ok(
+        onlyV1.some((d) => v1.chunks.some((c) => c.digest === d)),
+        "v1 had chunks of its own",
+      );
+
+      // 2.0.0 reads whole: every blob of its index and parts, and the disk they make.
+      const read = await readChunkedDisk(h.server.server.app, REPO, "2.0.0", "alice");
+      assert.equal(read.index.digest, v2.index.digest);
+      assert.deepEqual([...read.digests].sort(), [...s2.keys()].sort());
+    });
+  });
+}
