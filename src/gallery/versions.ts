@@ -12,6 +12,7 @@ import {
   requireRole,
 } from "./context.ts";
 import { withClaim } from "../store/index.ts";
+import { checkChunkedDisk } from "./chunked-disk.ts";
 import { baseDigestOf, checkKind, copyInto, resolveFrom } from "./content.ts";
 import { parseFutureDate } from "./dates.ts";
 import type { VersionsTable } from "./db/schema.ts";
@@ -159,6 +160,7 @@ export function versionOps(ctx: GalleryContext) {
         actor.user,
       );
       checkKind(definition, record);
+      if (definition.kind === "vm") await checkChunkedDisk(ctx, record);
       const existing = await versionRow(ctx.db, gallery, image, input.version);
       if (existing !== undefined && existing.digest !== record.digest) {
         throw new GalleryError(

@@ -1,6 +1,8 @@
-// Chunked disks in the gallery: garbage collection keeps every chunk an index names through its
-// parts; purging a version frees in its repository what only it used, so that collection removes
-// exactly the chunks no other version needs, and the version left still reads whole.
+// Chunked disks in the gallery: publishing checks a disk is complete (a missing chunk blob or a
+// chunk no part lists is refused, and the refusal records nothing); garbage collection keeps
+// every chunk an index names through its parts; purging a version frees in its repository what
+// only it used, so that collection removes exactly the chunks no other version needs, and the
+// version left still reads whole.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -12,9 +14,11 @@ import {
   pushChunkedDisk,
   rawChunk,
   readChunkedDisk,
+  withoutPart,
   type ChunkedDisk,
 } from "../../helpers/chunked-disk.ts";
-import type { Harness } from "./harness.ts";
+import { basic } from "../../helpers/gallery.ts";
+import { apiError, type Harness } from "./harness.ts";
 
 const DAY = 86_400_000;
 const REPO = "chunks/disk";
@@ -62,7 +66,7 @@ export function chunkedDiskSuite(h: Harness): void {
       assert.equal(v1.artifact.children[1]?.digest, v2.artifact.children[1]?.digest, "a shared part");
     });
 
-    it("publishes two disks that share most chunks", async () => {
+    it("publishes a complete chunked disk and refuses one with a chunk missing", async () => {
       for (const [n, disk] of [
         ["1.0.0", v1],
         ["2.0.0", v2],
@@ -72,6 +76,53 @@ export function chunkedDiskSuite(h: Harness): void {
         assert.equal(published.status, 201, JSON.stringify(published.body));
         assert.equal(published.body.digest, disk.digest);
       }
+
+      // A disk whose chunk was deleted from the repository after the push.
+      const broken = await makeChunkedDisk([...shared, rawChunk("broken-1"), rawChunk("broken-2")]);
+      await pushChunkedDisk(h.server.server.app, REPO, broken, { user: "alice" });
+      const lost = broken.chunks.at(-2)?.digest ?? "";
+      const deleted = await h.server.server.app.inject({
+        method: "DELETE",
+        url: `/v2/${REPO}/blobs/${lost}`,
+        headers: { authorization: basic("alice") },
+      });
+      assert.equal(deleted.statusCode, 202, deleted.body);
+      const refused = await publish("3.0.0", `${REPO}@${broken.digest}`);
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(apiError(refused).code, "INVALID");
+      assert.match(
+        apiError(refused).message,
+        new RegExp(
+          `^Chunked disk "${broken.digest}" in "${REPO}" is incomplete: chunk "${lost}" \\(${broken.chunks.length - 1} of ${broken.chunks.length} in its index\\) is missing from the repository; push the disk again`,
+        ),
+      );
+
+      // A disk whose image index leaves out a part: its chunks are in no part manifest.
+      const partless = withoutPart(await makeChunkedDisk([...shared, rawChunk("partless")]), 2);
+      await pushChunkedDisk(h.server.server.app, REPO, partless, { user: "alice" });
+      const uncovered = await publish("3.0.0", `${REPO}@${partless.digest}`);
+      assert.equal(uncovered.status, 400, JSON.stringify(uncovered.body));
+      assert.match(
+        apiError(uncovered).message,
+        new RegExp(
+          `cannot be published: Invalid disk index: chunk "?${partless.chunks.at(-1)?.digest}"? is in no part`,
+        ),
+      );
+
+      // Neither refusal recorded anything: no version, no version tag.
+      assert.equal((await version("3.0.0")).status, 404);
+      const listed = await h.api(
+        "GET",
+        "/galleries/chunks/images/disk/versions?deleted=true",
+        undefined,
+        "alice",
+      );
+      assert.deepEqual(
+        listed.body.map((v: { version: string }) => v.version),
+        ["2.0.0", "1.0.0"],
+      );
+      assert.equal(await meta().manifests.resolve(REPO, "3.0.0"), undefined);
+      assert.equal((await h.pull(REPO, "3.0.0")).status, 404);
     });
 
     it("collects no chunk an index names through its parts, even with no link left", async () => {
