@@ -19,13 +19,14 @@ import type { VersionsTable } from "./db/schema.ts";
 import { GalleryError, q } from "./errors.ts";
 import { mustLoadGallery } from "./galleries.ts";
 import { mustLoadImage } from "./images.ts";
-import type { Approval, ImageVersion } from "./model.ts";
+import type { Approval, ImageVersion, ImageVersionDetail } from "./model.ts";
 import { latestVersion, resolveDigest, versionRow, versionRows } from "./resolve.ts";
 import { toVersion } from "./rows.ts";
 import type { VersionPublish } from "./schemas.ts";
 import { parseVersionNumber } from "./semver.ts";
 import { versionLifecycleOps } from "./version-lifecycle.ts";
-import { mustLoadVersionRow, reloadVersion, viewVersion } from "./version-rows.ts";
+import { versionBytes } from "./version-bytes.ts";
+import { mustLoadVersionRow, viewVersion } from "./version-rows.ts";
 
 export type { RevokeResult } from "./version-lifecycle.ts";
 
@@ -237,9 +238,11 @@ export function versionOps(ctx: GalleryContext) {
         .filter((v) => options.includeDeleted === true || v.state !== "deleted");
     },
 
-    async get(actor: Actor, gallery: string, image: string, version: string): Promise<ImageVersion> {
+    /** One version with its bytes: total, own and shared with other versions. */
+    async get(actor: Actor, gallery: string, image: string, version: string): Promise<ImageVersionDetail> {
       await requireRole(ctx, ctx.db, actor, gallery, "reader");
-      return reloadVersion(ctx, ctx.db, { gallery, image, version });
+      const row = await mustLoadVersionRow(ctx.db, gallery, image, version);
+      return { ...(await view(ctx.db, gallery, row)), bytes: await versionBytes(ctx, row) };
     },
 
     async latest(actor: Actor, gallery: string, image: string): Promise<ImageVersion> {

@@ -1,11 +1,13 @@
 // Chunked disks in the gallery: publishing checks a disk is complete (a missing chunk blob or a
-// chunk no part lists is refused, and the refusal records nothing); garbage collection keeps
-// every chunk an index names through its parts; purging a version frees in its repository what
-// only it used, so that collection removes exactly the chunks no other version needs, and the
-// version left still reads whole.
+// chunk no part lists is refused, and the refusal records nothing); a version reports its bytes,
+// total, own and shared with other versions (copies included); garbage collection keeps every
+// chunk an index names through its parts; purging a version frees in its repository what only it
+// used, so that collection removes exactly the chunks no other version needs, and the version
+// left still reads whole.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { digestOf, type Digest } from "../../../src/oci/index.ts";
 import { collectGarbage, createFsBlobStore, type MetadataStore } from "../../../src/store/index.ts";
 import {
   diskSizes,
@@ -18,10 +20,15 @@ import {
   type ChunkedDisk,
 } from "../../helpers/chunked-disk.ts";
 import { basic } from "../../helpers/gallery.ts";
+import { imageManifest } from "../../helpers/manifests.ts";
 import { apiError, type Harness } from "./harness.ts";
 
 const DAY = 86_400_000;
 const REPO = "chunks/disk";
+
+/** Sum of the sizes of `digests` in `sizes`. */
+const bytesOf = (sizes: ReadonlyMap<Digest, number>, digests: Iterable<Digest>): number =>
+  [...digests].reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0);
 
 export function chunkedDiskSuite(h: Harness): void {
   describe("chunked disks", () => {
@@ -42,7 +49,7 @@ export function chunkedDiskSuite(h: Harness): void {
       h.api("POST", `/galleries/${gallery}/images/disk/versions`, { version: v, from }, "alice");
 
     before(async () => {
-      for (const gallery of ["chunks"]) {
+      for (const gallery of ["chunks", "chunks-copy"]) {
         const g = await h.api("POST", "/galleries", { name: gallery, restoreDays: 1 }, "alice");
         assert.equal(g.status, 201, JSON.stringify(g.body));
         const d = await h.api("POST", `/galleries/${gallery}/images`, { name: "disk", kind: "vm" }, "alice");
@@ -125,6 +132,89 @@ export function chunkedDiskSuite(h: Harness): void {
       assert.equal((await h.pull(REPO, "3.0.0")).status, 404);
     });
 
+    it("reports a version's bytes: total, own, and shared with other versions and copies", async () => {
+      const s1 = diskSizes(v1);
+      const s2 = diskSizes(v2);
+      const both = [...s1.keys()].filter((d) => s2.has(d));
+      // What the two share, computed from the artifacts: the empty config, the first part
+      // manifest, and the chunks of both.
+      const sharedChunks = v1.chunks.filter((c) => s2.has(c.digest));
+      assert.equal(sharedChunks.length, shared.length + 1);
+      const expected = bytesOf(s1, both);
+      assert.equal(
+        expected,
+        bytesOf(
+          s1,
+          sharedChunks.map((c) => c.digest),
+        ) +
+          2 +
+          (v1.artifact.children[1]?.bytes.length ?? 0),
+      );
+      for (const [n, sizes] of [
+        ["1.0.0", s1],
+        ["2.0.0", s2],
+      ] as const) {
+        const answer = await version(n);
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        const total = bytesOf(sizes, sizes.keys());
+        assert.deepEqual(answer.body.bytes, { total, own: total - expected, shared: expected });
+      }
+
+      // A copy of 2.0.0 in another gallery is another version: all of 2.0.0 is shared now, and
+      // 1.0.0 still shares what it shares with 2.0.0.
+      const copied = await publish("2.0.0", `${REPO}:2.0.0`, "chunks-copy");
+      assert.equal(copied.status, 201, JSON.stringify(copied.body));
+      const total2 = bytesOf(s2, s2.keys());
+      assert.deepEqual((await version("2.0.0")).body.bytes, { total: total2, own: 0, shared: total2 });
+      assert.deepEqual((await version("2.0.0", "chunks-copy")).body.bytes, {
+        total: total2,
+        own: 0,
+        shared: total2,
+      });
+      assert.equal((await version("1.0.0")).body.bytes.shared, expected);
+
+      // A container version whose content nothing else uses shares nothing.
+      const defined = await h.api(
+        "POST",
+        "/galleries/chunks/images",
+        { name: "solo", kind: "container" },
+        "alice",
+      );
+      assert.equal(defined.status, 201, JSON.stringify(defined.body));
+      const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed: "solo" }));
+      const layer = Buffer.from("a layer only this version has");
+      for (const blob of [config, layer]) {
+        const res = await h.server.server.app.inject({
+          method: "POST",
+          url: `/v2/chunks/solo/blobs/uploads/?digest=${digestOf(blob)}`,
+          headers: { authorization: basic("alice"), "content-type": "application/octet-stream" },
+          payload: blob,
+        });
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      const manifest = imageManifest(config, [layer]);
+      const pushed = await h.server.server.app.inject({
+        method: "PUT",
+        url: "/v2/chunks/solo/manifests/build-1",
+        headers: {
+          authorization: basic("alice"),
+          "content-type": "application/vnd.oci.image.manifest.v1+json",
+        },
+        payload: manifest,
+      });
+      assert.equal(pushed.statusCode, 201, pushed.body);
+      const solo = await h.api(
+        "POST",
+        "/galleries/chunks/images/solo/versions",
+        { version: "1.0.0", from: "chunks/solo:build-1" },
+        "alice",
+      );
+      assert.equal(solo.status, 201, JSON.stringify(solo.body));
+      const got = await h.api("GET", "/galleries/chunks/images/solo/versions/1.0.0", undefined, "alice");
+      const total = manifest.length + config.length + layer.length;
+      assert.deepEqual(got.body.bytes, { total, own: total, shared: 0 });
+    });
+
     it("collects no chunk an index names through its parts, even with no link left", async () => {
       const blobs = pool();
       const disk = await makeChunkedDisk([
@@ -198,6 +288,9 @@ export function chunkedDiskSuite(h: Harness): void {
       const read = await readChunkedDisk(h.server.server.app, REPO, "2.0.0", "alice");
       assert.equal(read.index.digest, v2.index.digest);
       assert.deepEqual([...read.digests].sort(), [...s2.keys()].sort());
+      // It no longer shares with 1.0.0, only with its copy.
+      const total2 = bytesOf(s2, s2.keys());
+      assert.deepEqual((await version("2.0.0")).body.bytes, { total: total2, own: 0, shared: total2 });
     });
   });
 }
