@@ -13,6 +13,7 @@ import { memoryIo } from "../../test/helpers/memory-io.ts";
 import { createDiskArtifact, pushDisk } from "../disk/index.ts";
 import { RegistryClient } from "../remote/index.ts";
 import { runCli } from "./run-cli.ts";
+import { formatBytes } from "./sizes.ts";
 
 interface Outcome {
   readonly code: number;
@@ -138,9 +139,28 @@ describe("gallery commands", () => {
       [(latest as { version: string }).version, (latest as { digest: string }).digest],
       ["1.0.0", digest],
     );
+    const shownText = await ok(["version", "show", "cli/web:1.0.0"]);
+    assert.match(shownText, /^gallery: +cli\n[\s\S]*\nchangelog: +first\n/);
+    // Its bytes: the disk's manifest, config and layer, shared with no other version.
+    const shownJson = (await json(["version", "show", "cli/web:1.0.0"])) as {
+      bytes: { total: number; own: number; shared: number };
+    };
+    assert.deepEqual(
+      shownJson,
+      (await api("GET", "/galleries/cli/images/web/versions/1.0.0", undefined, "alice")).body,
+    );
+    const described = JSON.parse(disk.manifest.toString("utf8")) as {
+      config: { size: number };
+      layers: { size: number }[];
+    };
+    const total =
+      disk.manifest.length + described.config.size + described.layers.reduce((sum, l) => sum + l.size, 0);
+    assert.deepEqual(shownJson.bytes, { total, own: total, shared: 0 });
     assert.match(
-      await ok(["version", "show", "cli/web:1.0.0"]),
-      /^gallery: +cli\n[\s\S]*\nchangelog: +first\n/,
+      shownText,
+      new RegExp(
+        `\\nbytes: +${formatBytes(total)} total, ${formatBytes(total)} own, 0 B shared with other versions\\n`,
+      ),
     );
 
     assert.equal(await ok(["channel", "set", "cli/web", "beta", "1.0.0"]), "Moved: beta → 1.0.0\n");

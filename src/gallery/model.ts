@@ -86,6 +86,21 @@ export interface ImageVersion {
   readonly deletion?: { readonly at: string; readonly by: string; readonly restorableUntil: string };
 }
 
+/**
+ * Bytes of a version: total, every distinct blob reachable from its manifest; shared, the part
+ * also reachable from another version (any gallery, copies included); own = total − shared.
+ */
+export interface VersionBytes {
+  readonly total: number;
+  readonly own: number;
+  readonly shared: number;
+}
+
+/** One version as GET of it answers: with its bytes. */
+export interface ImageVersionDetail extends ImageVersion {
+  readonly bytes: VersionBytes;
+}
+
 export interface Approval {
   readonly user: string;
   readonly at: string;

@@ -1,35 +1,14 @@
 // The sweep: applies scheduled revocations once their time has come (recording them) and purges
-// deleted versions whose restore window has ended, with their registry tags.
+// deleted versions whose restore window has ended, with their registry tags and what only they
+// used in their repository (release.ts).
 import type { Digest } from "../oci/index.ts";
 import { type Actor, type GalleryContext, audit, inTransaction } from "./context.ts";
+import { releaseContent } from "./release.ts";
 
 const DAY = 86_400_000;
 
 export function sweepOps(ctx: GalleryContext) {
   const db = ctx.db;
-
-  /** Deletes a purged version's manifest unless another version or a tag still names it. */
-  async function dropIfUnheld(repository: string, digest: string): Promise<void> {
-    const [gallery, image] = repository.split("/") as [string, string];
-    const pinned = await db
-      .selectFrom("gallery_versions")
-      .select("version")
-      .where("gallery", "=", gallery)
-      .where("image", "=", image)
-      .where("digest", "=", digest)
-      .executeTakeFirst();
-    if (pinned !== undefined) return;
-    let last: string | undefined;
-    for (;;) {
-      const tags = await ctx.meta.tags.list(repository, { n: 1000, ...(last === undefined ? {} : { last }) });
-      for (const tag of tags) {
-        if ((await ctx.meta.manifests.resolve(repository, tag))?.digest === digest) return;
-      }
-      if (tags.length < 1000) break;
-      last = tags.at(-1);
-    }
-    await ctx.meta.manifests.delete(repository, digest as Digest);
-  }
   /** Applies due scheduled revocations and purges deletions whose restore window ended. */
   return async function sweep(): Promise<{ revoked: number; purged: number }> {
     const now = ctx.now();
@@ -94,11 +73,13 @@ export function sweepOps(ctx: GalleryContext) {
           });
         }
       });
-      // The version's tag goes too, and its manifest when nothing else in the repository holds
-      // it, so garbage collection can reclaim what no other repository or manifest needs.
+      // The version's tag goes too, and its manifest, child manifests and blob links when nothing
+      // else in the repository needs them, so garbage collection can reclaim what no other
+      // repository links or names.
       const repository = `${row.gallery}/${row.image}`;
       await ctx.meta.tags.delete(repository, row.version);
-      await dropIfUnheld(repository, row.digest);
+      const released = await releaseContent(ctx, repository, row.digest as Digest);
+      ctx.log.debug({ repository, version: row.version, ...released }, "purged version released");
     }
     return { revoked: due.length, purged };
   };

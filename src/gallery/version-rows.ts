@@ -1,4 +1,5 @@
-// Reading one version: its row (or a clear NOT_FOUND) and its view at the current time.
+// Reading versions: one version's row (or a clear NOT_FOUND) and its view at the current time,
+// and the versions that pin given digests.
 import type { Db, GalleryContext } from "./context.ts";
 import type { VersionsTable } from "./db/schema.ts";
 import { GalleryError, q } from "./errors.ts";
@@ -43,4 +44,34 @@ export async function viewVersion(
 
 export async function reloadVersion(ctx: GalleryContext, db: Db, key: VersionKey): Promise<ImageVersion> {
   return viewVersion(ctx, db, key.gallery, await mustLoadVersionRow(db, key.gallery, key.image, key.version));
+}
+
+/** Digests per IN list of a query. */
+const IN_LIST_MAX = 500;
+
+export interface PinningVersion extends VersionKey {
+  readonly digest: string;
+}
+
+/**
+ * The versions (deleted ones included: they can be restored) pinning any of `digests`, in every
+ * gallery or, with `definition`, in that one definition only; any number of digests.
+ */
+export async function versionsPinning(
+  db: Db,
+  digests: Iterable<string>,
+  definition?: { gallery: string; image: string },
+): Promise<PinningVersion[]> {
+  const distinct = [...new Set(digests)];
+  const found: PinningVersion[] = [];
+  for (let i = 0; i < distinct.length; i += IN_LIST_MAX) {
+    let query = db
+      .selectFrom("gallery_versions")
+      .select(["gallery", "image", "version", "digest"])
+      .where("digest", "in", distinct.slice(i, i + IN_LIST_MAX));
+    if (definition !== undefined)
+      query = query.where("gallery", "=", definition.gallery).where("image", "=", definition.image);
+    found.push(...(await query.execute()));
+  }
+  return found;
 }

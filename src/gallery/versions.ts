@@ -12,19 +12,21 @@ import {
   requireRole,
 } from "./context.ts";
 import { withClaim } from "../store/index.ts";
+import { checkChunkedDisk } from "./chunked-disk.ts";
 import { baseDigestOf, checkKind, copyInto, resolveFrom } from "./content.ts";
 import { parseFutureDate } from "./dates.ts";
 import type { VersionsTable } from "./db/schema.ts";
 import { GalleryError, q } from "./errors.ts";
 import { mustLoadGallery } from "./galleries.ts";
 import { mustLoadImage } from "./images.ts";
-import type { Approval, ImageVersion } from "./model.ts";
+import type { Approval, ImageVersion, ImageVersionDetail } from "./model.ts";
 import { latestVersion, resolveDigest, versionRow, versionRows } from "./resolve.ts";
 import { toVersion } from "./rows.ts";
 import type { VersionPublish } from "./schemas.ts";
 import { parseVersionNumber } from "./semver.ts";
 import { versionLifecycleOps } from "./version-lifecycle.ts";
-import { mustLoadVersionRow, reloadVersion, viewVersion } from "./version-rows.ts";
+import { versionBytes } from "./version-bytes.ts";
+import { mustLoadVersionRow, viewVersion } from "./version-rows.ts";
 
 export type { RevokeResult } from "./version-lifecycle.ts";
 
@@ -159,6 +161,7 @@ export function versionOps(ctx: GalleryContext) {
         actor.user,
       );
       checkKind(definition, record);
+      if (definition.kind === "vm") await checkChunkedDisk(ctx, record);
       const existing = await versionRow(ctx.db, gallery, image, input.version);
       if (existing !== undefined && existing.digest !== record.digest) {
         throw new GalleryError(
@@ -235,9 +238,11 @@ export function versionOps(ctx: GalleryContext) {
         .filter((v) => options.includeDeleted === true || v.state !== "deleted");
     },
 
-    async get(actor: Actor, gallery: string, image: string, version: string): Promise<ImageVersion> {
+    /** One version with its bytes: total, own and shared with other versions. */
+    async get(actor: Actor, gallery: string, image: string, version: string): Promise<ImageVersionDetail> {
       await requireRole(ctx, ctx.db, actor, gallery, "reader");
-      return reloadVersion(ctx, ctx.db, { gallery, image, version });
+      const row = await mustLoadVersionRow(ctx.db, gallery, image, version);
+      return { ...(await view(ctx.db, gallery, row)), bytes: await versionBytes(ctx, row) };
     },
 
     async latest(actor: Actor, gallery: string, image: string): Promise<ImageVersion> {

@@ -116,6 +116,12 @@ export interface ManifestRecord {
 
 export type NewManifest = Omit<ManifestRecord, "createdAt" | "repository">;
 
+/** A manifest naming a digest (as its config, a layer or a child manifest). */
+export interface Holder {
+  readonly manifest: Digest;
+  readonly digest: Digest;
+}
+
 /**
  * Digests claimed by a commit in progress. Taken before the commit writes or checks their bytes
  * and ended by the write that records them (a link, a manifest), so garbage collection either
@@ -152,6 +158,14 @@ export interface MetadataStore {
     link(repository: string, blob: BlobInfo, options?: RecordOptions): Promise<void>;
     get(repository: string, digest: Digest): Promise<BlobInfo | undefined>;
     unlink(repository: string, digest: Digest): Promise<boolean>;
+    /** The links of repository among `digests` (any number), in no particular order. */
+    getMany(repository: string, digests: readonly Digest[]): Promise<BlobInfo[]>;
+    /**
+     * Unlinks from repository each of `digests` that no manifest of the repository names and no
+     * claim unexpired at `at` holds, checked and done under the digests' commit lock (so no
+     * manifest naming one is recorded in between). Returns the digests it unlinked.
+     */
+    unlinkUnreferenced(repository: string, digests: readonly Digest[], at: Date): Promise<Digest[]>;
     /** Number of repositories linking the digest (0 = unreferenced). */
     linkCount(digest: Digest): Promise<number>;
   };
@@ -163,6 +177,12 @@ export interface MetadataStore {
     resolve(repository: string, tag: string): Promise<ManifestRecord | undefined>;
     /** Deletes the manifest and every tag pointing at it. */
     delete(repository: string, digest: Digest): Promise<boolean>;
+    /**
+     * Deletes each of `digests` the repository holds that no tag, no other manifest of the
+     * repository and no claim unexpired at `at` names, checked and done under the digests' commit
+     * lock; one named only by manifests deleted here goes too. Returns the digests it deleted.
+     */
+    deleteUnreferenced(repository: string, digests: readonly Digest[], at: Date): Promise<Digest[]>;
     /** Manifests whose subject is `subject`, optionally filtered by artifactType. */
     referrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]>;
   };
@@ -173,6 +193,11 @@ export interface MetadataStore {
   readonly references: {
     /** Every digest a repository links or a manifest is or names: what garbage collection keeps. */
     all(): Promise<Set<string>>;
+    /**
+     * Which manifests name which of `digests` (any number): distinct pairs, among the manifests
+     * of `repository` or, without it, of every repository.
+     */
+    holders(digests: readonly Digest[], repository?: string): Promise<Holder[]>;
     /**
      * Under the digest's commit lock: when no link, manifest, manifest reference or unexpired
      * claim (at `at`) names the digest, runs `remove` (which deletes the bytes, and must not use

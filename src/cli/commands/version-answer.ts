@@ -11,6 +11,8 @@ export interface Version extends Record<string, unknown> {
   publishedBy: string;
   revocation?: { reason: string; at: string; by: string };
   deletion?: { at: string; by: string; restorableUntil: string };
+  /** In the answer of GET of one version. */
+  bytes?: { total: number; own: number; shared: number };
 }
 
 /** `gallery/image:version`. */

@@ -15,6 +15,7 @@ import {
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { printObject, printTable, show } from "../output.ts";
+import { formatBytes } from "../sizes.ts";
 import { type Version, versionName as name } from "./version-answer.ts";
 import { registerVersionLifecycle } from "./version-lifecycle.ts";
 
@@ -26,6 +27,16 @@ async function readChangelog(file: string): Promise<string> {
       `Cannot read --changelog-file "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
+}
+
+/** A version's fields for `key: value` lines, its bytes in one readable line. */
+function shownVersion(v: Version): Record<string, unknown> {
+  const { bytes, ...rest } = v;
+  if (bytes === undefined) return rest;
+  return {
+    ...rest,
+    bytes: `${formatBytes(bytes.total)} total, ${formatBytes(bytes.own)} own, ${formatBytes(bytes.shared)} shared with other versions`,
+  };
 }
 
 export function registerVersion(program: Command, io: CliIo): void {
@@ -120,14 +131,16 @@ export function registerVersion(program: Command, io: CliIo): void {
       );
     });
 
-  apiCommand(version, "show <gallery/name> [version]", "Show a version").action(
-    async (ref: string, number: string | undefined, flags: ApiFlags) => {
-      const answer = await (
-        await clientFor(flags, io.env)
-      ).call("GET", versionPath(parseVersionRef(ref, number)));
-      one(flags, answer.body as Version);
-    },
-  );
+  apiCommand(
+    version,
+    "show <gallery/name> [version]",
+    "Show a version, with its bytes: total, own, and shared with other versions",
+  ).action(async (ref: string, number: string | undefined, flags: ApiFlags) => {
+    const answer = await (
+      await clientFor(flags, io.env)
+    ).call("GET", versionPath(parseVersionRef(ref, number)));
+    show(io, flags, answer.body as Version, (v) => printObject(io, shownVersion(v)));
+  });
 
   apiCommand(version, "latest <gallery/name>", "Show the version latest resolves to").action(
     async (ref: string, flags: ApiFlags) => {

@@ -55,36 +55,53 @@ export const DefinitionOut = Type.Object(
   { ...strict, $id: "ImageDefinition" },
 );
 
-export const VersionOut = Type.Object(
+const versionFields = {
+  gallery: Type.String(),
+  image: Type.String(),
+  version: Type.String(),
+  digest: Type.String(),
+  mediaType: Type.String(),
+  state: literals(["published", "deprecated", "revoked", "end-of-life", "deleted"]),
+  changelog: opt(Type.String()),
+  buildId: opt(Type.String()),
+  sourceRevision: opt(Type.String()),
+  owner: opt(Type.String()),
+  baseDigest: opt(Type.String({ description: "From the org.opencontainers.image.base.digest annotation" })),
+  eol: opt(time),
+  excludeFromLatest: Type.Boolean(),
+  createdAt: time,
+  publishedBy: Type.String(),
+  approvals: Type.Array(Approval, { description: "Approvals that let a copy of this version in" }),
+  deprecation: opt(Type.Object({ reason: Type.String(), replacement: opt(Type.String()), at: time }, strict)),
+  revocation: opt(
+    Type.Object(
+      { reason: Type.String(), at: time, by: Type.String() },
+      { ...strict, description: "at: when it takes effect" },
+    ),
+  ),
+  deletion: opt(Type.Object({ at: time, by: Type.String(), restorableUntil: time }, strict)),
+};
+
+export const VersionOut = Type.Object(versionFields, { ...strict, $id: "ImageVersion" });
+
+const byteCount = (description: string) => Type.Integer({ minimum: 0, description });
+
+export const VersionBytesOut = Type.Object(
   {
-    gallery: Type.String(),
-    image: Type.String(),
-    version: Type.String(),
-    digest: Type.String(),
-    mediaType: Type.String(),
-    state: literals(["published", "deprecated", "revoked", "end-of-life", "deleted"]),
-    changelog: opt(Type.String()),
-    buildId: opt(Type.String()),
-    sourceRevision: opt(Type.String()),
-    owner: opt(Type.String()),
-    baseDigest: opt(Type.String({ description: "From the org.opencontainers.image.base.digest annotation" })),
-    eol: opt(time),
-    excludeFromLatest: Type.Boolean(),
-    createdAt: time,
-    publishedBy: Type.String(),
-    approvals: Type.Array(Approval, { description: "Approvals that let a copy of this version in" }),
-    deprecation: opt(
-      Type.Object({ reason: Type.String(), replacement: opt(Type.String()), at: time }, strict),
+    total: byteCount(
+      "Sum of the sizes of every distinct blob reachable from the version's manifest: the manifest, the child manifests of an index, configs, layers, a chunked disk's chunk and index blobs",
     ),
-    revocation: opt(
-      Type.Object(
-        { reason: Type.String(), at: time, by: Type.String() },
-        { ...strict, description: "at: when it takes effect" },
-      ),
+    own: byteCount("total − shared: the bytes no other version reaches"),
+    shared: byteCount(
+      "The part of total also reachable from at least one other version, of any gallery and definition (copies of the same digest included, deleted versions still restorable too)",
     ),
-    deletion: opt(Type.Object({ at: time, by: Type.String(), restorableUntil: time }, strict)),
   },
-  { ...strict, $id: "ImageVersion" },
+  { ...strict, $id: "VersionBytes" },
+);
+
+export const VersionDetailOut = Type.Object(
+  { ...versionFields, bytes: VersionBytesOut },
+  { ...strict, $id: "ImageVersionDetail" },
 );
 
 export const ChannelOut = Type.Object(

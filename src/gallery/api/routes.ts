@@ -26,6 +26,7 @@ import {
   PromoteOutcomeOut,
   RequestOut,
   RevokeOut,
+  VersionDetailOut,
   VersionOut,
   WhoamiOut,
 } from "./responses.ts";
@@ -279,8 +280,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: "GET",
     path: V,
     operationId: "getVersion",
-    response: VersionOut,
-    summary: "A version",
+    response: VersionDetailOut,
+    summary: "A version, with its bytes: total, own, and shared with other versions",
     tag: "versions",
     query: NoQuery,
     responses: { 200: "The version" },

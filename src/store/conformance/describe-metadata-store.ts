@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { type Digest, digestOf } from "../../oci/index.ts";
 import type { MetadataStore, NewManifest, UploadRow } from "../types.ts";
 import { collectionScenarios } from "./collection-scenarios.ts";
+import { releaseScenarios } from "./release-scenarios.ts";
 
 export interface MetadataStoreHarness {
   readonly store: MetadataStore;
@@ -252,6 +253,7 @@ export function describeMetadataStore(options: {
     });
 
     collectionScenarios(scenario);
+    releaseScenarios(scenario);
 
     describe("upload rows", () => {
       scenario("insert, get and delete keep every field", async (store) => {

@@ -2,12 +2,14 @@
 // digest it names, then an upsert of the tag), so concurrent pushes of one tag never fail and the
 // last one wins; it runs under the commit lock of the manifest and every digest it names, and
 // ends the claim it was made under. get() and resolve() are single queries on primary keys.
+// deleteUnreferenced decides under the lock of the manifests it may delete, which a put naming
+// one (as a child) or tagging one also takes.
 import type { Kysely } from "kysely";
-import type { Digest } from "../../oci/index.ts";
+import { parseDigest, type Digest } from "../../oci/index.ts";
 import type { ManifestRecord, MetadataStore, NewManifest, RecordOptions } from "../types.ts";
 import { endClaim, lockSet } from "./claims.ts";
 import { lockedTransaction } from "./commit-lock.ts";
-import { ensureRepository, toManifestRecord } from "./rows.ts";
+import { ensureRepository, inLists, toManifestRecord } from "./rows.ts";
 import type { Database, Dialect } from "./schema.ts";
 
 export function manifestsFacet(db: Kysely<Database>, dialect: Dialect): MetadataStore["manifests"] {
@@ -103,6 +105,62 @@ export function manifestsFacet(db: Kysely<Database>, dialect: Dialect): Metadata
           .executeTakeFirst();
         return result.numDeletedRows > 0n;
       });
+    },
+
+    async deleteUnreferenced(repository: string, digests: readonly Digest[], at: Date): Promise<Digest[]> {
+      const deleted: Digest[] = [];
+      for (const list of inLists(digests)) {
+        const dropped = await lockedTransaction(db, dialect, list, async (trx) => {
+          const gone: string[] = [];
+          const held = await trx
+            .selectFrom("manifests")
+            .select("digest")
+            .where("repository", "=", repository)
+            .where("digest", "in", list)
+            .execute();
+          let left = held.map((row) => row.digest);
+          // Rounds: a manifest named only by one deleted in the round before is free in the next.
+          while (left.length > 0) {
+            const kept = new Set<string>();
+            const named = await trx
+              .selectFrom("manifest_refs")
+              .select("digest")
+              .where("repository", "=", repository)
+              .where("digest", "in", left)
+              .execute();
+            const tagged = await trx
+              .selectFrom("tags")
+              .select("digest")
+              .where("repository", "=", repository)
+              .where("digest", "in", left)
+              .execute();
+            const claimed = await trx
+              .selectFrom("blob_claims")
+              .select("digest")
+              .where("digest", "in", left)
+              .where("expires_at", ">", at.getTime())
+              .execute();
+            for (const row of [...named, ...tagged, ...claimed]) kept.add(row.digest);
+            const drop = left.filter((digest) => !kept.has(digest));
+            if (drop.length === 0) break;
+            await trx
+              .deleteFrom("manifest_refs")
+              .where("repository", "=", repository)
+              .where("manifest", "in", drop)
+              .execute();
+            await trx
+              .deleteFrom("manifests")
+              .where("repository", "=", repository)
+              .where("digest", "in", drop)
+              .execute();
+            gone.push(...drop);
+            left = left.filter((digest) => kept.has(digest));
+          }
+          return gone;
+        });
+        deleted.push(...dropped.map(parseDigest));
+      }
+      return deleted;
     },
 
     async referrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]> {

@@ -3,10 +3,12 @@
 // an unexpired claim holds for a commit in progress. all() is the collector's quick first pass;
 // removeIfUnreferenced() is the decision, taken again for one digest under the commit lock that
 // every write adding a reference takes, so no reference can appear between check and delete.
+// holders() reads the same references the other way: which manifests name given digests.
 import type { Kysely } from "kysely";
-import type { Digest } from "../../oci/index.ts";
-import type { MetadataStore } from "../types.ts";
+import { parseDigest, type Digest } from "../../oci/index.ts";
+import type { Holder, MetadataStore } from "../types.ts";
 import { lockedTransaction } from "./commit-lock.ts";
+import { inLists } from "./rows.ts";
 import type { Database, Dialect } from "./schema.ts";
 
 export function referencesFacet(db: Kysely<Database>, dialect: Dialect): MetadataStore["references"] {
@@ -23,6 +25,21 @@ export function referencesFacet(db: Kysely<Database>, dialect: Dialect): Metadat
         marks.add(row.digest);
       }
       return marks;
+    },
+
+    async holders(digests: readonly Digest[], repository?: string): Promise<Holder[]> {
+      const found: Holder[] = [];
+      for (const list of inLists(digests)) {
+        let query = db
+          .selectFrom("manifest_refs")
+          .select(["manifest", "digest"])
+          .distinct()
+          .where("digest", "in", list);
+        if (repository !== undefined) query = query.where("repository", "=", repository);
+        for (const row of await query.execute())
+          found.push({ manifest: parseDigest(row.manifest), digest: parseDigest(row.digest) });
+      }
+      return found;
     },
 
     async removeIfUnreferenced(digest: Digest, at: Date, remove: () => Promise<boolean>): Promise<boolean> {

@@ -48,3 +48,14 @@ export async function ensureRepository(
 export function limitOf(page: Page): number | undefined {
   return page.n === undefined ? undefined : Math.max(0, Math.floor(page.n));
 }
+
+/** Rows a query names at most in one IN list. */
+export const IN_LIST_MAX = 500;
+
+/** The distinct values in lists of at most IN_LIST_MAX, for queries with IN lists. */
+export function inLists<T>(values: Iterable<T>, size = IN_LIST_MAX): T[][] {
+  const distinct = [...new Set(values)];
+  const lists: T[][] = [];
+  for (let i = 0; i < distinct.length; i += size) lists.push(distinct.slice(i, i + size));
+  return lists;
+}

@@ -2,6 +2,7 @@
 import { after, describe } from "node:test";
 import { startPostgres, type Postgres } from "../../helpers/postgres.ts";
 import { badInputSuite } from "./bad-input-suite.ts";
+import { chunkedDiskSuite } from "./chunked-disk-suite.ts";
 import { concurrencySuite } from "./concurrency-suite.ts";
 import { useHarness } from "./harness.ts";
 import { lifecycleSuite } from "./lifecycle-suite.ts";
@@ -18,4 +19,5 @@ describe("gallery on PostgreSQL", () => {
   lifecycleSuite(h);
   badInputSuite(h);
   concurrencySuite(h);
+  chunkedDiskSuite(h);
 });

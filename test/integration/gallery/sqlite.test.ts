@@ -1,6 +1,7 @@
 // The gallery suites on the embedded default: SQLite.
 import { describe } from "node:test";
 import { badInputSuite } from "./bad-input-suite.ts";
+import { chunkedDiskSuite } from "./chunked-disk-suite.ts";
 import { concurrencySuite } from "./concurrency-suite.ts";
 import { useHarness } from "./harness.ts";
 import { lifecycleSuite } from "./lifecycle-suite.ts";
@@ -10,4 +11,5 @@ describe("gallery on SQLite", () => {
   lifecycleSuite(h);
   badInputSuite(h);
   concurrencySuite(h);
+  chunkedDiskSuite(h);
 });
