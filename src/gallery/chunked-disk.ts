@@ -11,19 +11,34 @@ import {
   indexBlobOf,
   type IndexLimits,
 } from "../disk/chunked/format.ts";
-import { MediaType, parseManifest, type Descriptor, type Digest } from "../oci/index.ts";
+import { isIndex, MediaType, parseManifest, type Descriptor, type Digest } from "../oci/index.ts";
 import type { ManifestRecord } from "../store/index.ts";
 import type { GalleryContext } from "./context.ts";
 import { GalleryError, q } from "./errors.ts";
 
 const MAX_MANIFEST = 4 * 1024 * 1024;
 
+/**
+ * A chunked disk: by its artifactType, or by its format annotation when a copier dropped the
+ * artifactType (skopeo before 1.16 rewrites an image index without it; docs/disk-format.md).
+ */
+export function isChunkedDiskRecord(
+  record: Pick<ManifestRecord, "mediaType" | "artifactType" | "annotations">,
+): boolean {
+  if (record.artifactType === MediaType.DiskChunked) return true;
+  return (
+    record.artifactType === undefined &&
+    isIndex(record.mediaType) &&
+    record.annotations?.["dev.strata.disk.format"] === "chunked"
+  );
+}
+
 export async function checkChunkedDisk(
   ctx: GalleryContext,
   record: ManifestRecord,
   limits: IndexLimits = DEFAULT_INDEX_LIMITS,
 ): Promise<void> {
-  if (record.artifactType !== MediaType.DiskChunked) return;
+  if (!isChunkedDiskRecord(record)) return;
   const { repository } = record;
   const disk = `Chunked disk ${q(record.digest)} in ${q(repository)}`;
   const detail = { repository, digest: record.digest };

@@ -1,6 +1,7 @@
 // The registry content a version pins: resolving a `--from` reference to a manifest, and
 // copying a manifest with everything it needs (child manifests, blobs, referrers) into another
 // repository by linking — blobs live once in the pool, so nothing is copied byte for byte.
+import { isChunkedDiskRecord } from "./chunked-disk.ts";
 import {
   isConfig,
   isDiskArtifact,
@@ -82,7 +83,7 @@ export async function resolveFrom(
  * takes anything but a disk artifact.
  */
 export function checkKind(definition: ImageDefinition, record: ManifestRecord): void {
-  const disk = isDiskArtifact(record.artifactType);
+  const disk = isDiskArtifact(record.artifactType) || isChunkedDiskRecord(record);
   if (definition.kind === "vm" ? disk : !disk) return;
   const name = `${definition.gallery}/${definition.name}`;
   const detail = {
