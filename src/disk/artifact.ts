@@ -25,7 +25,7 @@ import {
 import { pushReferrer, pushManifest, type BytesProgress, type RegistryClient } from "../remote/index.ts";
 import { chunkedLayout, type ChunkedLayout } from "./chunked/format.ts";
 import { pullChunkedDisk, stagedPath } from "./chunked/pull.ts";
-import type { OnProgress } from "./chunked/stats.ts";
+import type { OnProgress, TransferStats } from "./chunked/stats.ts";
 import { DiskError } from "./errors.ts";
 import { checkConverted, convertDisk, qemuImgInfo, type ImageFormat } from "./formats.ts";
 
@@ -347,7 +347,7 @@ export async function pullDisk(
   reference: string,
   output: string,
   options: PullDiskOptions = {},
-): Promise<DiskDescription> {
+): Promise<DiskDescription & { readonly transfer?: TransferStats }> {
   const description = await fetchDisk(client, repository, reference);
   const format = options.format ?? "qcow2";
   if (description.layout === "chunked") {
@@ -359,13 +359,13 @@ export async function pullDisk(
         : (p) => {
             if (p.phase === "chunks") options.progress?.(description.digest, p.done, total);
           });
-    await pullChunkedDisk(client, repository, description, output, {
+    const { stats } = await pullChunkedDisk(client, repository, description, output, {
       format,
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(onProgress === undefined ? {} : { onProgress }),
     });
-    return description;
+    return { ...description, transfer: stats };
   }
   const staged = stagedPath(output, "pull");
   const converted = stagedPath(output, "convert");

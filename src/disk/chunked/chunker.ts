@@ -79,6 +79,7 @@ export async function* chunkFile(
     throw new RangeError(`hole minimum must be a positive multiple of ${HOLE_BLOCK} (got ${holeMin})`);
   const handle = await open(path, "r");
   const whole = wholeDigest(options.wholeDigest ?? "worker", READ_SIZE);
+  let next: Promise<{ buffer: Buffer; bytesRead: number }> | undefined;
   try {
     const size = options.length ?? (await handle.stat()).size;
     // Data waiting to be cut: pending[head, fill) holds the bytes from disk offset `pendingAt`.
@@ -145,13 +146,25 @@ export async function* chunkFile(
       zeroRun = 0;
     };
 
-    let position = 0;
-    while (position < size) {
+    // One read ahead: the next buffer is read while this one is cut.
+    const readAt = async (at: number): Promise<{ buffer: Buffer; bytesRead: number }> => {
       const buffer = await whole.buffer();
-      const want = Math.min(READ_SIZE, size - position);
-      const { bytesRead } = await handle.read(buffer, 0, want, position);
-      if (bytesRead !== want)
-        throw new Error(`short read at ${position}: the file is shorter than ${size} bytes`);
+      const want = Math.min(READ_SIZE, size - at);
+      const { bytesRead } = await handle.read(buffer, 0, want, at);
+      if (bytesRead !== want) throw new Error(`short read at ${at}: the file is shorter than ${size} bytes`);
+      return { buffer, bytesRead };
+    };
+    const ahead = (at: number) => {
+      if (at >= size) return undefined;
+      const read = readAt(at);
+      read.catch(() => undefined); // awaited below; a failure is not left unhandled meanwhile
+      return read;
+    };
+    next = ahead(0);
+    let position = 0;
+    while (position < size && next !== undefined) {
+      const { buffer, bytesRead } = await next;
+      next = ahead(position + bytesRead);
       // Runs of data blocks are appended in one copy.
       let dataStart = -1;
       for (let at = 0; at < bytesRead; at += HOLE_BLOCK) {
@@ -186,6 +199,7 @@ export async function* chunkFile(
     yield* out;
     return { size, digest: await whole.digest() };
   } finally {
+    await next?.catch(() => undefined);
     whole.close();
     await handle.close();
   }

@@ -10,7 +10,10 @@ import { Worker } from "node:worker_threads";
 export type WholeDigestMode = "inline" | "worker";
 
 export interface WholeDigest {
-  /** A buffer of the size given to read into (at most `pool` are out at once in a worker). */
+  /**
+   * A buffer of the size given to read into: at most `pool` are out at once in a worker, and two
+   * inline, handed out in turn (so at most two may be held, and each is fed before it comes again).
+   */
   buffer(): Promise<Buffer>;
   /** Hashes `buffer[0, length)` next; the buffer belongs to the hasher from now on. */
   feed(buffer: Buffer, length: number): void;
@@ -35,9 +38,11 @@ parentPort.on("message", (m) => {
 
 function inline(size: number): WholeDigest {
   const hash = createHash("sha256");
-  const buffer = Buffer.allocUnsafe(size);
+  // Two, taken in turn: one being read into while the other is used (and then fed).
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  let turn = 0;
   return {
-    buffer: () => Promise.resolve(buffer),
+    buffer: () => Promise.resolve(buffers[turn++ % 2]!),
     feed: (b, length) => void hash.update(b.subarray(0, length)),
     digest: () => Promise.resolve(`sha256:${hash.digest("hex")}`),
     close: () => undefined,
