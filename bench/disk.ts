@@ -120,14 +120,21 @@ interface Patch {
   what: string;
 }
 
-/** Regular files of the layers (the last layer's copy of each), with their sizes. */
-async function listFiles(layers: readonly Layer[]): Promise<Map<string, { size: number; layer: string }>> {
-  const files = new Map<string, { size: number; layer: string }>();
+type FileMap = Map<string, { size: number; layer: string; links: string[] }>;
+
+/**
+ * Regular files of the layers (the last layer's copy of each), with their sizes and the other
+ * names (hard links) of the same file, which an upgrade keeps as links.
+ */
+async function listFiles(layers: readonly Layer[]): Promise<FileMap> {
+  const files: FileMap = new Map();
   for (const layer of layers) {
     const { stdout } = await run("tar", ["-tvf", layer.path, "--numeric-owner"], { maxBuffer: 256 * MiB });
     for (const line of stdout.split("\n")) {
       const f = /^-\S+\s+\S+\s+(\d+)\s+\S+\s+\S+\s+(.+)$/.exec(line);
-      if (f !== null) files.set(f[2] ?? "", { size: Number(f[1]), layer: layer.path });
+      if (f !== null) files.set(f[2] ?? "", { size: Number(f[1]), layer: layer.path, links: [] });
+      const h = /^h\S+\s+\S+\s+\d+\s+\S+\s+\S+\s+(.+) link to (.+)$/.exec(line);
+      if (h !== null) files.get(h[2] ?? "")?.links.push(h[1] ?? "");
     }
   }
   return files;
@@ -152,7 +159,7 @@ function seeded(): () => number {
  */
 async function pickFiles(
   mode: "packages" | "files",
-  files: Map<string, { size: number; layer: string }>,
+  files: FileMap,
   work: string,
 ): Promise<{ names: string[]; bytes: number; what: string }> {
   const names = [...files.keys()].sort();
@@ -166,6 +173,7 @@ async function pickFiles(
       const size = files.get(name)?.size ?? 0;
       if (size === 0 || picked.has(name) || bytes + size > total * 0.011) continue;
       picked.add(name);
+      for (const link of files.get(name)?.links ?? []) picked.add(link);
       bytes += size;
     }
     return { names: [...picked], bytes, what: `${picked.size} files picked at random` };
@@ -191,7 +199,7 @@ async function pickFiles(
     const size = owned.reduce((sum, p) => sum + (files.get(p)?.size ?? 0), 0);
     if (size === 0 || bytes + size > total * 0.013) continue;
     packages.push(pkg);
-    for (const p of owned) picked.add(p);
+    for (const p of owned) for (const name of [p, ...(files.get(p)?.links ?? [])]) picked.add(name);
     bytes += size;
   }
   return {
@@ -217,8 +225,13 @@ async function rewriteLayer(
     await writeFile(join(work, "v2.list"), `${group.join("\n")}\n`);
     await run("tar", ["-xpf", layer, "-C", tree, "--numeric-owner", "-T", join(work, "v2.list")]);
   }
+  const rewritten = new Set<number>();
   for (const name of names) {
     const path = join(tree, name);
+    // Hard links are one file: rewritten once.
+    const { ino } = await stat(path);
+    if (rewritten.has(ino)) continue;
+    rewritten.add(ino);
     const data = await readFile(path);
     for (let i = 0; i < data.length; i++) data[i] = (data[i] ?? 0) ^ 0x5a;
     await writeFile(path, data);

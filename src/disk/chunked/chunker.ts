@@ -12,7 +12,7 @@ import { wholeDigest, type WholeDigestMode } from "./whole-digest.ts";
 export const DEFAULT_HOLE_MIN = 64 * 1024;
 /** Holes are found in whole blocks of this size, aligned to the disk's start. */
 export const HOLE_BLOCK = 4096;
-const READ_SIZE = 8 * 1024 * 1024;
+const READ_SIZE = 4 * 1024 * 1024;
 const ZEROS = Buffer.alloc(READ_SIZE);
 
 export interface Hole {
