@@ -357,7 +357,9 @@ export async function pullDisk(
       (options.progress === undefined
         ? undefined
         : (p) => {
-            if (p.phase === "chunks") options.progress?.(description.digest, p.done, total);
+            // Downloads of missing chunks, then the disk assembled.
+            if (p.phase === "fetch" || p.phase === "chunks")
+              options.progress?.(description.digest, p.done, p.total ?? total);
           });
     const { stats } = await pullChunkedDisk(client, repository, description, output, {
       format,

@@ -7,10 +7,12 @@
 //
 // Every file is written beside its final name and renamed into place, so concurrent pulls and
 // pushes sharing a cache see each file whole or not at all; a file that does not match its name
-// (a disk error, a hand edit) is removed and treated as missing. Nothing is ever evicted here:
+// (a disk error, a hand edit) is removed and treated as missing — when read by getChunk, or by a
+// caller of readChunkPart that checks what it read some other way. Nothing is ever evicted here:
 // the cache is a plain folder its owner may empty at any time.
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { close, open, read } from "node:fs";
+import { mkdir, opendir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isDigest, type Digest } from "../../oci/index.ts";
 import { sha256Hex, type ChunkEncoding } from "./compress.ts";
@@ -30,6 +32,26 @@ export interface ChunkCache {
   getChunk(rawSha256: string, length: number): Promise<Buffer | undefined>;
   /** Stores a chunk's raw bytes (already checked against `rawSha256` by the caller). */
   putChunk(rawSha256: string, bytes: Buffer): Promise<void>;
+  /**
+   * Which of the chunks `wanted` (raw digests) the cache holds a file for, by one pass over its
+   * folder: neither the files' sizes nor their bytes are looked at.
+   */
+  heldChunks(wanted: ReadonlySet<string>): Promise<Set<string>>;
+  /**
+   * Reads `length` bytes of the chunk's file from `position` into `into` at `offset`, UNCHECKED:
+   * the count read (less at the file's end), or undefined when the cache lacks the chunk. For a
+   * caller that checks the bytes another way (a pull checks the whole disk's digest) and calls
+   * dropChunk when they are wrong.
+   */
+  readChunkPart(
+    rawSha256: string,
+    into: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<number | undefined>;
+  /** Removes a chunk found damaged. */
+  dropChunk(rawSha256: string): Promise<void>;
   /** How a push stored the chunk with this raw digest, if one did. */
   getStored(rawSha256: string): Promise<StoredForm | undefined>;
   putStored(rawSha256: string, stored: StoredForm): Promise<void>;
@@ -75,6 +97,44 @@ async function readOrUndefined(path: string): Promise<Buffer | undefined> {
   }
 }
 
+/**
+ * Reads up to `length` bytes of the file at `path` from `position` into `into` at `offset`: the
+ * count read, or undefined when there is no such file. Callback fs, with no FileHandle: a pull
+ * reads thousands of small chunk files, and each costs one open, one read and one close.
+ */
+function readInto(
+  path: string,
+  into: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    open(path, "r", (openError, fd) => {
+      if (openError !== null) {
+        if (openError.code === "ENOENT") resolve(undefined);
+        else reject(openError);
+        return;
+      }
+      let done = 0;
+      const finish = (error: Error | null): void =>
+        close(fd, (closeError) => {
+          const failure = error ?? closeError;
+          if (failure !== null) reject(failure);
+          else resolve(done);
+        });
+      const next = (): void =>
+        read(fd, into, offset + done, length - done, position + done, (readError, bytesRead) => {
+          if (readError !== null) return finish(readError);
+          done += bytesRead;
+          if (bytesRead === 0 || done === length) return finish(null);
+          next();
+        });
+      next();
+    });
+  });
+}
+
 /** The cache in `dir` (created as files are stored). */
 export function openChunkCache(dir: string): ChunkCache {
   const chunks = join(dir, "chunks");
@@ -90,6 +150,21 @@ export function openChunkCache(dir: string): ChunkCache {
       return undefined;
     },
     putChunk: async (rawSha256, bytes) => writeAtomic(chunks, checkName(rawSha256), bytes),
+    async heldChunks(wanted) {
+      const held = new Set<string>();
+      let folder;
+      try {
+        folder = await opendir(chunks, { bufferSize: 256 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return held;
+        throw error;
+      }
+      for await (const entry of folder) if (wanted.has(entry.name) && entry.isFile()) held.add(entry.name);
+      return held;
+    },
+    readChunkPart: async (rawSha256, into, offset, length, position) =>
+      readInto(join(chunks, checkName(rawSha256)), into, offset, length, position),
+    dropChunk: async (rawSha256) => rm(join(chunks, checkName(rawSha256)), { force: true }),
     async getStored(rawSha256) {
       const bytes = await readOrUndefined(join(stored, checkName(rawSha256)));
       if (bytes === undefined) return undefined;

@@ -1,12 +1,13 @@
 // Pulling a chunked disk artifact into a file: the chunk index (size-limited, checked by
 // decodeIndex) and the part manifests (every chunk the index names must be listed in one), then
-// every distinct chunk — from the local cache when it holds it, else downloaded (verified against
-// its blob digest), decompressed and checked against its raw digest, and kept in the cache at
-// once — written at each offset the index names it. The file is written beside `output`, sized
-// first so the holes between chunks stay sparse, checked against the whole disk's digest, and
-// renamed over `output` only at the end (after conversion for another format): a failed pull
-// leaves an existing `output` as it was, and a pull run again after a failure fetches only the
-// chunks the cache does not hold yet.
+// every distinct chunk the local cache lacks, downloaded (verified against its blob digest),
+// decompressed and checked against its raw digest, and kept in the cache at once; then the disk
+// assembled in one pass in disk order from the cache, the whole disk's sha256 taken from the
+// same buffers as they are written (pullChunkedDisk says how cached chunks are checked). The
+// file is written beside `output`, sized first so the holes between chunks stay sparse, checked
+// against the whole disk's digest, and renamed over `output` only at the end (after conversion
+// for another format): a failed pull leaves an existing `output` as it was, and a pull run again
+// after a failure fetches only the chunks the cache does not hold yet.
 import { randomBytes } from "node:crypto";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -62,8 +63,18 @@ export interface FetchedChunkedIndex {
   readonly bytes: number;
 }
 
-const READ_SIZE = 8 * 1024 * 1024;
 const DEFAULT_CONCURRENCY = 8;
+/** Part manifests fetched at once. */
+const PART_CONCURRENCY = 4;
+/** Cached chunks checked at once (after a digest mismatch). */
+const CHECK_CONCURRENCY = 16;
+/** The staging windows of the assembly pass, and how many are out at once. */
+const STAGE_SIZE = 8 * 1024 * 1024;
+const STAGE_POOL = 4;
+/** Chunk file reads in flight in the assembly pass. */
+const READ_AHEAD = 16;
+/** Holes at least this long are hashed from the hasher's own zeros, not staged. */
+const ZERO_MESSAGE_MIN = 1024 * 1024;
 
 /** A file beside `output` for a pull to write into before renaming it over `output`. */
 export function stagedPath(output: string, what: string): string {
@@ -102,14 +113,24 @@ export async function fetchChunkedIndex(
       `${name}: its index gives the disk's digest as ${index.digest}, its annotation as ${description.rawDigest}`,
     );
   let bytes = head.bytes.length + blob.size;
+  // The parts, PART_CONCURRENCY at once.
   const partLayers: Descriptor[][] = [];
-  for (const part of parts) {
-    const fetched = await client.getManifest(repository, part.digest, [MediaType.ImageManifest]);
-    bytes += fetched.bytes.length;
-    const manifest = parseManifest(fetched.bytes, fetched.mediaType || undefined);
-    if (manifest.kind !== "manifest" || manifest.artifactType !== MediaType.DiskChunkPart)
-      throw new DiskError("BAD_DISK", `${name}: manifest ${part.digest} is not a part of a chunked disk`);
-    partLayers.push([...manifest.layers]);
+  const pool = new TaskPool(PART_CONCURRENCY);
+  try {
+    for (const [i, part] of parts.entries()) {
+      await pool.add(async () => {
+        const fetched = await client.getManifest(repository, part.digest, [MediaType.ImageManifest]);
+        bytes += fetched.bytes.length;
+        const manifest = parseManifest(fetched.bytes, fetched.mediaType || undefined);
+        if (manifest.kind !== "manifest" || manifest.artifactType !== MediaType.DiskChunkPart)
+          throw new DiskError("BAD_DISK", `${name}: manifest ${part.digest} is not a part of a chunked disk`);
+        partLayers[i] = [...manifest.layers];
+      });
+    }
+    await pool.drain();
+  } catch (error) {
+    await pool.settle();
+    throw error;
   }
   checkPartsCover(index, partLayers);
   return { index, indexBlob: blob, parts: partLayers, bytes };
@@ -152,33 +173,279 @@ async function downloadChunk(client: RegistryClient, repository: string, chunk: 
   );
 }
 
-/** sha256 of the first `size` bytes of the file open as `handle`. */
-async function digestFile(
-  handle: FileHandle,
-  size: number,
-  mode: WholeDigestMode,
-  onProgress: OnProgress | undefined,
-): Promise<string> {
-  const whole = wholeDigest(mode, READ_SIZE);
-  try {
-    for (let position = 0; position < size;) {
-      const buffer = await whole.buffer();
-      const want = Math.min(READ_SIZE, size - position);
-      const { bytesRead } = await handle.read(buffer, 0, want, position);
-      if (bytesRead !== want) throw new DiskError("BAD_DISK", `Short read of the pulled disk at ${position}`);
-      whole.feed(buffer, bytesRead);
-      position += bytesRead;
-      onProgress?.({ phase: "verify", done: position, total: size });
+const noop = (): void => undefined;
+
+/** What the phases of a pull share. */
+interface Pull {
+  readonly client: RegistryClient;
+  readonly repository: string;
+  readonly index: DiskIndex;
+  readonly cache: ChunkCache;
+  readonly stats: TransferStats;
+  readonly options: PullChunkedOptions;
+  /** Chunks found in the cache: counted in bytesSkipped unless downloaded after all. */
+  readonly fromCache: Set<number>;
+}
+
+/** Downloads chunk `i` (verified) and stores it in the cache. */
+async function download(pull: Pull, i: number): Promise<Buffer> {
+  const { index, stats } = pull;
+  const chunk = index.chunks[i]!;
+  pull.options.signal?.throwIfAborted();
+  const raw = await downloadChunk(pull.client, pull.repository, chunk);
+  stats.chunksSent++;
+  stats.chunkBytesSent += chunk.size;
+  stats.bytesSent += chunk.size;
+  if (pull.fromCache.delete(i)) stats.bytesSkipped -= chunk.size;
+  await pull.cache.putChunk(chunk.rawSha256, raw);
+  return raw;
+}
+
+/**
+ * Phase 1: the chunks the cache lacks (by the files' names), downloaded `concurrency`
+ * at once and each stored as soon as it is checked: memory holds only the chunks in flight.
+ */
+async function fetchMissing(pull: Pull, count: boolean): Promise<void> {
+  const { index, cache, stats, options } = pull;
+  const held = await cache.heldChunks(new Set(index.chunks.map((c) => c.rawSha256)));
+  const missing: number[] = [];
+  for (const [i, chunk] of index.chunks.entries()) {
+    if (!held.has(chunk.rawSha256)) missing.push(i);
+    else if (count) {
+      pull.fromCache.add(i);
+      stats.bytesSkipped += chunk.size;
     }
+  }
+  const pool = new TaskPool(options.concurrency ?? DEFAULT_CONCURRENCY);
+  try {
+    const total = missing.reduce((n, i) => n + index.chunks[i]!.size, 0);
+    let done = 0;
+    for (const i of missing) {
+      options.signal?.throwIfAborted();
+      await pool.add(async () => {
+        await download(pull, i);
+        done += index.chunks[i]!.size;
+        options.onProgress?.({ phase: "fetch", done, total });
+      });
+    }
+    await pool.drain();
+  } catch (error) {
+    await pool.settle();
+    throw error;
+  }
+}
+
+/** A staging buffer: the disk's bytes from `at`, `fill` of them placed so far. */
+interface Window {
+  readonly buffer: Buffer;
+  readonly at: number;
+  fill: number;
+  /** The data in it, [from, to) runs of adjacent chunks: what is written to the file. */
+  readonly runs: [number, number][];
+  /** The chunk reads into it. */
+  readonly reads: Promise<void>[];
+}
+
+/**
+ * Phase 2: the disk in one pass in disk order, into the file at `handle` (sized, holes
+ * unwritten) and the whole-disk hash; the digest it gives. Each chunk is read from its cache file
+ * straight into the staging window that mirrors its place on the disk (READ_AHEAD reads in
+ * flight); a full window goes to the hasher first, then its data runs are written out and it is
+ * reused. Short holes are zeroed in the window, long ones hashed from the hasher's own zeros. A
+ * chunk file that is gone or short is dropped and the chunk downloaded again.
+ */
+async function assemble(pull: Pull, handle: FileHandle): Promise<string> {
+  const { index, cache, options } = pull;
+  const signal = options.signal;
+  const whole = wholeDigest(options.wholeDigest ?? "worker", STAGE_SIZE, STAGE_POOL);
+  const reads = new Set<Promise<void>>();
+  const writes = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  let breaks: (error: unknown) => void = noop;
+  const broken = new Promise<never>((_, reject) => (breaks = reject));
+  broken.catch(noop);
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+    breaks(error);
+  };
+  const track = (set: Set<Promise<void>>, task: Promise<void>): void => {
+    const handled: Promise<void> = task.then(
+      () => void set.delete(handled),
+      (error: unknown) => {
+        set.delete(handled);
+        fail(error);
+      },
+    );
+    set.add(handled);
+  };
+  const check = (): void => {
+    if (failure !== undefined) throw failure.error;
+  };
+  // Hashing is posted in disk order: each window and run of zeros after the one before.
+  let tail: Promise<void> = Promise.resolve();
+  let reported = 0;
+  const report = (done: number): void => {
+    if (done <= reported) return;
+    reported = done;
+    options.onProgress?.({ phase: "chunks", done, total: index.size });
+  };
+
+  let win: Window | undefined;
+  let position = 0;
+  const room = async (): Promise<Window> => {
+    if (win === undefined) {
+      check();
+      const buffer = await Promise.race([whole.buffer(), broken]);
+      win = { buffer, at: position, fill: 0, runs: [], reads: [] };
+    }
+    return win;
+  };
+  const seal = (): void => {
+    if (win === undefined) return;
+    const w = win;
+    win = undefined;
+    let back: Promise<Buffer> | undefined;
+    const ready = Promise.all(w.reads);
+    tail = tail
+      .then(() => ready)
+      .then(() => {
+        back = whole.hash(w.buffer, w.fill);
+      });
+    tail.catch(fail);
+    track(
+      writes,
+      tail.then(async () => {
+        const buffer = await back!;
+        try {
+          for (const [from, to] of w.runs) await writeAll(handle, buffer.subarray(from, to), w.at + from);
+        } finally {
+          whole.release(buffer);
+        }
+        report(w.at + w.fill);
+      }),
+    );
+  };
+  const zeros = async (length: number): Promise<void> => {
+    if (length >= ZERO_MESSAGE_MIN) {
+      seal();
+      const end = position + length;
+      tail = tail.then(() => {
+        whole.feedZeros(length);
+        report(end);
+      });
+      tail.catch(fail);
+      position = end;
+      return;
+    }
+    for (let left = length; left > 0;) {
+      const w = await room();
+      const n = Math.min(left, w.buffer.length - w.fill);
+      w.buffer.fill(0, w.fill, w.fill + n);
+      w.fill += n;
+      position += n;
+      left -= n;
+      if (w.fill === w.buffer.length) seal();
+    }
+  };
+  // A chunk found gone or short, downloaded once however many reads want it at the time.
+  const again = new Map<number, Promise<Buffer>>();
+  const readPart = async (i: number, into: Buffer, offset: number, length: number, from: number) => {
+    const chunk = index.chunks[i]!;
+    const read = await cache.readChunkPart(chunk.rawSha256, into, offset, length, from);
+    if (read === length) return;
+    let raw = again.get(i);
+    if (raw === undefined) {
+      raw = (async () => {
+        if (read !== undefined) await cache.dropChunk(chunk.rawSha256);
+        return download(pull, i);
+      })();
+      again.set(i, raw);
+      raw.then(
+        () => again.delete(i),
+        () => again.delete(i),
+      );
+    }
+    (await raw).copy(into, offset, from, from + length);
+  };
+  const data = async (i: number, length: number): Promise<void> => {
+    for (let from = 0; from < length;) {
+      const w = await room();
+      const n = Math.min(length - from, w.buffer.length - w.fill);
+      while (reads.size >= READ_AHEAD) await Promise.race(reads);
+      check();
+      const read = readPart(i, w.buffer, w.fill, n, from);
+      track(reads, read);
+      w.reads.push(read);
+      const last = w.runs[w.runs.length - 1];
+      if (last !== undefined && last[1] === w.fill) last[1] = w.fill + n;
+      else w.runs.push([w.fill, w.fill + n]);
+      w.fill += n;
+      position += n;
+      from += n;
+      if (w.fill === w.buffer.length) seal();
+    }
+  };
+
+  try {
+    for (const extent of index.extents) {
+      if (extent.chunk < 0) {
+        await zeros(extent.length);
+      } else {
+        signal?.throwIfAborted();
+        await data(extent.chunk, extent.length);
+      }
+    }
+    seal();
+    await tail;
+    while (writes.size > 0) await Promise.race(writes);
+    check();
     return await whole.digest();
+  } catch (error) {
+    // Nothing may still be reading or writing once the file is closed.
+    fail(error);
+    while (reads.size > 0 || writes.size > 0) await Promise.race([...reads, ...writes]);
+    throw error;
   } finally {
     whole.close();
   }
 }
 
 /**
+ * The chunks of the disk the cache holds damaged, each read and checked against its raw digest
+ * (getChunk drops a damaged one): how many were dropped.
+ */
+async function dropDamaged(pull: Pull): Promise<number> {
+  const checks = new TaskPool(CHECK_CONCURRENCY);
+  let dropped = 0;
+  try {
+    for (const chunk of pull.index.chunks) {
+      await checks.add(async () => {
+        if ((await pull.cache.getChunk(chunk.rawSha256, chunk.rawLength)) === undefined) dropped++;
+      });
+    }
+    await checks.drain();
+  } catch (error) {
+    await checks.settle();
+    throw error;
+  }
+  return dropped;
+}
+
+/**
  * Pulls the chunked disk `description` (fetchDisk) from `repository` into `output`, raw unless
  * `options.format` says otherwise.
+ *
+ * Two phases: the chunks the cache lacks are downloaded and stored (fetchMissing; without a
+ * cache, into a folder beside `output` removed at the end), then the disk is assembled from the
+ * cache in one pass (assemble) that takes the whole disk's digest from the bytes it writes.
+ *
+ * Checks: a downloaded chunk is checked against its blob digest, raw length and raw digest
+ * before it is stored; a cached chunk's file must hold at least its raw length (else it is
+ * dropped and downloaded again). Its bytes are not hashed one by one as the pass reads them: the whole disk's sha256,
+ * taken from exactly the bytes written, must match the index, and it covers every byte of every
+ * chunk — the same index gives both, so the check is as strong as the chunk digests. Only when it
+ * fails are the cached chunks checked one by one: the damaged ones are dropped, downloaded again
+ * and the disk assembled once more; a disk that still does not match is refused.
  */
 export async function pullChunkedDisk(
   client: RegistryClient,
@@ -189,51 +456,30 @@ export async function pullChunkedDisk(
 ): Promise<{ stats: TransferStats }> {
   const started = performance.now();
   const stats = newStats();
-  const signal = options.signal;
-  const cache: ChunkCache | undefined =
-    options.cacheDir === undefined ? undefined : openChunkCache(options.cacheDir);
   const fetched = await fetchChunkedIndex(client, repository, description, options.limits);
   stats.bytesSent += fetched.bytes;
   const { index } = fetched;
-  const offsets: number[][] = index.chunks.map(() => []);
-  for (const extent of index.extents) if (extent.chunk >= 0) offsets[extent.chunk]!.push(extent.offset);
   stats.chunks = index.extents.filter((e) => e.chunk >= 0).length;
   stats.uniqueChunks = index.chunks.length;
-  const dataBytes = index.extents.reduce((n, e) => (e.chunk >= 0 ? n + e.length : n), 0);
 
   const staged = stagedPath(output, "pull");
   const converted = stagedPath(output, "convert");
+  const scratch = options.cacheDir === undefined ? stagedPath(output, "chunks") : undefined;
+  const cache = openChunkCache(options.cacheDir ?? scratch!);
+  const pull: Pull = { client, repository, index, cache, stats, options, fromCache: new Set() };
   const handle = await open(staged, "wx+");
   let closed = false;
-  const pool = new TaskPool(options.concurrency ?? DEFAULT_CONCURRENCY);
   try {
+    await fetchMissing(pull, true);
     // Sized first: the holes are never written and stay sparse.
     await handle.truncate(index.size);
-    let written = 0;
-    for (const [i, chunk] of index.chunks.entries()) {
-      signal?.throwIfAborted();
-      await pool.add(async () => {
-        let raw = await cache?.getChunk(chunk.rawSha256, chunk.rawLength);
-        if (raw !== undefined) {
-          stats.bytesSkipped += chunk.size;
-        } else {
-          signal?.throwIfAborted();
-          raw = await downloadChunk(client, repository, chunk);
-          stats.chunksSent++;
-          stats.chunkBytesSent += chunk.size;
-          stats.bytesSent += chunk.size;
-          await cache?.putChunk(chunk.rawSha256, raw);
-        }
-        for (const offset of offsets[i]!) {
-          await writeAll(handle, raw, offset);
-          written += raw.length;
-        }
-        options.onProgress?.({ phase: "chunks", done: written, total: dataBytes });
-      });
+    let digest = await assemble(pull, handle);
+    if (digest !== index.digest && (await dropDamaged(pull)) > 0) {
+      await fetchMissing(pull, false);
+      await handle.truncate(0);
+      await handle.truncate(index.size);
+      digest = await assemble(pull, handle);
     }
-    await pool.drain();
-
-    const digest = await digestFile(handle, index.size, options.wholeDigest ?? "worker", options.onProgress);
     if (digest !== index.digest)
       throw new DiskError(
         "BAD_DISK",
@@ -249,13 +495,11 @@ export async function pullChunkedDisk(
       await checkConverted(converted, format, index.size);
       await rename(converted, output);
     }
-  } catch (error) {
-    await pool.settle();
-    throw error;
   } finally {
     if (!closed) await handle.close();
     await rm(staged, { force: true });
     await rm(converted, { force: true });
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   }
   stats.seconds = (performance.now() - started) / 1000;
   return { stats };
