@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createGzip } from "node:zlib";
 import { buildDebianBase } from "../scripts/base-images.ts";
+import type { TransferStats } from "../src/disk/chunked/stats.ts";
 import { startStrata } from "../test/helpers/strata-server.ts";
 
 const run = promisify(execFile);
@@ -33,17 +34,8 @@ const arg = (name: string) => {
 const fmt = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(2)}%`;
 
-interface Stats {
-  chunks: number;
-  uniqueChunks: number;
-  chunksSent: number;
-  chunkBytesSent: number;
-  bytesSent: number;
-  bytesSkipped: number;
-  seconds: number;
-}
 interface ChildResult {
-  stats: Stats;
+  stats: TransferStats;
   digest?: string;
   maxRssKiB: number;
 }
@@ -72,7 +64,7 @@ function strata(args: readonly string[], dataDir: string): Promise<ChildResult> 
     proc.on("close", (code) => {
       clearInterval(poll);
       if (code !== 0) return reject(new Error(`strata ${args.join(" ")} exited ${code}: ${err}`));
-      const answer = JSON.parse(out) as { transfer: Stats; digest?: string };
+      const answer = JSON.parse(out) as { transfer: TransferStats; digest?: string };
       resolve({
         stats: answer.transfer,
         ...(answer.digest === undefined ? {} : { digest: answer.digest }),
@@ -121,6 +113,8 @@ interface Patch {
 }
 
 type FileMap = Map<string, { size: number; layer: string; links: string[] }>;
+/** The layer each hard link is in. */
+const linkLayer = new Map<string, string>();
 
 /**
  * Regular files of the layers (the last layer's copy of each), with their sizes and the other
@@ -134,7 +128,10 @@ async function listFiles(layers: readonly Layer[]): Promise<FileMap> {
       const f = /^-\S+\s+\S+\s+(\d+)\s+\S+\s+\S+\s+(.+)$/.exec(line);
       if (f !== null) files.set(f[2] ?? "", { size: Number(f[1]), layer: layer.path, links: [] });
       const h = /^h\S+\s+\S+\s+\d+\s+\S+\s+\S+\s+(.+) link to (.+)$/.exec(line);
-      if (h !== null) files.get(h[2] ?? "")?.links.push(h[1] ?? "");
+      if (h !== null) {
+        files.get(h[2] ?? "")?.links.push(h[1] ?? "");
+        linkLayer.set(h[1] ?? "", layer.path);
+      }
     }
   }
   return files;
@@ -197,7 +194,7 @@ async function pickFiles(
       .map((p) => `${prefix}${p.replace(/^\//, "")}`)
       .filter((p) => (files.get(p)?.size ?? 0) > 0 && !picked.has(p));
     const size = owned.reduce((sum, p) => sum + (files.get(p)?.size ?? 0), 0);
-    if (size === 0 || bytes + size > total * 0.013) continue;
+    if (size === 0 || bytes + size > total * 0.011) continue;
     packages.push(pkg);
     for (const p of owned) for (const name of [p, ...(files.get(p)?.links ?? [])]) picked.add(name);
     bytes += size;
@@ -221,7 +218,7 @@ async function rewriteLayer(
   const tree = join(work, "v2-tree");
   await rm(tree, { recursive: true, force: true });
   await mkdir(tree, { recursive: true });
-  for (const [layer, group] of groupBy(names, (n) => files.get(n)?.layer ?? "")) {
+  for (const [layer, group] of groupBy(names, (n) => files.get(n)?.layer ?? linkLayer.get(n) ?? "")) {
     await writeFile(join(work, "v2.list"), `${group.join("\n")}\n`);
     await run("tar", ["-xpf", layer, "-C", tree, "--numeric-owner", "-T", join(work, "v2.list")]);
   }

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import type { BootMode } from "../../disk/index.ts";
+import type { BootMode, DiskFileInfo } from "../../disk/index.ts";
 import { parseChoice } from "../args.ts";
 import { cacheOption } from "../disk-publish.ts";
 import { usageError } from "../errors.ts";
@@ -30,11 +30,40 @@ type DiskRef = (
   io: CliIo,
 ) => { registry: string; repository: string; reference: string; name: string };
 
-/** A DiskError of the caller's making exits 2 with its message. */
-function diskFailure(error: unknown): never {
+/** A DiskError of the caller's making (USAGE, NOT_BOOTABLE, a refused file) exits 2 with its message. */
+export function diskFailure(error: unknown): never {
   const e = error as { name?: string; code?: string; message?: string };
   if (e.name === "DiskError" && e.code !== "TOOL_FAILED") throw usageError(e.message ?? "");
   throw error;
+}
+
+/**
+ * A disk file named on the command line: the boot mode asked for, and its format and virtual size
+ * read from its header — refused, with nothing changed, when it names other files, is not what it
+ * claims or is over --max-size (import.ts).
+ */
+export async function givenDisk(
+  file: string,
+  flags: { boot?: string; maxSize?: string },
+): Promise<{ boot: BootMode; path: string; info: DiskFileInfo }> {
+  const boot: BootMode = parseChoice("--boot", flags.boot, ["bios", "uefi"] as const) ?? "bios";
+  const maxVirtualSize = parseSize(flags.maxSize ?? "2TiB");
+  if (maxVirtualSize === undefined) throw usageError(`Invalid --max-size "${flags.maxSize}"`);
+  const disk = await import("../../disk/index.ts");
+  const path = resolve(file);
+  const info = await disk
+    .inspectDiskFile(path, { maxVirtualSize })
+    .catch((error: unknown) => diskFailure(error));
+  return { boot, path, info };
+}
+
+/** The disk at `path` as a raw file: itself, or converted into `scratch`. */
+export async function rawOf(path: string, info: DiskFileInfo, scratch: string): Promise<string> {
+  if (info.format === "raw") return path;
+  const { convertDisk } = await import("../../disk/index.ts");
+  const raw = join(scratch, "disk.raw");
+  await convertDisk(path, info.format, raw, "raw");
+  return raw;
 }
 
 interface Stats {
@@ -63,26 +92,16 @@ export function registerDiskTransfer(
       .option("--boot <mode>", "bios or uefi: how the disk boots", "bios")
       .option("--max-size <size>", "the largest virtual size taken", "2TiB"),
   ).action(async (file: string, text: string, flags: TransferFlags) => {
-    const boot: BootMode = parseChoice("--boot", flags.boot, ["bios", "uefi"] as const) ?? "bios";
-    const maxVirtualSize = parseSize(flags.maxSize ?? "2TiB");
-    if (maxVirtualSize === undefined) throw usageError(`Invalid --max-size "${flags.maxSize}"`);
     const ref = diskRef(text, flags, io);
     if (ref.reference.startsWith("sha256:"))
       throw usageError(`Invalid disk reference "${text}": push to a tag, not a digest`);
+    const { boot, path, info } = await givenDisk(file, flags);
     const disk = await import("../../disk/index.ts");
-    const path = resolve(file);
-    const info = await disk
-      .inspectDiskFile(path, { maxVirtualSize })
-      .catch((error: unknown) => diskFailure(error));
     const progress = createProgress(io, flags.json === true);
     const scratch = await mkdtemp(join(dirname(path), ".strata-push-"));
     try {
-      let raw = path;
-      if (info.format !== "raw") {
-        progress.line(`Reading ${file} (${info.format})`);
-        raw = join(scratch, "disk.raw");
-        await disk.convertDisk(path, info.format, raw, "raw");
-      }
+      progress.line(`${file}: ${info.format}, ${formatBytes(info.virtualSize)} virtual`);
+      const raw = await rawOf(path, info, scratch);
       const client = await registryClient(ref.registry, io.env, flags.insecure === true);
       progress.line(`Pushing ${file} to ${ref.name}`);
       const pushed = await disk

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import type { BootMode, ChunkedFacts, DiskDescription, DiskFormat } from "../../disk/index.ts";
+import type { ChunkedFacts, DiskDescription, DiskFormat } from "../../disk/index.ts";
 import { serverUrl } from "../api-client.ts";
 import { parseChoice } from "../args.ts";
 import { formatOfName, PULL_FORMATS, type PullFormat } from "../disk-convert.ts";
@@ -21,7 +21,7 @@ import { chunkCache, publishDisk } from "../disk-publish.ts";
 import { parseImageLocation as parseImage, resolveImage } from "../images.ts";
 import { parseSize } from "../../lib/size.ts";
 import { bootTestDisk } from "../disk-test.ts";
-import { registerDiskTransfer } from "./disk-transfer.ts";
+import { diskFailure, givenDisk, rawOf, registerDiskTransfer } from "./disk-transfer.ts";
 
 interface DiskFlags {
   server?: string;
@@ -299,23 +299,12 @@ export function registerDisk(program: Command, io: CliIo): void {
       .option("--boot <mode>", "bios or uefi: how the disk boots", "bios")
       .option("--max-size <size>", "the largest virtual size taken", "2TiB"),
   ).action(async (file: string, flags: DiskImportFlags) => {
-    const boot: BootMode = parseChoice("--boot", flags.boot, ["bios", "uefi"] as const) ?? "bios";
-    const maxVirtualSize = parseSize(flags.maxSize ?? "2TiB");
-    if (maxVirtualSize === undefined) throw usageError(`Invalid --max-size "${flags.maxSize}"`);
-    const disk = await import("../../disk/index.ts");
-    const path = resolve(file);
-    const info = await disk
-      .inspectDiskFile(path, { maxVirtualSize })
-      .catch((error: unknown) => diskFailure(error));
+    const { boot, path, info } = await givenDisk(file, flags);
     const progress = createProgress(io, flags.json === true);
     progress.line(`${file}: ${info.format}, ${formatBytes(info.virtualSize)} virtual`);
     const scratch = await mkdtemp(join(dirname(path), ".strata-import-"));
     try {
-      let raw = path;
-      if (info.format !== "raw") {
-        raw = join(scratch, "disk.raw");
-        await disk.convertDisk(path, info.format, raw, "raw");
-      }
+      const raw = await rawOf(path, info, scratch);
       const published = await publishDisk(
         {
           raw,
@@ -352,11 +341,4 @@ interface DiskImportFlags extends DiskFlags {
   publish?: string;
   boot?: string;
   maxSize?: string;
-}
-
-/** A DiskError of the caller's making (USAGE, NOT_BOOTABLE, a refused file) exits 2 with its message. */
-function diskFailure(error: unknown): never {
-  const e = error as { name?: string; code?: string; message?: string };
-  if (e.name === "DiskError" && e.code !== "TOOL_FAILED") throw usageError(e.message ?? "");
-  throw error;
 }

@@ -69,8 +69,8 @@ const PART_CONCURRENCY = 4;
 /** Cached chunks checked at once (after a digest mismatch). */
 const CHECK_CONCURRENCY = 16;
 /** The staging windows of the assembly pass, and how many are out at once. */
-const STAGE_SIZE = 8 * 1024 * 1024;
-const STAGE_POOL = 4;
+const STAGE_SIZE = 4 * 1024 * 1024;
+const STAGE_POOL = 3;
 /** Chunk file reads in flight in the assembly pass. */
 const READ_AHEAD = 16;
 /** Holes at least this long are hashed from the hasher's own zeros, not staged. */

@@ -36,7 +36,7 @@ import {
 import { newStats, TaskPool, type OnProgress, type TransferStats } from "./stats.ts";
 import type { WholeDigestMode } from "./whole-digest.ts";
 
-export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_CONCURRENCY = 8;
 
 export interface ChunkedDiskInput {
   readonly boot: "bios" | "uefi";
@@ -51,7 +51,7 @@ export interface ChunkedDiskInput {
 export interface PushChunkedOptions {
   /** Also tag the artifact (a disk without a source is otherwise pushed by digest). */
   readonly tag?: string;
-  /** Chunks compressed and uploaded at once (default 16). */
+  /** Chunks compressed and uploaded at once (default 8). */
   readonly concurrency?: number;
   /** The chunk cache folder (cache.ts): remembers how each chunk was stored. */
   readonly cacheDir?: string;
