@@ -23,7 +23,7 @@ import {
   type ImageManifest,
 } from "../oci/index.ts";
 import { pushReferrer, pushManifest, type BytesProgress, type RegistryClient } from "../remote/index.ts";
-import { chunkedLayout, type ChunkedLayout } from "./chunked/format.ts";
+import { chunkedLayout, type ChunkedLayout, type IndexLimits } from "./chunked/format.ts";
 import { pullChunkedDisk, stagedPath } from "./chunked/pull.ts";
 import type { OnProgress, TransferStats } from "./chunked/stats.ts";
 import { DiskError } from "./errors.ts";
@@ -328,6 +328,8 @@ export interface PullDiskOptions {
   readonly progress?: BytesProgress;
   /** The output's format (default qcow2): converted with qemu-img when the stored one differs. */
   readonly format?: ImageFormat;
+  /** Limits on a chunked disk's index (default DEFAULT_INDEX_LIMITS). */
+  readonly limits?: IndexLimits;
   /** The chunk cache folder for a chunked disk (chunked/cache.ts): chunks it holds are not fetched. */
   readonly cacheDir?: string;
   /** Chunks fetched at once (chunked). */
@@ -365,6 +367,7 @@ export async function pullDisk(
       format,
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(onProgress === undefined ? {} : { onProgress }),
     });
     return { ...description, transfer: stats };

@@ -70,6 +70,28 @@ describe("strata disk push and migrate", () => {
     assert.equal(again.transfer.chunksSent, 0, "every chunk is at the registry already");
   });
 
+  it("refuses a chunk index over --max-index-size, leaving an existing output as it was", async () => {
+    const out = join(work, "kept.raw");
+    await writeFile(out, "an older disk");
+    const refused = await strata(
+      "disk",
+      "pull",
+      `${host}/vm/pushed:1`,
+      "--format",
+      "raw",
+      "--max-index-size",
+      "1KiB",
+      "-o",
+      out,
+    );
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /over the limit of 1024/);
+    assert.equal(await readFile(out, "utf8"), "an older disk");
+    const bad = await strata("disk", "pull", `${host}/vm/pushed:1`, "--max-index-size", "lots", "-o", out);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Invalid --max-index-size "lots"/);
+  });
+
   it("a changed disk sends only the chunks that changed", async () => {
     const changed = join(work, "changed.raw");
     const bytes = await readFile(raw);

@@ -33,6 +33,7 @@ interface DiskFlags {
 interface PullFlags extends DiskFlags {
   format?: string;
   output?: string;
+  maxIndexSize?: string;
 }
 
 /** The registry, repository and tag or digest REF names; a REF without a registry is the server's. */
@@ -100,10 +101,18 @@ export function registerDisk(program: Command, io: CliIo): void {
         "--format <format>",
         `${PULL_FORMATS.join(", ")} (default: the output's extension, else qcow2); vhd is fixed, vmdk streamOptimized`,
       )
+      .option(
+        "--max-index-size <size>",
+        "the largest chunk index taken, compressed or not (a chunked disk's; docs/disk-format.md)",
+        "256MiB",
+      )
       .option("-q, --quiet", "print only the artifact's digest"),
   ).action(async (text: string, flags: PullFlags) => {
     const ref = diskRef(text, flags, io);
     const output = resolve(flags.output ?? "");
+    const maxIndexBytes = parseSize(flags.maxIndexSize ?? "256MiB");
+    if (maxIndexBytes === undefined || maxIndexBytes < 1)
+      throw usageError(`Invalid --max-index-size "${flags.maxIndexSize}": expected a size such as 64MiB`);
     if (flags.format === "iso" || (flags.format === undefined && /\.iso$/i.test(output)))
       throw usageError(
         "Cannot pull a disk as an iso: an iso is built from the image (strata disk build), not converted from a disk",
@@ -120,6 +129,7 @@ export function registerDisk(program: Command, io: CliIo): void {
     const description = await pullDisk(client, ref.repository, ref.reference, output, {
       progress: progress.bytes,
       format,
+      limits: { maxIndexBytes },
       ...(cacheDir === undefined ? {} : { cacheDir }),
     }).finally(() => progress.done());
     if (flags.json === true) printJson(io, { ref: ref.name, output, outputFormat: format, ...description });

@@ -34,7 +34,11 @@ export interface IndexLimits {
   readonly maxIndexBytes: number;
 }
 
-export const DEFAULT_INDEX_LIMITS: IndexLimits = { maxIndexBytes: 64 * 1024 * 1024 };
+/**
+ * 256 MiB: the index of a 64 GiB disk full of data (about a million chunks) is about 90 MB
+ * compressed and 150 MB as JSON.
+ */
+export const DEFAULT_INDEX_LIMITS: IndexLimits = { maxIndexBytes: 256 * 1024 * 1024 };
 
 export interface ChunkEntry {
   /** The blob as stored: digest and size. */
