@@ -23,7 +23,13 @@ import {
   type ImageManifest,
 } from "../oci/index.ts";
 import { pushReferrer, pushManifest, type BytesProgress, type RegistryClient } from "../remote/index.ts";
-import { chunkedLayout, type ChunkedLayout, type IndexLimits } from "./chunked/format.ts";
+import {
+  chunkedLayout,
+  EMPTY_CONFIG,
+  EMPTY_DESCRIPTOR,
+  type ChunkedLayout,
+  type IndexLimits,
+} from "./chunked/format.ts";
 import { pullChunkedDisk, stagedPath } from "./chunked/pull.ts";
 import type { OnProgress, TransferStats } from "./chunked/stats.ts";
 import { DiskError } from "./errors.ts";
@@ -43,13 +49,6 @@ export const DiskAnnotation = {
   title: "org.opencontainers.image.title",
 } as const;
 
-/** The empty config every artifact without a config of its own names (image-spec). */
-const EMPTY_CONFIG = Buffer.from("{}");
-const EMPTY_DESCRIPTOR = {
-  mediaType: MediaType.Empty,
-  digest: digestOf(EMPTY_CONFIG),
-  size: EMPTY_CONFIG.length,
-} as const;
 const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]);
 const LAYER_TITLE = "disk.qcow2";
 const MAX_MANIFEST = 4 * 1024 * 1024;

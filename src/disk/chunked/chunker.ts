@@ -3,7 +3,7 @@
 // is read front to back in large reads and each chunk is hashed as it is cut, so memory stays at
 // a few read buffers whatever the disk's size, and the whole disk's digest comes out of the same
 // pass (holes hashed as the zeros they stand for), by default on a second core (whole-digest.ts).
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { checkSizes, cutPoint, DEFAULT_CHUNK_SIZES, type ChunkSizes } from "./fastcdc.ts";
 import { wholeDigest, type WholeDigestMode } from "./whole-digest.ts";
@@ -43,21 +43,6 @@ export interface ChunkerOptions {
    * second core while this thread cuts and hashes the chunks; "inline" does both on one.
    */
   readonly wholeDigest?: WholeDigestMode;
-}
-
-export interface ChunkedDisk {
-  /** The extents in order; ends with the whole disk's digest in `result`. */
-  readonly extents: AsyncGenerator<Extent, { size: number; digest: string }>;
-}
-
-/** Feeds `length` zero bytes to `hash`. */
-export function hashZeros(hash: Hash, length: number): void {
-  let left = length;
-  while (left > 0) {
-    const n = Math.min(left, ZEROS.length);
-    hash.update(ZEROS.subarray(0, n));
-    left -= n;
-  }
 }
 
 function isZero(buffer: Buffer, start: number, end: number): boolean {
