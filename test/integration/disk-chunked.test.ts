@@ -133,8 +133,9 @@ after(async () => {
 
 describe("chunked disk push and pull against strata serve", () => {
   it("pushes a disk and pulls it back bit for bit into a sparse file", async () => {
+    // Through the proxy, as the second version is: the cache remembers blobs per registry address.
     pushed1 = await pushChunkedDisk(
-      client,
+      proxied,
       "vm/disk",
       path("v1.raw"),
       { boot: "uefi", rawDigest: sha256(v1) },
@@ -190,6 +191,35 @@ describe("chunked disk push and pull against strata serve", () => {
     // The registry's side: the changed chunks and the new index blob, nothing else.
     assert.equal(uploaded(proxy.exchanges).length, s.chunksSent + 1);
     assert.notEqual(pushed2.digest, pushed1.digest);
+    // The first push remembered what the repository holds: no chunk it sent was asked for again.
+    assert.equal(s.chunksKnown, s.uniqueChunks - s.chunksSent);
+    const asked = proxy.exchanges.filter((e) => e.method === "HEAD" && blobOfPath(e.path) !== undefined);
+    assert.ok(
+      asked.length <= s.chunksSent + 2,
+      `${asked.length} HEAD requests for ${s.chunksSent} new chunks`,
+    );
+  });
+
+  it("asks for every chunk again when a blob the cache remembers is gone from the registry", async () => {
+    const cacheDir = path("lost-cache");
+    const input = { boot: "bios", created: new Date("2026-01-01T00:00:00Z") } as const;
+    const first = await pushChunkedDisk(client, "vm/lost", path("v1.raw"), input, { tag: "v1", cacheDir });
+    const index = await fetchChunkedIndex(client, "vm/lost", await chunked(client, "vm/lost", "v1"));
+    const gone = index.index.chunks[3]?.digest ?? "";
+    for (const target of [`manifests/${first.digest}`, `blobs/${gone}`]) {
+      const response = await fetch(`${strata.url}/v2/vm/lost/${target}`, { method: "DELETE" });
+      assert.equal(response.status, 202, `DELETE ${target}`);
+    }
+    assert.equal(await client.hasBlob("vm/lost", gone), false);
+    const again = await pushChunkedDisk(client, "vm/lost", path("v1.raw"), input, { tag: "v1", cacheDir });
+    // The run that trusted the cache was refused; the second asked for every chunk and sent the lost one.
+    assert.equal(again.stats.chunksKnown, 0);
+    assert.equal(again.stats.chunksSent, 1);
+    assert.equal(again.digest, first.digest);
+    assert.equal(await client.hasBlob("vm/lost", gone), true);
+    const out = path("lost.raw");
+    await pullChunkedDisk(client, "vm/lost", await chunked(client, "vm/lost", "v1"), out, {});
+    assert.equal(sha256(await readFile(out)), sha256(v1));
   });
 
   it("pulls the second version with the first in the cache, downloading only the changed chunks", async () => {

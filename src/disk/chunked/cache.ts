@@ -4,6 +4,8 @@
 //   CACHE/
 //     chunks/<raw sha256 hex>   a chunk's raw bytes (pull), checked against the name when read
 //     stored/<raw sha256 hex>   how a push stored that chunk: {"digest","size","encoding"} of its blob
+//     known/<sha256 of "registry/repository">   blobs pushes from here found in or sent to that
+//                               repository, one digest per line, so a later push need not ask
 //
 // Every file is written beside its final name and renamed into place, so concurrent pulls and
 // pushes sharing a cache see each file whole or not at all; a file that does not match its name
@@ -12,7 +14,7 @@
 // the cache is a plain folder its owner may empty at any time.
 import { randomBytes } from "node:crypto";
 import { close, open, read } from "node:fs";
-import { mkdir, opendir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, opendir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isDigest, type Digest } from "../../oci/index.ts";
 import { sha256Hex, type ChunkEncoding } from "./compress.ts";
@@ -55,6 +57,12 @@ export interface ChunkCache {
   /** How a push stored the chunk with this raw digest, if one did. */
   getStored(rawSha256: string): Promise<StoredForm | undefined>;
   putStored(rawSha256: string, stored: StoredForm): Promise<void>;
+  /** The blobs pushes from this machine found in or sent to `scope` ("registry/repository"). */
+  knownBlobs(scope: string): Promise<Set<string>>;
+  /** Adds blobs now known to be in `scope`. */
+  rememberBlobs(scope: string, digests: readonly string[]): Promise<void>;
+  /** Forgets what `scope` was known to hold (the registry lost a blob it was known to have). */
+  forgetBlobs(scope: string): Promise<void>;
 }
 
 export interface ChunkCacheSize {
@@ -139,6 +147,8 @@ function readInto(
 export function openChunkCache(dir: string): ChunkCache {
   const chunks = join(dir, "chunks");
   const stored = join(dir, "stored");
+  const known = join(dir, "known");
+  const knownFile = (scope: string): string => join(known, sha256Hex(Buffer.from(scope, "utf8")));
   return {
     dir,
     async getChunk(rawSha256, length) {
@@ -189,6 +199,18 @@ export function openChunkCache(dir: string): ChunkCache {
         checkName(rawSha256),
         JSON.stringify({ digest: form.digest, size: form.size, encoding: form.encoding }),
       ),
+    async knownBlobs(scope) {
+      const bytes = await readOrUndefined(knownFile(scope));
+      // A torn last line (a push killed while appending) is not a digest and is skipped.
+      return new Set((bytes?.toString("utf8") ?? "").split("\n").filter((line) => isDigest(line)));
+    },
+    async rememberBlobs(scope, digests) {
+      if (digests.length === 0) return;
+      await mkdir(known, { recursive: true });
+      // One append of whole lines: concurrent pushes to one repository interleave lines, never bytes.
+      await appendFile(knownFile(scope), `\n${digests.join("\n")}\n`);
+    },
+    forgetBlobs: async (scope) => rm(knownFile(scope), { force: true }),
   };
 }
 

@@ -6,6 +6,13 @@
 // (every blob is asked for with HEAD first) and, with a cache folder, compresses only the chunks
 // it has never compressed before (cache.ts remembers each chunk's stored form).
 //
+// With a cache folder, a push also remembers which blobs the repository holds (it found them
+// there or sent them), and the next push to that repository takes those as present without a
+// HEAD each: a new version of an 8,000-chunk disk asks only about the chunks that changed. A
+// registry that lost a remembered blob (deleted, collected) refuses the manifest that names it;
+// the push then forgets what it remembered of that repository and runs again, asking for every
+// chunk.
+//
 // Memory stays bounded whatever the disk's size: the chunker holds one read's worth of chunks
 // and at most `concurrency` chunks are being compressed or uploaded at once.
 import { stat } from "node:fs/promises";
@@ -17,7 +24,7 @@ import {
   type Descriptor,
   type Digest,
 } from "../../oci/index.ts";
-import { pushReferrer, type RegistryClient } from "../../remote/index.ts";
+import { pushReferrer, RemoteError, type RegistryClient } from "../../remote/index.ts";
 import { DiskAnnotation, describeDisk, type DiskDescription } from "../artifact.ts";
 import { DiskError } from "../errors.ts";
 import { openChunkCache, type ChunkCache } from "./cache.ts";
@@ -65,6 +72,8 @@ export interface PushChunkedOptions {
 export interface PushStats extends TransferStats {
   /** Chunks compressed by this push (the others' stored form came from the cache). */
   chunksEncoded: number;
+  /** Chunks taken as present without asking: an earlier push from here found or sent them. */
+  chunksKnown: number;
 }
 
 export interface PushChunkedResult {
@@ -104,8 +113,41 @@ export async function pushChunkedDisk(
   input: ChunkedDiskInput,
   options: PushChunkedOptions = {},
 ): Promise<PushChunkedResult> {
-  const started = performance.now();
   checkInput(input);
+  const cache = options.cacheDir === undefined ? undefined : openChunkCache(options.cacheDir);
+  if (cache === undefined) return pushOnce(client, repository, rawPath, input, options, undefined);
+  const scope = `${client.registry}/${repository}`;
+  const known = { scope, cache, blobs: await cache.knownBlobs(scope) };
+  try {
+    return await pushOnce(client, repository, rawPath, input, options, known);
+  } catch (error) {
+    if (
+      known.blobs.size === 0 ||
+      !(error instanceof RemoteError) ||
+      !/MANIFEST_BLOB_UNKNOWN/.test(error.message)
+    )
+      throw error;
+    await cache.forgetBlobs(scope);
+    return pushOnce(client, repository, rawPath, input, options, { ...known, blobs: new Set() });
+  }
+}
+
+/** What a repository is known to hold, from the cache (see the head of this file). */
+interface KnownBlobs {
+  readonly scope: string;
+  readonly cache: ChunkCache;
+  readonly blobs: ReadonlySet<string>;
+}
+
+async function pushOnce(
+  client: RegistryClient,
+  repository: string,
+  rawPath: string,
+  input: ChunkedDiskInput,
+  options: PushChunkedOptions,
+  known: KnownBlobs | undefined,
+): Promise<PushChunkedResult> {
+  const started = performance.now();
   const size = await stat(rawPath).then(
     (s) => s.size,
     (error: NodeJS.ErrnoException) => {
@@ -115,8 +157,10 @@ export async function pushChunkedDisk(
   if (size === 0) throw new DiskError("BAD_DISK", `Disk "${rawPath}" is empty`);
   const sizes = options.sizes ?? DEFAULT_CHUNK_SIZES;
   const holeMin = options.holeMin ?? DEFAULT_HOLE_MIN;
-  const cache = options.cacheDir === undefined ? undefined : openChunkCache(options.cacheDir);
-  const stats: PushStats = { ...newStats(), chunksEncoded: 0 };
+  const cache = known?.cache;
+  const stats: PushStats = { ...newStats(), chunksEncoded: 0, chunksKnown: 0 };
+  /** Blobs found in or sent to the repository by this push, not yet remembered. */
+  const found: string[] = [];
   const signal = options.signal;
 
   // The chunk table in order of first appearance; entries filled in as their uploads finish.
@@ -127,7 +171,8 @@ export async function pushChunkedDisk(
 
   const store = async (chunk: DataChunk, slot: number): Promise<void> => {
     signal?.throwIfAborted();
-    const entry = await storeChunk(client, repository, chunk, cache, stats, signal);
+    const entry = await storeChunk(client, repository, chunk, known, stats, signal);
+    if (known !== undefined && !known.blobs.has(entry.digest)) found.push(entry.digest);
     chunks[slot] = entry;
   };
 
@@ -239,6 +284,8 @@ export async function pushChunkedDisk(
       await client.putManifest(repository, options.tag, top.bytes, top.mediaType);
   }
   stats.bytesSent += top.bytes.length;
+  // Remembered only now: a push that failed may have left blobs a registry will not keep.
+  await known?.cache.rememberBlobs(known.scope, found);
   report(manifests);
   stats.seconds = (performance.now() - started) / 1000;
   return {
@@ -250,30 +297,36 @@ export async function pushChunkedDisk(
 }
 
 /**
- * One distinct chunk into the registry: its stored form from the cache when the registry has
- * that blob, else compressed here and uploaded unless the registry has it.
+ * One distinct chunk into the registry: its stored form from the cache when the registry is
+ * known to hold that blob or says it has it, else compressed here and uploaded unless the
+ * registry has it.
  */
 async function storeChunk(
   client: RegistryClient,
   repository: string,
   chunk: DataChunk,
-  cache: ChunkCache | undefined,
+  known: KnownBlobs | undefined,
   stats: PushStats,
   signal: AbortSignal | undefined,
 ): Promise<ChunkEntry> {
   const raw = { rawSha256: chunk.sha256, rawLength: chunk.length };
-  const known = await cache?.getStored(chunk.sha256);
-  if (known !== undefined && (await client.hasBlob(repository, known.digest))) {
-    stats.bytesSkipped += known.size;
-    return { digest: known.digest, size: known.size, encoding: known.encoding, ...raw };
+  const cache = known?.cache;
+  const stored = await cache?.getStored(chunk.sha256);
+  if (stored !== undefined) {
+    const present = known?.blobs.has(stored.digest) === true;
+    if (present || (await client.hasBlob(repository, stored.digest))) {
+      if (present) stats.chunksKnown++;
+      stats.bytesSkipped += stored.size;
+      return { digest: stored.digest, size: stored.size, encoding: stored.encoding, ...raw };
+    }
   }
-  const stored = await encodeChunk(chunk.bytes);
+  const encoded = await encodeChunk(chunk.bytes);
   stats.chunksEncoded++;
-  const digest = `sha256:${stored.digest}` as Digest;
-  const form = { digest, size: stored.bytes.length, encoding: stored.encoding };
-  if (cache !== undefined && known?.digest !== digest) await cache.putStored(chunk.sha256, form);
+  const digest = `sha256:${encoded.digest}` as Digest;
+  const form = { digest, size: encoded.bytes.length, encoding: encoded.encoding };
+  if (cache !== undefined && stored?.digest !== digest) await cache.putStored(chunk.sha256, form);
   signal?.throwIfAborted();
-  if (await client.putBlob(repository, { digest, size: form.size, bytes: stored.bytes })) {
+  if (await client.putBlob(repository, { digest, size: form.size, bytes: encoded.bytes })) {
     stats.chunksSent++;
     stats.chunkBytesSent += form.size;
     stats.bytesSent += form.size;
