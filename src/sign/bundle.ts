@@ -88,10 +88,14 @@ export type ParsedBundle =
       readonly signature: Buffer;
     };
 
+/**
+ * Bundle versions read: v0.3 (what Strata and cosign v3 write, in either spelling) and v0.2,
+ * which @sigstore/sign still writes for message signatures — the same content for a key.
+ */
 const BUNDLE_TYPES = new Set<string>([
   MediaType.SigstoreBundle,
-  // The form @sigstore/bundle and older clients write for v0.3.
   "application/vnd.dev.sigstore.bundle+json;version=0.3",
+  "application/vnd.dev.sigstore.bundle+json;version=0.2",
 ]);
 const B64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
@@ -122,7 +126,9 @@ export function parseBundle(bytes: Buffer): ParsedBundle {
   }
   if (!isObject(json)) throw invalid("not a JSON object");
   if (typeof json.mediaType !== "string" || !BUNDLE_TYPES.has(json.mediaType))
-    throw invalid(`media type ${JSON.stringify(json.mediaType)} is not ${MediaType.SigstoreBundle}`);
+    throw invalid(
+      `media type ${JSON.stringify(json.mediaType)} is not ${MediaType.SigstoreBundle} (nor v0.2)`,
+    );
   const material = json.verificationMaterial;
   if (!isObject(material)) throw invalid("no verificationMaterial");
   let hint: string | undefined;

@@ -146,6 +146,12 @@ export function checkBundle(
   if (bundle.kind === "dsse" && bundle.payloadType !== IN_TOTO_PAYLOAD)
     return fail(base, "malformed", `its payload type "${bundle.payloadType}" is not ${IN_TOTO_PAYLOAD}`);
   const hintId = hintKeyId(bundle.hint);
+  if (bundle.kind === "message" && `sha256:${bundle.messageDigest}` !== subject.digest)
+    // Signed over other bytes: not this manifest, whoever signed it.
+    return fail(base, "wrong-digest", `it signs sha256:${bundle.messageDigest}, not ${subject.digest}`, {
+      ...(hintId === undefined ? {} : { keyId: hintId }),
+      covers: { digest: `sha256:${bundle.messageDigest}` },
+    });
   const found = signer(bundle, subject, keys);
   if (!("key" in found)) {
     if (found.hinted !== undefined)
@@ -166,14 +172,8 @@ export function checkBundle(
   }
   const key = found.key;
   if (bundle.kind === "message") {
-    const digest = `sha256:${bundle.messageDigest}`;
-    if (digest !== subject.digest)
-      return fail(base, "wrong-digest", `it signs ${digest}, not ${subject.digest}`, {
-        ...keyFields(key),
-        covers: { digest },
-      });
     // A message signature carries no time of its own.
-    return judge(base, key, { digest }, undefined, now);
+    return judge(base, key, { digest: subject.digest }, undefined, now);
   }
   let claims;
   try {
