@@ -22,6 +22,8 @@ import { registerSystem } from "./commands/system.ts";
 import { registerTransfer } from "./commands/transfer.ts";
 import { registerDisk } from "./commands/disk.ts";
 import { registerVm } from "./commands/vm.ts";
+import { registerKey } from "./commands/key.ts";
+import { registerSign } from "./commands/sign.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -63,6 +65,9 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   system: registerSystem,
   disk: registerDisk,
   vm: registerVm,
+  key: registerKey,
+  sign: registerSign,
+  verify: registerSign,
 };
 
 /**

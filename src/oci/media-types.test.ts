@@ -53,6 +53,8 @@ const EXPECTED: Record<keyof typeof MediaType, readonly Predicate[]> = {
   DiskChunkPart: [],
   DiskChunk: [],
   DiskChunkGzip: [],
+  SigstoreBundle: [],
+  CosignSimpleSigning: [],
 };
 
 describe("media type predicates", () => {

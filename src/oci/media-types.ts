@@ -33,6 +33,13 @@ export const MediaType = {
   DiskChunkPart: "application/vnd.strata.disk.chunks.v1",
   DiskChunk: "application/vnd.strata.disk.chunk.v1",
   DiskChunkGzip: "application/vnd.strata.disk.chunk.v1+gzip",
+  /**
+   * Signatures (src/sign/, docs/supply-chain.md): a Sigstore bundle v0.3 — the artifactType of
+   * the referrer that carries it and its one layer, as cosign v3 stores it — and cosign's legacy
+   * simple-signing payload, a layer of the `sha256-<hex>.sig` tag's manifest.
+   */
+  SigstoreBundle: "application/vnd.dev.sigstore.bundle.v0.3+json",
+  CosignSimpleSigning: "application/vnd.dev.cosign.simplesigning.v1+json",
 } as const;
 
 export type KnownMediaType = (typeof MediaType)[keyof typeof MediaType];
