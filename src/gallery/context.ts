@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
+import type { SigningKey, TrustedKey } from "../sign/index.ts";
 import type { BlobStore, Dialect, MetadataStore } from "../store/index.ts";
 import type { GalleryDatabase } from "./db/schema.ts";
 import type { GalleryEvent, GalleryEventType, Role } from "./model.ts";
@@ -27,6 +28,13 @@ export interface WebhookTarget {
   readonly galleries: readonly string[];
 }
 
+/** A gallery's keys: the one that signs what is published or copied into it, and those it trusts. */
+export interface GallerySigning {
+  readonly key?: SigningKey;
+  /** Public keys whose signatures count for the gallery (the signing key's own included). */
+  readonly trusted: readonly TrustedKey[];
+}
+
 export interface GalleryContext {
   readonly db: Kysely<GalleryDatabase>;
   readonly dialect: Dialect;
@@ -39,6 +47,8 @@ export interface GalleryContext {
   /** Whether a user may pull a repository through the registry (its access rules and roles). */
   readonly canPull: (user: string | undefined, repository: string) => Promise<boolean>;
   readonly webhooks: readonly WebhookTarget[];
+  /** Signing keys by gallery name (from the server's configuration). */
+  readonly signing: ReadonlyMap<string, GallerySigning>;
   /** Called after a transaction that queued deliveries commits. */
   readonly deliveriesQueued: () => void;
   /** Bumped after every local change; caches of gallery state are valid only within one value. */

@@ -1,5 +1,6 @@
 // Galleries: top-level namespaces with members, roles, an enforcement mode, the approvals a
 // copy into them needs and how long deleted versions stay restorable.
+import { publicKeyPem } from "../sign/index.ts";
 import {
   type Actor,
   type Db,
@@ -10,7 +11,7 @@ import {
   requireRole,
 } from "./context.ts";
 import { GalleryError, q } from "./errors.ts";
-import { checkComponentName, checkRole, type Gallery, type Role } from "./model.ts";
+import { checkComponentName, checkRole, type Gallery, type GalleryKeys, type Role } from "./model.ts";
 import { toGallery } from "./rows.ts";
 import type { GalleryCreate, GalleryUpdate } from "./schemas.ts";
 
@@ -105,6 +106,26 @@ export function galleryOps(ctx: GalleryContext) {
     async get(actor: Actor, name: string): Promise<Gallery> {
       await requireRole(ctx, ctx.db, actor, name, "reader");
       return mustLoadGallery(ctx.db, name);
+    },
+
+    /** The public keys the gallery trusts, and whether it signs what it receives (readers). */
+    async keys(actor: Actor, name: string): Promise<GalleryKeys> {
+      await requireRole(ctx, ctx.db, actor, name, "reader");
+      await mustLoadGallery(ctx.db, name);
+      const signing = ctx.signing.get(name);
+      const now = ctx.now();
+      return {
+        gallery: name,
+        signs: signing?.key !== undefined,
+        keys: (signing?.trusted ?? []).map((k) => ({
+          keyId: k.keyId,
+          signing: k.keyId === signing?.key?.keyId,
+          ...(k.notAfter === undefined
+            ? {}
+            : { notAfter: k.notAfter.toISOString(), expired: k.notAfter.getTime() <= now }),
+          publicKey: publicKeyPem(k.publicKey),
+        })),
+      };
     },
 
     async update(actor: Actor, name: string, patch: GalleryUpdate): Promise<Gallery> {

@@ -10,7 +10,7 @@ export { registerGalleryApi, sendApiError, API_PREFIX, type Identify } from "./a
 export { API_ROUTES } from "./api/routes.ts";
 export { buildOpenApi } from "./api/openapi.ts";
 export type { PullPath } from "./pull-path.ts";
-export type { WebhookTarget, Actor } from "./context.ts";
+export type { WebhookTarget, Actor, GallerySigning } from "./context.ts";
 export {
   GalleryError,
   GALLERY_ERROR_STATUS,

@@ -21,6 +21,22 @@ export type VersionState = StoredState | "end-of-life";
 /** The reference that resolves to the computed latest version. */
 export const LATEST = "latest";
 
+/** A gallery's signing keys as the API shows them: public halves only. */
+export interface GalleryKeys {
+  readonly gallery: string;
+  /** Whether versions published or copied into the gallery are signed by the server. */
+  readonly signs: boolean;
+  readonly keys: readonly {
+    readonly keyId: string;
+    /** The key the gallery signs with (the others are trusted only). */
+    readonly signing: boolean;
+    readonly notAfter?: string;
+    readonly expired?: boolean;
+    /** PEM SubjectPublicKeyInfo. */
+    readonly publicKey: string;
+  }[];
+}
+
 export interface Gallery {
   readonly name: string;
   readonly description: string;

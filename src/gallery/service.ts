@@ -6,7 +6,7 @@ import { connectDatabase, migrateSet, type BlobStore, type MetadataStore } from 
 import { auditOps } from "./audit-log.ts";
 import { channelOps } from "./channels.ts";
 import { deliveryOps } from "./deliveries.ts";
-import type { GalleryContext, WebhookTarget } from "./context.ts";
+import type { GalleryContext, GallerySigning, WebhookTarget } from "./context.ts";
 import type { GalleryDatabase } from "./db/schema.ts";
 import { galleryMigrations } from "./db/migrations.ts";
 import { galleryOps } from "./galleries.ts";
@@ -32,6 +32,8 @@ export interface GalleryServiceOptions {
   /** The registry's pull check, so a version can only pin content its publisher may pull. */
   readonly canPull?: (user: string | undefined, repository: string) => Promise<boolean>;
   readonly webhooks?: readonly WebhookTarget[];
+  /** Keys by gallery: versions published or copied into a gallery with a key are signed. */
+  readonly signing?: ReadonlyMap<string, GallerySigning>;
   readonly delivery?: Partial<DeliveryOptions>;
   /** How often scheduled revocations and expired deletions are applied (ms). */
   readonly sweepMs?: number;
@@ -65,6 +67,7 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     authEnabled: options.authEnabled,
     canPull: options.canPull ?? (async () => true),
     webhooks: options.webhooks ?? [],
+    signing: options.signing ?? new Map(),
     // Called only after the deliverer below exists (after a commit).
     deliveriesQueued: () => deliverer.kick(),
     generation: { value: 0 },

@@ -24,6 +24,7 @@ import { latestVersion, resolveDigest, versionRow, versionRows } from "./resolve
 import { toVersion } from "./rows.ts";
 import type { VersionPublish } from "./schemas.ts";
 import { parseVersionNumber } from "./semver.ts";
+import { checkSigningKey, signVersion } from "./signing.ts";
 import { versionLifecycleOps } from "./version-lifecycle.ts";
 import { versionBytes } from "./version-bytes.ts";
 import { mustLoadVersionRow, viewVersion } from "./version-rows.ts";
@@ -152,6 +153,7 @@ export function versionOps(ctx: GalleryContext) {
     ): Promise<PublishResult> {
       parseVersionNumber(input.version);
       await requireRole(ctx, ctx.db, actor, gallery, "publisher");
+      checkSigningKey(ctx, gallery);
       const definition = await mustLoadImage(ctx.db, gallery, image);
       const eol = input.eol === undefined ? null : parseFutureDate("eol", input.eol, ctx.now());
       const record = await resolveFrom(
@@ -178,8 +180,11 @@ export function versionOps(ctx: GalleryContext) {
           },
         );
       }
-      // Content first (links, no tag), then the row: a losing publisher leaves no tag behind.
+      // Content first (links, no tag), then the row: a losing publisher leaves no tag behind. A
+      // gallery with a key signs the content before the row makes it a version.
       await copyInto(ctx, record, `${gallery}/${image}`);
+      if (existing === undefined)
+        await signVersion(ctx, { gallery, image, version: input.version }, record.digest);
       const baseDigest = await baseDigestOf(ctx, record);
       return insertVersion(
         actor,
@@ -202,7 +207,14 @@ export function versionOps(ctx: GalleryContext) {
       if (record === undefined)
         throw new GalleryError("NOT_FOUND", `Content ${q(row.digest)} of the version is missing`);
       checkKind(await mustLoadImage(ctx.db, targetGallery, source.image), record);
+      checkSigningKey(ctx, targetGallery);
       await copyInto(ctx, record, `${targetGallery}/${source.image}`);
+      if ((await versionRow(ctx.db, targetGallery, source.image, row.version)) === undefined)
+        await signVersion(
+          ctx,
+          { gallery: targetGallery, image: source.image, version: row.version },
+          row.digest,
+        );
       const metadata = JSON.parse(row.metadata) as Record<string, string>;
       const eol = row.eol !== null && row.eol > ctx.now() ? row.eol : null;
       return insertVersion(

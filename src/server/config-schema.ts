@@ -81,6 +81,18 @@ export const CONFIG_SCHEMA = obj({
       timeout: duration({ default: "10s", min: 100, max: 600_000 }),
     }),
     sweep: duration({ default: "1m", min: 100, max: DAY }),
+    /**
+     * Keys by gallery name: `key` (a private key PEM file: cosign's, PKCS#8 or SEC1, encrypted
+     * with `password` or not) signs every version published or copied into the gallery; `trust`
+     * (public key PEM files) adds keys whose signatures count for it, such as a rotated-out key.
+     */
+    signing: record(
+      obj({
+        key: str({ optional: true, check: nonEmpty }),
+        password: str({ secret: true, optional: true }),
+        trust: list(str({ check: nonEmpty })),
+      }),
+    ),
   }),
   shutdown: obj({
     grace: duration({ default: "30s", min: 0, max: DAY }),

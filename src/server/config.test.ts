@@ -49,7 +49,7 @@ describe("loadConfig", () => {
         access: [],
         token: { ttl: 300_000, issuer: "strata", service: "strata" },
       },
-      gallery: { webhooks: {}, delivery: { backoff: 2000, timeout: 10_000 }, sweep: 60_000 },
+      gallery: { webhooks: {}, delivery: { backoff: 2000, timeout: 10_000 }, sweep: 60_000, signing: {} },
       shutdown: { grace: 30_000 },
       tls: { reload: 10_000, allowPlaintext: false },
     });

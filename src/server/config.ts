@@ -50,6 +50,10 @@ export interface GalleryConfig {
   readonly delivery: { readonly backoff: number; readonly timeout: number };
   /** ms between applying scheduled revocations and purging expired deletions. */
   readonly sweep: number;
+  /** Per gallery: the private key file that signs what it receives, and public key files it trusts. */
+  readonly signing: Readonly<
+    Record<string, { readonly key?: string; readonly password?: string; readonly trust: readonly string[] }>
+  >;
 }
 
 /** What a file, the environment or overrides may give: every key optional, values unvalidated. */

@@ -33,6 +33,7 @@ import { parseAddr } from "./addr.ts";
 import { createClientErrorHandler } from "./client-error.ts";
 import { answerFrameworkError, installHttpEdge } from "./http-edge.ts";
 import { lazySchemaCompilers } from "./schema-compilers.ts";
+import { loadGallerySigning } from "./signing-keys.ts";
 import { loadServerTls } from "./tls.ts";
 
 export interface StrataServer {
@@ -61,6 +62,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const log = options.log ?? pino({ level: config.log.level, base: { service: "strata" } });
   // First, so that unusable TLS files stop the start before anything is opened.
   const tls = await loadServerTls(config.tls, log);
+  const signing = await loadGallerySigning(config.gallery.signing);
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true });
   const meta = await createMetadataStore(config.database);
@@ -81,6 +83,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       authEnabled: auth.enabled,
       canPull: (user, repository) => auth.canPull(user, repository),
       webhooks: Object.entries(config.gallery.webhooks).map(([name, hook]) => ({ name, ...hook })),
+      signing,
       delivery: { backoffMs: config.gallery.delivery.backoff, timeoutMs: config.gallery.delivery.timeout },
       sweepMs: config.gallery.sweep,
       ...(options.now === undefined ? {} : { now: options.now }),

@@ -10,6 +10,26 @@ const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
 const Approval = Type.Object({ user: Type.String(), at: time, comment: opt(Type.String()) }, strict);
 
+export const GalleryKeysOut = Type.Object(
+  {
+    gallery: Type.String(),
+    signs: Type.Boolean(),
+    keys: Type.Array(
+      Type.Object(
+        {
+          keyId: Type.String({ description: "sha256 of the DER public key, hex" }),
+          signing: Type.Boolean(),
+          notAfter: opt(time),
+          expired: opt(Type.Boolean()),
+          publicKey: Type.String({ description: "PEM public key" }),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
+
 export const GalleryOut = Type.Object(
   {
     name: Type.String(),
