@@ -3,7 +3,8 @@
 // a registry (a name with a registry), an OCI layout (oci-layout:PATH:TAG) or the local store (a
 // name without one); verification reports every signature found (docs/supply-chain.md).
 import type { Command } from "commander";
-import type { SignatureCheck, VerifyResult } from "../../sign/index.ts";
+import type { SignatureCheck, TrustedKey, VerifyResult } from "../../sign/index.ts";
+import { clientFor } from "../api-client.ts";
 import { localPlace, registryPlace, type Place } from "../endpoints.ts";
 import { CliError, usageError } from "../errors.ts";
 import { parseImageLocation, type ImageRef } from "../images.ts";
@@ -95,31 +96,83 @@ export function registerSign(program: Command, io: CliIo): void {
     .description(
       "Verify an image's signatures against public keys: every bundle referrer and legacy signature of its digest, with key id, time and what it covers; exits 1 unless one is valid",
     )
-    .requiredOption(
+    .option(
       "--key <name|file>",
       "a trusted public key: a kept key's name or a PEM file (repeatable)",
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
+    .option(
+      "--gallery [name]",
+      "also trust the keys a Strata server's gallery trusts (default: the repository's first component)",
+    )
+    .option(
+      "--server <url>",
+      "the Strata server --gallery asks (default $STRATA_SERVER, else the image's registry)",
+    )
     .option("--insecure", "plain HTTP to registries that are not on loopback")
     .option("--json", "print the verification result as JSON")
-    .action((text: string, flags: { key: string[]; insecure?: boolean; json?: boolean }) =>
-      withSignErrors(async () => {
-        const { verifyImage } = await import("../../sign/index.ts");
-        const ref = parseImageLocation(text, "image reference");
-        const keys = await Promise.all(flags.key.map((k) => trustedKeyOf(io.env, k)));
-        const place = await placeOf(ref, io, flags.insecure === true);
-        const result = await verifyImage(place.endpoint, place.reference, keys, {
-          // The local store keeps no `.sig` tags (they are registry and layout tags).
-          legacy: ref.kind === "layout" || repositoryOf(ref) !== undefined,
-        });
-        if (flags.json === true) printJson(io, { name: place.name, ...result });
-        else printChecks(io, place.name, result);
-        if (!result.verified)
-          throw new CliError(
-            result.signatures.length === 0
-              ? `${place.name} (${result.digest}) is not signed`
-              : `No valid signature on ${place.name} (${result.digest}) by the given keys`,
-          );
-      }),
+    .action(
+      (
+        text: string,
+        flags: {
+          key?: string[];
+          gallery?: string | true;
+          server?: string;
+          insecure?: boolean;
+          json?: boolean;
+        },
+      ) =>
+        withSignErrors(async () => {
+          const { verifyImage } = await import("../../sign/index.ts");
+          const ref = parseImageLocation(text, "image reference");
+          if (flags.key === undefined && flags.gallery === undefined)
+            throw usageError("Missing --key or --gallery: name the keys a signature must be made with");
+          const keys = await Promise.all((flags.key ?? []).map((k) => trustedKeyOf(io.env, k)));
+          if (flags.gallery !== undefined)
+            keys.push(...(await galleryKeys(ref, flags.gallery, flags.server, io)));
+          const place = await placeOf(ref, io, flags.insecure === true);
+          const result = await verifyImage(place.endpoint, place.reference, keys, {
+            // The local store keeps no `.sig` tags (they are registry and layout tags).
+            legacy: ref.kind === "layout" || repositoryOf(ref) !== undefined,
+          });
+          if (flags.json === true) printJson(io, { name: place.name, ...result });
+          else printChecks(io, place.name, result);
+          if (!result.verified)
+            throw new CliError(
+              result.signatures.length === 0
+                ? `${place.name} (${result.digest}) is not signed`
+                : `No valid signature on ${place.name} (${result.digest}) by the given keys`,
+            );
+        }),
     );
+}
+
+/** The public keys a server's gallery trusts (GET /api/v1/galleries/NAME/keys). */
+async function galleryKeys(
+  ref: ImageRef,
+  gallery: string | true,
+  server: string | undefined,
+  io: CliIo,
+): Promise<TrustedKey[]> {
+  const { readPublicKey } = await import("../../sign/index.ts");
+  const named = ref.kind === "name" ? ref.reference : undefined;
+  const name = gallery === true ? named?.repository.split("/")[0] : gallery;
+  if (name === undefined || name === "")
+    throw usageError(
+      "--gallery: name the gallery (it is the first component of a registry reference's repository)",
+    );
+  const url =
+    server ??
+    io.env.STRATA_SERVER ??
+    (named?.registry === undefined ? undefined : `http://${named.registry}`);
+  const api = await clientFor(url === undefined ? {} : { server: url }, io.env);
+  const answer = await api.call("GET", `/galleries/${encodeURIComponent(name)}/keys`);
+  const body = answer.body as { keys: { keyId: string; publicKey: string; notAfter?: string }[] };
+  if (body.keys.length === 0) throw new CliError(`Gallery "${name}" on ${api.server} trusts no keys`);
+  return body.keys.map((k) =>
+    readPublicKey(k.publicKey, {
+      name: `gallery ${name}`,
+      ...(k.notAfter === undefined ? {} : { notAfter: new Date(k.notAfter) }),
+    }),
+  );
 }

@@ -15,6 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { createRegistryEndpoint, RegistryClient } from "../../../src/remote/index.ts";
 import { keyIdOf, readPublicKey, verifyImage, type TrustedKey } from "../../../src/sign/index.ts";
 import { authYaml, galleryApi, PASSWORD, pushImage } from "../../helpers/gallery.ts";
+import { runStrata } from "../../helpers/cli-run.ts";
 import { startInProcess, type InProcess } from "../../helpers/in-process.ts";
 
 const run = promisify(execFile);
@@ -159,6 +160,29 @@ describe("galleries that sign", () => {
       const result = await verifyImage(endpoint, digest, [key]);
       assert.equal(result.verified, true, `${key.name}: ${JSON.stringify(result.signatures)}`);
     }
+  });
+
+  it("verifies with strata verify --gallery against the keys the server's gallery trusts", async () => {
+    const env = {
+      STRATA_USERNAME: "alice",
+      STRATA_PASSWORD: PASSWORD,
+      STRATA_CONFIG_DIR: join(work, "cli-config"),
+    };
+    const host = new URL(s.url).host;
+    const ok = await runStrata(["verify", `${host}/prod/web@${digest}`, "--gallery"], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^Verified .*prod\/web/m);
+    // An image nobody signed.
+    const unsigned = await pushImage(s.server.app, "builds/web", "v2", "two", { user: "alice" });
+    const refused = await runStrata(["verify", `${host}/builds/web@${unsigned}`, "--gallery", "prod"], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /is not signed/);
+    const none = await runStrata(["verify", `${host}/plain/web@${digest}`, "--gallery"], env);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /Gallery "plain" .* trusts no keys/);
+    const usage = await runStrata(["verify", `${host}/prod/web@${digest}`], env);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /Missing --key or --gallery/);
   });
 
   it("does not sign in a gallery without a key", async () => {
