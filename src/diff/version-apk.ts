@@ -52,7 +52,12 @@ class Tokens {
     }
     switch (this.kind) {
       case Kind.DottedNumber:
-        if (s[this.at] === "0") {
+      case Kind.Number:
+      case Kind.SuffixNumber:
+      case Kind.Revision:
+        if (this.kind === Kind.DottedNumber && s[this.at] === "0") {
+          // Leading zeros after a dot: a fraction, worth −(count of zeros); the digits after
+          // them are a number token of their own.
           let zeros = 0;
           while (s[this.at] === "0") {
             zeros++;
@@ -62,10 +67,6 @@ class Tokens {
           next = Kind.Number;
           break;
         }
-      // falls through: a dotted number without a leading zero is read as a number
-      case Kind.Number:
-      case Kind.SuffixNumber:
-      case Kind.Revision:
         while (isDigit(s[this.at])) value = value * 10 + Number(s[this.at++]);
         break;
       case Kind.Letter:
