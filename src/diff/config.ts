@@ -81,10 +81,17 @@ function diffMaps(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>
 function diffSets(a: readonly string[], b: readonly string[]): SetDiff {
   const sa = new Set(a);
   const sb = new Set(b);
-  return { added: [...sb].filter((x) => !sa.has(x)).sort(), removed: [...sa].filter((x) => !sb.has(x)).sort() };
+  return {
+    added: [...sb].filter((x) => !sa.has(x)).sort(),
+    removed: [...sa].filter((x) => !sb.has(x)).sort(),
+  };
 }
 
-function change<T>(a: T | undefined, b: T | undefined, same: (x: T, y: T) => boolean): ValueChange<T> | undefined {
+function change<T>(
+  a: T | undefined,
+  b: T | undefined,
+  same: (x: T, y: T) => boolean,
+): ValueChange<T> | undefined {
   if (a === undefined && b === undefined) return undefined;
   if (a !== undefined && b !== undefined && same(a, b)) return undefined;
   return { ...(a === undefined ? {} : { from: a }), ...(b === undefined ? {} : { to: b }) };
@@ -133,7 +140,11 @@ export function configUnchanged(d: ConfigDiff): boolean {
   return (
     empty(d.env) &&
     empty(d.labels) &&
-    d.exposedPorts.added.length + d.exposedPorts.removed.length + d.volumes.added.length + d.volumes.removed.length === 0 &&
+    d.exposedPorts.added.length +
+      d.exposedPorts.removed.length +
+      d.volumes.added.length +
+      d.volumes.removed.length ===
+      0 &&
     d.entrypoint === undefined &&
     d.cmd === undefined &&
     d.user === undefined &&

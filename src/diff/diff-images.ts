@@ -49,8 +49,7 @@ export interface ImageSummary {
 }
 
 export type PackageSection =
-  | ({ readonly available: true } & PackageDiff)
-  | { readonly available: false; readonly note: string };
+  ({ readonly available: true } & PackageDiff) | { readonly available: false; readonly note: string };
 
 export interface ImageDiff {
   readonly schemaVersion: typeof DIFF_SCHEMA_VERSION;
@@ -82,7 +81,9 @@ function summary(image: ResolvedImage, packagesFrom: string | undefined): ImageS
     digest: image.digest,
     ...(c.os === undefined && c.architecture === undefined
       ? {}
-      : { platform: `${c.os ?? "?"}/${c.architecture ?? "?"}${c.variant === undefined ? "" : `/${c.variant}`}` }),
+      : {
+          platform: `${c.os ?? "?"}/${c.architecture ?? "?"}${c.variant === undefined ? "" : `/${c.variant}`}`,
+        }),
     layers: image.layers.length,
     ...(image.disk === undefined ? {} : { disk: image.disk.digest }),
     ...(packagesFrom === undefined ? {} : { packagesFrom }),
@@ -90,10 +91,20 @@ function summary(image: ResolvedImage, packagesFrom: string | undefined): ImageS
 }
 
 /** What changed from `before` to `after`. */
-export async function diffImages(before: DiffSide, after: DiffSide, options: DiffOptions = {}): Promise<ImageDiff> {
+export async function diffImages(
+  before: DiffSide,
+  after: DiffSide,
+  options: DiffOptions = {},
+): Promise<ImageDiff> {
   const platform = options.platform === undefined ? {} : { platform: options.platform };
-  const a = await resolveImage(before.source, before.reference, { name: before.name ?? before.reference, ...platform });
-  const b = await resolveImage(after.source, after.reference, { name: after.name ?? after.reference, ...platform });
+  const a = await resolveImage(before.source, before.reference, {
+    name: before.name ?? before.reference,
+    ...platform,
+  });
+  const b = await resolveImage(after.source, after.reference, {
+    name: after.name ?? after.reference,
+    ...platform,
+  });
   const want = {
     packages: options.sections?.packages ?? true,
     files: options.sections?.files ?? true,
@@ -107,7 +118,8 @@ export async function diffImages(before: DiffSide, after: DiffSide, options: Dif
     const pb = await packagesOf(b, options.inventoryOf);
     fromA = pa?.from;
     fromB = pb?.from;
-    if (pa !== undefined && pb !== undefined) packages = { available: true, ...diffPackages(pa.inventory, pb.inventory) };
+    if (pa !== undefined && pb !== undefined)
+      packages = { available: true, ...diffPackages(pa.inventory, pb.inventory) };
     else {
       const missing = [pa === undefined ? a.name : undefined, pb === undefined ? b.name : undefined].filter(
         (n): n is string => n !== undefined,
@@ -124,7 +136,10 @@ export async function diffImages(before: DiffSide, after: DiffSide, options: Dif
       ...(options.maxLayerBytes === undefined ? {} : { maxBytes: options.maxLayerBytes }),
       ...(options.maxLayerEntries === undefined ? {} : { maxEntries: options.maxLayerEntries }),
     });
-    files = { ...diffFiles(pair.before, pair.after, options.maxFiles ?? Infinity), sharedLayers: pair.sharedLayers };
+    files = {
+      ...diffFiles(pair.before, pair.after, options.maxFiles ?? Infinity),
+      sharedLayers: pair.sharedLayers,
+    };
   }
   let config: ImageDiff["config"];
   if (want.config) {

@@ -76,8 +76,7 @@ export class FileTree {
     // A hard link has its target's content (when the target was read).
     if (entry.type === "hardlink" && entry.linkTarget !== undefined) {
       const target = this.entries.get(entry.linkTarget);
-      if (target?.sha256 !== undefined)
-        entry = { ...entry, size: target.size, sha256: target.sha256 };
+      if (target?.sha256 !== undefined) entry = { ...entry, size: target.size, sha256: target.sha256 };
     }
     const existing = this.entries.get(path);
     if (existing?.type === "dir" && entry.type !== "dir") this.removeChildren(path, undefined);

@@ -71,7 +71,8 @@ function changesOf(a: FileEntry, b: FileEntry): FileChangeKind[] {
   if (a.mode !== b.mode) out.push("mode");
   if (a.uid !== b.uid || a.gid !== b.gid) out.push("owner");
   if (a.type === "symlink" && b.type === "symlink" && a.linkTarget !== b.linkTarget) out.push("target");
-  if ((a.type === "char" || a.type === "block") && a.type === b.type && a.device !== b.device) out.push("target");
+  if ((a.type === "char" || a.type === "block") && a.type === b.type && a.device !== b.device)
+    out.push("target");
   return out;
 }
 

@@ -20,7 +20,13 @@ async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
   })();
   for (const { content, ...header } of entries)
     await new Promise<void>((resolve, reject) => {
-      const h: Headers = { mode: header.type === "directory" ? 0o755 : 0o644, uid: 0, gid: 0, mtime: new Date(0), ...header };
+      const h: Headers = {
+        mode: header.type === "directory" ? 0o755 : 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: new Date(0),
+        ...header,
+      };
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
       if (content !== undefined) tar.entry({ ...h, size: Buffer.byteLength(content) }, content, cb);
       else tar.entry(h, cb);
@@ -142,7 +148,10 @@ describe("flattening layers", () => {
       ]),
       opened,
     );
-    const pair = await flattenPair({ name: "A", layers: [shared, upperA] }, { name: "B", layers: [shared, upperB] });
+    const pair = await flattenPair(
+      { name: "A", layers: [shared, upperA] },
+      { name: "B", layers: [shared, upperB] },
+    );
     assert.equal(pair.sharedLayers, 1);
     assert.equal(opened.filter((d) => d === shared.digest).length, 1);
     // usr/big lies outside every touched path: neither hashed nor kept.
@@ -152,7 +161,10 @@ describe("flattening layers", () => {
       diff.changed.map((c) => [c.path, c.changes]),
       [["/etc/conf", ["content"]]],
     );
-    assert.deepEqual(diff.removed.map((r) => r.path), ["/a-only"]);
+    assert.deepEqual(
+      diff.removed.map((r) => r.path),
+      ["/a-only"],
+    );
     assert.deepEqual(diff.totals.removed, { count: 1, bytes: 1 });
   });
 
@@ -171,14 +183,19 @@ describe("flattening layers", () => {
     const cases: [string, Buffer, RegExp][] = [
       ["corrupt gzip", corrupt, /Cannot read layer 1 of bad \(sha256:[0-9a-f]{64}\): .+/],
       ["truncated", good.subarray(0, good.length / 2), /Cannot read layer 1 of bad/],
-      ["absolute path", await tarOf([{ name: "/etc/passwd", content: "x" }]), /absolute path "\/etc\/passwd"/],
+      [
+        "absolute path",
+        await tarOf([{ name: "/etc/passwd", content: "x" }]),
+        /absolute path "\/etc\/passwd"/,
+      ],
       ["dot-dot", await tarOf([{ name: "a/../../x", content: "x" }]), /path with "\.\."/],
       ["bad whiteout", await tarOf([{ name: "a/.wh.", content: "" }]), /invalid whiteout "a\/\.wh\."/],
     ];
     for (const [what, bytes, message] of cases)
       await assert.rejects(
         flattenImage([layerOf(bytes)], "bad"),
-        (error: unknown) => error instanceof DiffError && error.code === "BAD_LAYER" && message.test(error.message),
+        (error: unknown) =>
+          error instanceof DiffError && error.code === "BAD_LAYER" && message.test(error.message),
         what,
       );
   });
@@ -187,6 +204,9 @@ describe("flattening layers", () => {
     const many = await gz(Array.from({ length: 20 }, (_, i) => ({ name: `f${i}`, content: "" })));
     await assert.rejects(flattenImage([layerOf(many)], "big", { maxEntries: 10 }), /more than 10 entries/);
     const large = await gz([{ name: "f", content: "x".repeat(100_000) }]);
-    await assert.rejects(flattenImage([layerOf(large)], "big", { maxBytes: 50_000 }), /more than 50000 bytes uncompressed/);
+    await assert.rejects(
+      flattenImage([layerOf(large)], "big", { maxBytes: 50_000 }),
+      /more than 50000 bytes uncompressed/,
+    );
   });
 });

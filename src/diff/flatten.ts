@@ -38,9 +38,7 @@ async function readAll(
   for (let i = from; i < layers.length; i++) {
     const layer = layers[i];
     if (layer === undefined) continue;
-    out.push(
-      await readLayer(layer, { ...options, name: `${i + 1} of ${what} (${layer.digest})` }),
-    );
+    out.push(await readLayer(layer, { ...options, name: `${i + 1} of ${what} (${layer.digest})` }));
   }
   return out;
 }
@@ -68,7 +66,11 @@ export async function flattenPair(
     for (const layer of [...upperBefore, ...upperAfter])
       for (const record of layer) {
         touched.add(record.path);
-        if (record.kind === "entry" && record.entry.type === "hardlink" && record.entry.linkTarget !== undefined)
+        if (
+          record.kind === "entry" &&
+          record.entry.type === "hardlink" &&
+          record.entry.linkTarget !== undefined
+        )
           touched.add(record.entry.linkTarget);
       }
     for (const path of touched) for (const dir of ancestors(path)) above.add(dir);

@@ -128,7 +128,9 @@ export async function readSmallBlob(
 const isDisk = (m: Manifest): boolean =>
   m.artifactType === MediaType.DiskArtifact ||
   m.artifactType === MediaType.DiskChunked ||
-  (m.kind === "index" && m.artifactType === undefined && m.annotations?.["dev.strata.disk.format"] === "chunked");
+  (m.kind === "index" &&
+    m.artifactType === undefined &&
+    m.annotations?.["dev.strata.disk.format"] === "chunked");
 
 function hostPlatform(): PlatformWanted {
   const arch = process.arch === "x64" ? "amd64" : process.arch;
@@ -158,7 +160,10 @@ export async function resolveImage(
       if (disk !== undefined) notImage(name, "its disk's subject is another disk");
       disk = { digest: descriptor.digest, mediaType: manifest.mediaType };
       if (manifest.subject === undefined)
-        notImage(name, "it is a disk that names no source image (imported disks have none), so there is no root to compare");
+        notImage(
+          name,
+          "it is a disk that names no source image (imported disks have none), so there is no root to compare",
+        );
       descriptor = manifest.subject;
       continue;
     }
@@ -185,7 +190,9 @@ function pickPlatform(
   );
   if (match !== undefined) return match;
   if (images.length === 1 && images[0] !== undefined) return images[0];
-  const listed = images.map((m) => (m.platform === undefined ? "unknown" : `${m.platform.os}/${m.platform.architecture}`));
+  const listed = images.map((m) =>
+    m.platform === undefined ? "unknown" : `${m.platform.os}/${m.platform.architecture}`,
+  );
   return notImage(
     name,
     `its index has no ${wanted.os}/${wanted.architecture} image (it lists ${listed.join(", ") || "none"}): pass --platform`,
@@ -211,9 +218,13 @@ async function readImage(
   try {
     config = JSON.parse(configBytes.toString("utf8")) as typeof config;
   } catch (error) {
-    throw new DiffError("NOT_AN_IMAGE", `"${name}" has a config that is not JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new DiffError(
+      "NOT_AN_IMAGE",
+      `"${name}" has a config that is not JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const diffIds = Array.isArray(config.rootfs?.diff_ids) ? (config.rootfs.diff_ids as unknown[]) : [];
   const layers = manifest.layers.map((layer, i): LayerSource => {
@@ -235,4 +246,3 @@ async function readImage(
     ...(disk === undefined ? {} : { disk }),
   };
 }
-

@@ -19,9 +19,29 @@ export {
   type PlatformWanted,
   type ResolvedImage,
 } from "./image-source.ts";
-export { diffPackages, type OsChange, type PackageChange, type PackageDiff, type PackageEntry } from "./packages.ts";
-export { diffFiles, type FileChange, type FileChangeKind, type FileDiff, type FileInfo, type FileTotals } from "./files.ts";
-export { diffConfigs, type ConfigDiff, type ImageConfigView, type MapDiff, type SetDiff, type ValueChange } from "./config.ts";
+export {
+  diffPackages,
+  type OsChange,
+  type PackageChange,
+  type PackageDiff,
+  type PackageEntry,
+} from "./packages.ts";
+export {
+  diffFiles,
+  type FileChange,
+  type FileChangeKind,
+  type FileDiff,
+  type FileInfo,
+  type FileTotals,
+} from "./files.ts";
+export {
+  diffConfigs,
+  type ConfigDiff,
+  type ImageConfigView,
+  type MapDiff,
+  type SetDiff,
+  type ValueChange,
+} from "./config.ts";
 export { flattenImage, flattenPair, type FlattenedPair } from "./flatten.ts";
 export { FileTree, type FileEntry, type FileType, type LayerRecord } from "./file-tree.ts";
 export { readLayer, type LayerSource, type ReadLayerOptions } from "./layer-reader.ts";

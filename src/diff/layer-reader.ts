@@ -120,7 +120,10 @@ export async function readLayer(source: LayerSource, options: ReadLayerOptions =
   const records: LayerRecord[] = [];
   let entries = 0;
 
-  async function onEntry(header: Header, body: AsyncIterable<unknown> & { resume(): unknown }): Promise<void> {
+  async function onEntry(
+    header: Header,
+    body: AsyncIterable<unknown> & { resume(): unknown },
+  ): Promise<void> {
     framing.xattrs.shift();
     if (++entries > maxEntries) refuse(`more than ${maxEntries} entries`);
     const path = cleanEntryPath(header.name, refuse);
@@ -168,7 +171,9 @@ export async function readLayer(source: LayerSource, options: ReadLayerOptions =
       gid: header.gid ?? 0,
       ...(sha256 === undefined ? {} : { sha256 }),
       ...(linkTarget === undefined ? {} : { linkTarget }),
-      ...(type === "char" || type === "block" ? { device: `${header.devmajor ?? 0}:${header.devminor ?? 0}` } : {}),
+      ...(type === "char" || type === "block"
+        ? { device: `${header.devmajor ?? 0}:${header.devminor ?? 0}` }
+        : {}),
     };
     records.push({ kind: "entry", path, entry });
   }
@@ -184,14 +189,25 @@ export async function readLayer(source: LayerSource, options: ReadLayerOptions =
       },
     );
   });
-  const cap = new Cap(maxBytes, () => new DiffError("BAD_LAYER", `Cannot read layer ${label}: more than ${maxBytes} bytes uncompressed`));
+  const cap = new Cap(
+    maxBytes,
+    () => new DiffError("BAD_LAYER", `Cannot read layer ${label}: more than ${maxBytes} bytes uncompressed`),
+  );
   try {
     const { head, body } = await peek(await source.open());
     const stage = decompressor(head);
-    await pipeline([body, ...(stage === undefined ? [] : [stage]), cap, framing, tar as unknown as NodeJS.WritableStream]);
+    await pipeline([
+      body,
+      ...(stage === undefined ? [] : [stage]),
+      cap,
+      framing,
+      tar as unknown as NodeJS.WritableStream,
+    ]);
   } catch (error) {
     if (error instanceof DiffError) throw error;
-    throw new DiffError("BAD_LAYER", `Cannot read layer ${label}: ${(error as Error).message}`, { cause: error });
+    throw new DiffError("BAD_LAYER", `Cannot read layer ${label}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return records;
 }

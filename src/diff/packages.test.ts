@@ -52,7 +52,10 @@ describe("package diff", () => {
       d.upgraded.map((c) => `${c.name}:${c.from.arch} ${c.from.version} → ${c.to.version}`),
       ["libc6:amd64 2.36-9 → 2.36-9+deb12u4", "openssl:amd64 3.0.14-1~deb12u1 → 3.0.15-1~deb12u1"],
     );
-    assert.deepEqual(d.downgraded.map((c) => c.name), ["pinned"]);
+    assert.deepEqual(
+      d.downgraded.map((c) => c.name),
+      ["pinned"],
+    );
     assert.deepEqual(d.added, [{ type: "deb", name: "curl", version: "7.88.1-10", arch: "amd64" }]);
     assert.deepEqual(d.removed, [{ type: "deb", name: "wget", version: "1.21.3-1", arch: "amd64" }]);
     assert.deepEqual(
@@ -63,7 +66,10 @@ describe("package diff", () => {
       ],
     );
     assert.equal(d.unchanged, 2);
-    assert.deepEqual(d.os, { from: { id: "debian", versionId: "12" }, to: { id: "debian", versionId: "13" } });
+    assert.deepEqual(d.os, {
+      from: { id: "debian", versionId: "12" },
+      to: { id: "debian", versionId: "13" },
+    });
   });
 });
 
@@ -80,7 +86,8 @@ describe("SBOMs read back", () => {
           {
             referenceCategory: "PACKAGE-MANAGER",
             referenceType: "purl",
-            referenceLocator: "pkg:deb/debian/openssl@3.0.15-1~deb12u1?arch=amd64&upstream=openssl&distro=debian-12",
+            referenceLocator:
+              "pkg:deb/debian/openssl@3.0.15-1~deb12u1?arch=amd64&upstream=openssl&distro=debian-12",
           },
         ],
       },
@@ -103,7 +110,9 @@ describe("SBOMs read back", () => {
     ],
   };
   const statement = (predicateType: string, predicate: unknown) =>
-    Buffer.from(JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [], predicateType, predicate }));
+    Buffer.from(
+      JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [], predicateType, predicate }),
+    );
 
   it("reads SPDX 2.3 in an in-toto statement, packages from their purls", () => {
     const inv = inventoryFromSbom(statement("https://spdx.dev/Document/v2.3", spdx));
@@ -146,7 +155,10 @@ describe("SBOMs read back", () => {
     const cases: [Buffer, RegExp][] = [
       [Buffer.from("not json"), /Cannot read the SBOM: it is not JSON/],
       [Buffer.from("[]"), /it is not a JSON object/],
-      [statement("https://slsa.dev/provenance/v1", {}), /predicateType "https:\/\/slsa.dev\/provenance\/v1" is not SPDX or CycloneDX/],
+      [
+        statement("https://slsa.dev/provenance/v1", {}),
+        /predicateType "https:\/\/slsa.dev\/provenance\/v1" is not SPDX or CycloneDX/,
+      ],
       [Buffer.from(JSON.stringify({ hello: 1 })), /neither SPDX \(spdxVersion\) nor CycloneDX/],
       [Buffer.from(JSON.stringify({ spdxVersion: "SPDX-2.3", packages: {} })), /SPDX packages is not a list/],
     ];

@@ -51,7 +51,12 @@ const sourceText = (p: Package): string | undefined =>
       : `${p.source.name} ${p.source.version}`;
 
 function entry(p: Package): PackageEntry {
-  return { type: p.type, name: p.name, version: p.version, ...(p.arch === undefined ? {} : { arch: p.arch }) };
+  return {
+    type: p.type,
+    name: p.name,
+    version: p.version,
+    ...(p.arch === undefined ? {} : { arch: p.arch }),
+  };
 }
 
 function side(p: Package): PackageChange["from"] {
@@ -119,7 +124,10 @@ export function diffPackages(before: Inventory, after: Inventory): PackageDiff {
     else changed.push(change);
   }
   return {
-    added: added.filter((p) => !moved.has(nameKey(p))).map(entry).sort(byName),
+    added: added
+      .filter((p) => !moved.has(nameKey(p)))
+      .map(entry)
+      .sort(byName),
     removed: removed.map(entry).sort(byName),
     upgraded: upgraded.sort(byName),
     downgraded: downgraded.sort(byName),

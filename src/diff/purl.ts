@@ -70,8 +70,7 @@ export function packageFromPurl(
   let source: Package["source"];
   if (upstream !== undefined && upstream !== "") {
     const at = upstream.indexOf("@");
-    source =
-      at > 0 ? { name: upstream.slice(0, at), version: upstream.slice(at + 1) } : { name: upstream };
+    source = at > 0 ? { name: upstream.slice(0, at), version: upstream.slice(at + 1) } : { name: upstream };
   }
   return {
     type,

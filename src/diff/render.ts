@@ -17,18 +17,23 @@ export function formatSize(bytes: number): string {
     value /= 1024;
     unit += 1;
   }
-  const shown = unit === 0 ? `${value} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`;
+  const shown =
+    unit === 0 ? `${value} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`;
   return bytes < 0 ? `-${shown}` : shown;
 }
 
 const signed = (bytes: number): string => (bytes >= 0 ? `+${formatSize(bytes)}` : formatSize(bytes));
 
 /** Control characters (and DEL, and C1) as \xNN. */
-// eslint-disable-next-line no-control-regex
-const safe = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+const safe = (s: string): string =>
+  // eslint-disable-next-line no-control-regex
+  s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 
 /** Safe text inside Markdown: control characters escaped, markup and HTML characters quoted. */
-const md = (s: string): string => safe(s).replace(/[\\`*_{}[\]()<>#+\-.!|~&]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`));
+const md = (s: string): string =>
+  safe(s).replace(/[\\`*_{}[\]()<>#+\-.!|~&]/g, (c) =>
+    c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`,
+  );
 
 type Escape = (s: string) => string;
 
@@ -51,15 +56,16 @@ function packageLines(diff: ImageDiff, e: Escape): string[] {
     `${p.unchanged} unchanged`,
   ].join(", ");
   const change = (mark: string) => (c: PackageChange) => {
-    const arch = c.from.arch === c.to.arch ? "" : ` (${e(c.from.arch ?? "none")} → ${e(c.to.arch ?? "none")})`;
-    const source = c.from.source === c.to.source ? "" : ` (source ${e(c.from.source ?? "none")} → ${e(c.to.source ?? "none")})`;
+    const arch =
+      c.from.arch === c.to.arch ? "" : ` (${e(c.from.arch ?? "none")} → ${e(c.to.arch ?? "none")})`;
+    const source =
+      c.from.source === c.to.source
+        ? ""
+        : ` (source ${e(c.from.source ?? "none")} → ${e(c.to.source ?? "none")})`;
     return `  ${mark} ${e(c.name)} ${e(c.from.version)} → ${e(c.to.version)}${arch}${source}`;
   };
   const entry = (mark: string) => (x: PackageEntry) => `  ${mark} ${pkgName(x, e)} ${e(x.version)}`;
-  const os =
-    p.os === undefined
-      ? []
-      : [`  OS: ${e(osText(p.os.from))} → ${e(osText(p.os.to))}`];
+  const os = p.os === undefined ? [] : [`  OS: ${e(osText(p.os.from))} → ${e(osText(p.os.to))}`];
   return [
     `Packages: ${head}`,
     ...os,
@@ -172,7 +178,12 @@ function heading(diff: ImageDiff, e: Escape): string[] {
 
 /** The diff as plain text, one section after another. */
 export function renderText(diff: ImageDiff): string {
-  const sections = [heading(diff, safe), packageLines(diff, safe), fileLines(diff, safe), configLines(diff, safe)];
+  const sections = [
+    heading(diff, safe),
+    packageLines(diff, safe),
+    fileLines(diff, safe),
+    configLines(diff, safe),
+  ];
   return `${sections
     .filter((s) => s.length > 0)
     .map((s) => s.join("\n"))
@@ -190,7 +201,10 @@ export function renderMarkdown(diff: ImageDiff): string {
   };
   const head = heading(diff, code);
   return [
-    `## Changes: ${head[0] ?? ""}\n${head.slice(1).map((l) => `\n${l}\n`).join("")}`,
+    `## Changes: ${head[0] ?? ""}\n${head
+      .slice(1)
+      .map((l) => `\n${l}\n`)
+      .join("")}`,
     section("Packages", packageLines(diff, code)),
     section("Files", fileLines(diff, code)),
     section("Config", configLines(diff, code)),

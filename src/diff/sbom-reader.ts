@@ -28,7 +28,11 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 function bad(why: string, cause?: unknown): never {
-  throw new DiffError("BAD_SBOM", `Cannot read the SBOM: ${why}`, cause === undefined ? undefined : { cause });
+  throw new DiffError(
+    "BAD_SBOM",
+    `Cannot read the SBOM: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** The statement inside a DSSE envelope or a Sigstore bundle, or the document itself. */
@@ -75,7 +79,8 @@ function fromSpdx(doc: Json): Inventory {
     const locator = text(purl?.referenceLocator);
     if (locator === undefined) continue;
     const declared = text(item.licenseDeclared);
-    const licenses = declared === undefined || declared === "NOASSERTION" || declared === "NONE" ? [] : [declared];
+    const licenses =
+      declared === undefined || declared === "NOASSERTION" || declared === "NONE" ? [] : [declared];
     const p = packageFromPurl(locator, { licenses });
     if (p !== undefined) packages.push(p);
     distro ??= osFromPurl(locator);

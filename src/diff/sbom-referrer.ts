@@ -40,9 +40,13 @@ export async function findSbom(source: ContentSource, digest: string): Promise<F
     if (layer === undefined) continue;
     const bytes = await readSmallBlob(source, layer, MAX_SBOM_BYTES, `The SBOM ${referrer.digest}`).catch(
       (error: unknown) => {
-        throw new DiffError("BAD_SBOM", `Cannot read the SBOM ${referrer.digest}: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new DiffError(
+          "BAD_SBOM",
+          `Cannot read the SBOM ${referrer.digest}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       },
     );
     if (!mentionsSbom(bytes)) continue;

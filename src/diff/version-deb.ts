@@ -72,6 +72,9 @@ export function compareDebPart(a: string, b: string): number {
 export function compareDebVersions(a: string, b: string): number {
   const va = parseDebVersion(a);
   const vb = parseDebVersion(b);
-  const order = va.epoch - vb.epoch || compareDebPart(va.upstream, vb.upstream) || compareDebPart(va.revision, vb.revision);
+  const order =
+    va.epoch - vb.epoch ||
+    compareDebPart(va.upstream, vb.upstream) ||
+    compareDebPart(va.revision, vb.revision);
   return Math.sign(order);
 }

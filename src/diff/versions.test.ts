@@ -81,7 +81,8 @@ describe("Debian versions", () => {
   it("are antisymmetric", () => {
     const versions = debianVersions();
     for (const a of versions)
-      for (const b of versions) assert.equal(compareDebVersions(a, b), -compareDebVersions(b, a) || 0, `${a} ${b}`);
+      for (const b of versions)
+        assert.equal(compareDebVersions(a, b), -compareDebVersions(b, a) || 0, `${a} ${b}`);
   });
 
   it("know the rules users rely on", () => {

@@ -20,7 +20,11 @@ let layout: string;
 let server: RunningStrata;
 const digests: Record<string, string> = {};
 
-const env = () => ({ STRATA_DATA_DIR: join(work, "data"), XDG_CACHE_HOME: join(work, "cache"), SOURCE_DATE_EPOCH: "0" });
+const env = () => ({
+  STRATA_DATA_DIR: join(work, "data"),
+  XDG_CACHE_HOME: join(work, "cache"),
+  SOURCE_DATE_EPOCH: "0",
+});
 const strata = (args: readonly string[]) => runStrata(args, env());
 const sha = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
@@ -79,7 +83,12 @@ async function attach(
       ...(extra.annotations === undefined ? {} : { annotations: extra.annotations }),
     }),
   );
-  const entry = { mediaType: MediaType.ImageManifest, digest: sha(manifest), size: manifest.length, artifactType };
+  const entry = {
+    mediaType: MediaType.ImageManifest,
+    digest: sha(manifest),
+    size: manifest.length,
+    artifactType,
+  };
   await endpoint.putManifest(entry, manifest);
   await endpoint.attachReferrer(subject, entry);
   await setTag(layout, tag, entry);
@@ -113,7 +122,13 @@ function spdxStatement(subject: string, packages: [string, string][]): Buffer {
 interface DiffJson {
   sameImage: boolean;
   disk?: { before?: string; after?: string; same: boolean };
-  packages?: { available: boolean; note?: string; upgraded?: { name: string; from: { version: string }; to: { version: string } }[]; added?: { name: string }[]; removed?: { name: string }[] };
+  packages?: {
+    available: boolean;
+    note?: string;
+    upgraded?: { name: string; from: { version: string }; to: { version: string } }[];
+    added?: { name: string }[];
+    removed?: { name: string }[];
+  };
   files?: {
     added: { path: string; type: string; target?: string }[];
     removed: { path: string; size: number }[];
@@ -142,7 +157,17 @@ after(async () => {
 
 const EXPECTED_FILES = {
   added: [{ path: "/srv/link", type: "symlink", size: 0, mode: "0777", uid: 0, gid: 0, target: "app.txt" }],
-  removed: [{ path: "/srv/gone.txt", type: "file", size: 4, mode: "0644", uid: 0, gid: 0, sha256: createHash("sha256").update("bye\n").digest("hex") }],
+  removed: [
+    {
+      path: "/srv/gone.txt",
+      type: "file",
+      size: 4,
+      mode: "0644",
+      uid: 0,
+      gid: 0,
+      sha256: createHash("sha256").update("bye\n").digest("hex"),
+    },
+  ],
   changed: [
     { path: "/srv/app.txt", changes: ["mode"] },
     { path: "/srv/data/conf", changes: ["content", "size"] },
@@ -174,7 +199,10 @@ function checkDiff(d: DiffJson): void {
   assert.ok(f !== undefined);
   assert.deepEqual(f.added, EXPECTED_FILES.added);
   assert.deepEqual(f.removed, EXPECTED_FILES.removed);
-  assert.deepEqual(f.changed.map((c) => ({ path: c.path, changes: c.changes })), EXPECTED_FILES.changed);
+  assert.deepEqual(
+    f.changed.map((c) => ({ path: c.path, changes: c.changes })),
+    EXPECTED_FILES.changed,
+  );
   assert.deepEqual(f.totals, EXPECTED_FILES.totals);
   // The base and the COPY layer are the same in both: read once.
   assert.equal(f.sharedLayers, 2);
@@ -201,7 +229,15 @@ describe("strata diff", () => {
     const only = await strata(["diff", "--config", `oci-layout:${layout}:v1`, `oci-layout:${layout}:v2`]);
     assert.doesNotMatch(only.stdout, /Files:|Packages:/);
     assert.match(only.stdout, /^Config:$/m);
-    const capped = await strata(["diff", "--json", "--files", "--max-files", "1", `oci-layout:${layout}:v1`, `oci-layout:${layout}:v2`]);
+    const capped = await strata([
+      "diff",
+      "--json",
+      "--files",
+      "--max-files",
+      "1",
+      `oci-layout:${layout}:v1`,
+      `oci-layout:${layout}:v2`,
+    ]);
     const d = JSON.parse(capped.stdout) as DiffJson;
     assert.equal(d.files?.changed.length, 1);
     assert.deepEqual(d.files?.omitted, { added: 0, removed: 0, changed: 1 });
@@ -211,15 +247,46 @@ describe("strata diff", () => {
 
   it("diffs packages from the SBOMs attached as in-toto referrers, beside provenance", async () => {
     // The builder's provenance is an in-toto referrer too: it must be passed over.
-    await attach(digests.v1 ?? "", "application/vnd.in-toto+json", spdxStatement(digests.v1 ?? "", [["openssl", "3.0.14-1~deb12u1"], ["wget", "1.21.3-1"]]), "sbom1");
-    await attach(digests.v2 ?? "", "application/vnd.in-toto+json", spdxStatement(digests.v2 ?? "", [["openssl", "3.0.15-1~deb12u1"], ["curl", "7.88.1-10"]]), "sbom2");
-    const result = await strata(["diff", "--json", "--packages", `oci-layout:${layout}:v1`, `oci-layout:${layout}:v2`]);
+    await attach(
+      digests.v1 ?? "",
+      "application/vnd.in-toto+json",
+      spdxStatement(digests.v1 ?? "", [
+        ["openssl", "3.0.14-1~deb12u1"],
+        ["wget", "1.21.3-1"],
+      ]),
+      "sbom1",
+    );
+    await attach(
+      digests.v2 ?? "",
+      "application/vnd.in-toto+json",
+      spdxStatement(digests.v2 ?? "", [
+        ["openssl", "3.0.15-1~deb12u1"],
+        ["curl", "7.88.1-10"],
+      ]),
+      "sbom2",
+    );
+    const result = await strata([
+      "diff",
+      "--json",
+      "--packages",
+      `oci-layout:${layout}:v1`,
+      `oci-layout:${layout}:v2`,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const p = (JSON.parse(result.stdout) as DiffJson).packages;
     assert.equal(p?.available, true);
-    assert.deepEqual(p?.upgraded?.map((u) => `${u.name} ${u.from.version} → ${u.to.version}`), ["openssl 3.0.14-1~deb12u1 → 3.0.15-1~deb12u1"]);
-    assert.deepEqual(p?.added?.map((a) => a.name), ["curl"]);
-    assert.deepEqual(p?.removed?.map((a) => a.name), ["wget"]);
+    assert.deepEqual(
+      p?.upgraded?.map((u) => `${u.name} ${u.from.version} → ${u.to.version}`),
+      ["openssl 3.0.14-1~deb12u1 → 3.0.15-1~deb12u1"],
+    );
+    assert.deepEqual(
+      p?.added?.map((a) => a.name),
+      ["curl"],
+    );
+    assert.deepEqual(
+      p?.removed?.map((a) => a.name),
+      ["wget"],
+    );
     const text = await strata(["diff", "--packages", `oci-layout:${layout}:v1`, `oci-layout:${layout}:v2`]);
     assert.match(text.stdout, /^ {2}~ openssl 3\.0\.14-1~deb12u1 → 3\.0\.15-1~deb12u1$/m);
     assert.match(text.stdout, /^ {2}\+ curl:amd64 7\.88\.1-10$/m);
@@ -228,21 +295,47 @@ describe("strata diff", () => {
 
   it("compares disks through the images they were built from, saying whether the disks differ", async () => {
     const disk = (seed: string) => Buffer.from(`QFI\xfb disk ${seed}`, "latin1");
-    const annotations = { "dev.strata.disk.format": "qcow2", "dev.strata.disk.virtual-size": "1048576", "dev.strata.disk.boot": "bios" };
-    const d1 = await attach(digests.v1 ?? "", MediaType.DiskArtifact, disk("1"), "disk1", { layerType: MediaType.DiskQcow2, annotations });
-    const d2 = await attach(digests.v2 ?? "", MediaType.DiskArtifact, disk("2"), "disk2", { layerType: MediaType.DiskQcow2, annotations });
-    const result = await strata(["diff", "--json", "--files", "--config", `oci-layout:${layout}:disk1`, `oci-layout:${layout}:disk2`]);
+    const annotations = {
+      "dev.strata.disk.format": "qcow2",
+      "dev.strata.disk.virtual-size": "1048576",
+      "dev.strata.disk.boot": "bios",
+    };
+    const d1 = await attach(digests.v1 ?? "", MediaType.DiskArtifact, disk("1"), "disk1", {
+      layerType: MediaType.DiskQcow2,
+      annotations,
+    });
+    const d2 = await attach(digests.v2 ?? "", MediaType.DiskArtifact, disk("2"), "disk2", {
+      layerType: MediaType.DiskQcow2,
+      annotations,
+    });
+    const result = await strata([
+      "diff",
+      "--json",
+      "--files",
+      "--config",
+      `oci-layout:${layout}:disk1`,
+      `oci-layout:${layout}:disk2`,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const d = JSON.parse(result.stdout) as DiffJson;
     assert.deepEqual(d.disk, { before: d1, after: d2, same: false });
     checkDiff(d);
-    const text = await strata(["diff", "--config", `oci-layout:${layout}:disk1`, `oci-layout:${layout}:disk2`]);
+    const text = await strata([
+      "diff",
+      "--config",
+      `oci-layout:${layout}:disk1`,
+      `oci-layout:${layout}:disk2`,
+    ]);
     assert.match(text.stdout, /^Disks: sha256:[0-9a-f]{12}… → sha256:[0-9a-f]{12}… \(the disks differ/m);
   });
 
   it("compares images on a real strata serve, read where they are", async () => {
     for (const tag of ["v1", "v2"]) {
-      const copied = await strata(["copy", `oci-layout:${layout}:${tag}`, `${server.host}/builds/web:${tag}`]);
+      const copied = await strata([
+        "copy",
+        `oci-layout:${layout}:${tag}`,
+        `${server.host}/builds/web:${tag}`,
+      ]);
       assert.equal(copied.code, 0, copied.stderr);
     }
     const result = await strata(["diff", "--json", "--server", server.url, "builds/web:v1", "builds/web:v2"]);
@@ -252,7 +345,13 @@ describe("strata diff", () => {
     // The SBOM referrers travelled with the copy.
     assert.equal(d.packages?.available, true);
     // A registry reference and a layout compared with each other, by digest.
-    const mixed = await strata(["diff", "--json", "--files", `${server.host}/builds/web@${digests.v1}`, `oci-layout:${layout}:v2`]);
+    const mixed = await strata([
+      "diff",
+      "--json",
+      "--files",
+      `${server.host}/builds/web@${digests.v1}`,
+      `oci-layout:${layout}:v2`,
+    ]);
     assert.equal(mixed.code, 0, mixed.stderr);
     checkDiff({ ...(JSON.parse(mixed.stdout) as DiffJson), config: EXPECTED_CONFIG });
   });
@@ -270,21 +369,35 @@ describe("strata diff", () => {
     assert.match(onServer.stderr, /^Error: .*v404/);
     const sbom = await strata(["diff", `oci-layout:${layout}:sbom1`, `oci-layout:${layout}:v2`]);
     assert.equal(sbom.code, 1);
-    assert.match(sbom.stderr, /^Error: "oci-layout:.*:sbom1" is not an image: it is an artifact of type "application\/vnd\.in-toto\+json"/);
-    const usage = await strata(["diff", "--max-files", "many", `oci-layout:${layout}:v1`, `oci-layout:${layout}:v2`]);
+    assert.match(
+      sbom.stderr,
+      /^Error: "oci-layout:.*:sbom1" is not an image: it is an artifact of type "application\/vnd\.in-toto\+json"/,
+    );
+    const usage = await strata([
+      "diff",
+      "--max-files",
+      "many",
+      `oci-layout:${layout}:v1`,
+      `oci-layout:${layout}:v2`,
+    ]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /Invalid --max-files "many"/);
     // A copy of the layout whose top layer of v2 was damaged on disk.
     const broken = join(work, "broken");
     await cp(layout, broken, { recursive: true });
-    const manifest = JSON.parse(await readFile(blobPath(broken, digests.v2 ?? ""), "utf8")) as { layers: { digest: string }[] };
+    const manifest = JSON.parse(await readFile(blobPath(broken, digests.v2 ?? ""), "utf8")) as {
+      layers: { digest: string }[];
+    };
     const top = manifest.layers.at(-1)?.digest ?? "";
     const bytes = await readFile(blobPath(broken, top));
     bytes[bytes.length - 20] ^= 0xff;
     await writeFile(blobPath(broken, top), bytes);
     const corrupt = await strata(["diff", `oci-layout:${broken}:v1`, `oci-layout:${broken}:v2`]);
     assert.equal(corrupt.code, 1);
-    assert.match(corrupt.stderr, new RegExp(`^Error: Cannot read layer 3 of oci-layout:.*:v2 \\(${top}\\): .*(digest|mismatch)`, "m"));
+    assert.match(
+      corrupt.stderr,
+      new RegExp(`^Error: Cannot read layer 3 of oci-layout:.*:v2 \\(${top}\\): .*(digest|mismatch)`, "m"),
+    );
     // Nothing was written by any of them.
     assert.equal(await readFile(join(layout, "index.json"), "utf8"), before);
   });

@@ -43,9 +43,17 @@ async function sideOf(
   const { sourceFromEndpoint } = await import("../../diff/index.ts");
   const { createLayoutEndpoint, RemoteError } = await import("../../remote/index.ts");
   if (DIGEST_RE.test(text))
-    return { source: sourceFromEndpoint(createLayoutEndpoint(localImages(env), "The local store")), reference: text, name: text };
+    return {
+      source: sourceFromEndpoint(createLayoutEndpoint(localImages(env), "The local store")),
+      reference: text,
+      name: text,
+    };
   const ref = parseImageLocation(text, "image reference");
-  const wrap = (place: Place) => ({ source: sourceFromEndpoint(place.endpoint), reference: place.reference, name: text });
+  const wrap = (place: Place) => ({
+    source: sourceFromEndpoint(place.endpoint),
+    reference: place.reference,
+    name: text,
+  });
   if (ref.kind === "layout") return wrap(await localPlace(ref, env));
   if (ref.reference.registry === undefined && flags.server !== undefined) {
     // A gallery version or repository on the Strata server --server names.
@@ -79,7 +87,11 @@ function maxFilesOf(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-export function registerDiff(program: Command, io: CliIo, inventoryOf: InventoryOf = defaultInventoryOf): void {
+export function registerDiff(
+  program: Command,
+  io: CliIo,
+  inventoryOf: InventoryOf = defaultInventoryOf,
+): void {
   program
     .command("diff <before> <after>")
     .description(
@@ -95,7 +107,8 @@ export function registerDiff(program: Command, io: CliIo, inventoryOf: Inventory
     .option("--max-files <n>", "list at most N paths per file list (totals stay exact)")
     .option("--platform <os/arch>", "the platform to take from an image index (default this machine's)")
     .action(async (before: string, after: string, flags: DiffFlags) => {
-      if (flags.json === true && flags.markdown === true) throw usageError("Give --json or --markdown, not both");
+      if (flags.json === true && flags.markdown === true)
+        throw usageError("Give --json or --markdown, not both");
       const maxFiles = maxFilesOf(flags.maxFiles);
       const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
       const some = flags.packages === true || flags.files === true || flags.config === true;
