@@ -4,13 +4,13 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
-import { pack, type Headers } from "tar-stream";
+import { pack, type Header } from "tar-stream";
 import { DiffError } from "./errors.ts";
 import { diffFiles } from "./files.ts";
 import { flattenImage, flattenPair } from "./flatten.ts";
 import type { LayerSource } from "./layer-reader.ts";
 
-type TarEntry = Partial<Headers> & { name: string; content?: string };
+type TarEntry = Partial<Header> & { name: string; content?: string };
 
 async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
   const tar = pack();
@@ -20,7 +20,7 @@ async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
   })();
   for (const { content, ...header } of entries)
     await new Promise<void>((resolve, reject) => {
-      const h: Headers = {
+      const h: Header = {
         mode: header.type === "directory" ? 0o755 : 0o644,
         uid: 0,
         gid: 0,
@@ -179,7 +179,7 @@ describe("flattening layers", () => {
   it("refuses corrupt, truncated and hostile layers with the layer's name", async () => {
     const good = await gz([{ name: "file", content: "x".repeat(5000) }]);
     const corrupt = Buffer.from(good);
-    corrupt[corrupt.length - 12] ^= 0xff;
+    corrupt.writeUInt8((corrupt.readUInt8(corrupt.length - 12) ^ 0xff) & 0xff, corrupt.length - 12);
     const cases: [string, Buffer, RegExp][] = [
       ["corrupt gzip", corrupt, /Cannot read layer 1 of bad \(sha256:[0-9a-f]{64}\): .+/],
       ["truncated", good.subarray(0, good.length / 2), /Cannot read layer 1 of bad/],

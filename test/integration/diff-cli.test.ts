@@ -390,7 +390,7 @@ describe("strata diff", () => {
     };
     const top = manifest.layers.at(-1)?.digest ?? "";
     const bytes = await readFile(blobPath(broken, top));
-    bytes[bytes.length - 20] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 20) ^ 0xff, bytes.length - 20);
     await writeFile(blobPath(broken, top), bytes);
     const corrupt = await strata(["diff", `oci-layout:${broken}:v1`, `oci-layout:${broken}:v2`]);
     assert.equal(corrupt.code, 1);
