@@ -21,6 +21,7 @@ async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
   for (const { content, ...header } of entries)
     await new Promise<void>((resolve, reject) => {
       const h: Header = {
+        size: 0,
         mode: header.type === "directory" ? 0o755 : 0o644,
         uid: 0,
         gid: 0,
