@@ -10,7 +10,17 @@ import { diffFiles } from "./files.ts";
 import { flattenImage, flattenPair } from "./flatten.ts";
 import type { LayerSource } from "./layer-reader.ts";
 
-type TarEntry = Partial<Header> & { name: string; content?: string };
+type TarEntry = {
+  name: string;
+  content?: string;
+  type?: Header["type"];
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+};
 
 async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
   const tar = pack();
@@ -20,8 +30,8 @@ async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
   })();
   for (const { content, ...header } of entries)
     await new Promise<void>((resolve, reject) => {
-      const h: Header = {
-        size: 0,
+      const h = {
+        type: "file" as const,
         mode: header.type === "directory" ? 0o755 : 0o644,
         uid: 0,
         gid: 0,
