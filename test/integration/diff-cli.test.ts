@@ -13,16 +13,19 @@ import { buildBusyboxBase } from "../../scripts/base-images.ts";
 import { MediaType } from "../../src/oci/index.ts";
 import { blobPath, createLayoutEndpoint, layoutTags, setTag } from "../../src/remote/index.ts";
 import { runStrata } from "../helpers/cli-run.ts";
+import { authYaml, PASSWORD } from "../helpers/gallery.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
 
 let work: string;
 let layout: string;
 let server: RunningStrata;
 const digests: Record<string, string> = {};
+const HOST_ARCH = process.arch === "x64" ? "amd64" : process.arch;
 
 const env = () => ({
   STRATA_DATA_DIR: join(work, "data"),
   XDG_CACHE_HOME: join(work, "cache"),
+  STRATA_CONFIG_DIR: join(work, "config"),
   SOURCE_DATE_EPOCH: "0",
 });
 const strata = (args: readonly string[]) => runStrata(args, env());
@@ -148,7 +151,13 @@ before(async () => {
   await writeFile(join(work, "ctx/app.txt"), "app\n");
   digests.v1 = await build(V1, "v1");
   digests.v2 = await build(V2, "v2");
-  server = await startStrata();
+  server = await startStrata({ config: await authYaml(["alice"]) });
+  const login = await runStrata(
+    ["login", "--server", server.url, "-u", "alice", "--password-stdin"],
+    env(),
+    PASSWORD,
+  );
+  assert.equal(login.code, 0, login.stderr);
 });
 after(async () => {
   await server?.stop();
@@ -354,6 +363,43 @@ describe("strata diff", () => {
     ]);
     assert.equal(mixed.code, 0, mixed.stderr);
     checkDiff({ ...(JSON.parse(mixed.stdout) as DiffJson), config: EXPECTED_CONFIG });
+  });
+
+  it("compares two versions of a gallery definition on the server", async () => {
+    const steps = [
+      ["gallery", "create", "prod", "--server", server.url],
+      [
+        "image",
+        "define",
+        "prod/web",
+        "--kind",
+        "container",
+        "--os",
+        "linux",
+        "--arch",
+        HOST_ARCH,
+        "--server",
+        server.url,
+      ],
+      ["version", "publish", "prod/web", "1.1.0", "--from", "builds/web:v1", "--server", server.url],
+      ["version", "publish", "prod/web", "1.2.0", "--from", "builds/web:v2", "--server", server.url],
+    ];
+    for (const step of steps) {
+      const done = await strata(step);
+      assert.equal(done.code, 0, `${step.join(" ")}: ${done.stderr}`);
+    }
+    const result = await strata([
+      "diff",
+      "--json",
+      "--server",
+      server.url,
+      "prod/web:1.1.0",
+      "prod/web:1.2.0",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const d = JSON.parse(result.stdout) as DiffJson & { before: { digest: string } };
+    checkDiff(d);
+    assert.equal(d.before.digest, digests.v1);
   });
 
   it("fails clearly on an unknown reference, a non-image and a corrupt layer, exiting non-zero", async () => {
