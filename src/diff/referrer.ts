@@ -4,7 +4,7 @@
 // changelog of a version through the referrers API and copies carry it like any referrer.
 // Pure: bytes and digests, nothing written.
 import { createHash } from "node:crypto";
-import { MediaType, type Descriptor } from "../oci/index.ts";
+import { MediaType } from "../oci/index.ts";
 import type { ImageDiff } from "./diff-images.ts";
 
 export const DIFF_ARTIFACT_TYPE = "application/vnd.strata.diff.v1+json";
@@ -44,7 +44,7 @@ const blobOf = (mediaType: string, bytes: Buffer): Blob => ({
  */
 export function diffReferrer(
   diff: ImageDiff,
-  subject: Pick<Descriptor, "mediaType" | "digest" | "size">,
+  subject: { readonly mediaType: string; readonly digest: string; readonly size: number },
   options: { readonly created?: Date } = {},
 ): DiffReferrer {
   const config = blobOf(MediaType.Empty, EMPTY_CONFIG);
