@@ -56,8 +56,11 @@ export async function flattenPair(
     sameLayer(before.layers[shared] as LayerSource, after.layers[shared] as LayerSource)
   )
     shared++;
-  const upperBefore = await readAll(before.layers, shared, before.name, options);
-  const upperAfter = await readAll(after.layers, shared, after.name, options);
+  // Both images' own layers at once: decompression runs in the thread pool beside the hashing.
+  const [upperBefore, upperAfter] = await Promise.all([
+    readAll(before.layers, shared, before.name, options),
+    readAll(after.layers, shared, after.name, options),
+  ]);
   const base = new FileTree();
   if (shared > 0) {
     // What the upper layers touch, and the directories above those paths.
