@@ -24,6 +24,7 @@ import { registerDisk } from "./commands/disk.ts";
 import { registerVm } from "./commands/vm.ts";
 import { registerKey } from "./commands/key.ts";
 import { registerSign } from "./commands/sign.ts";
+import { registerDiff } from "./commands/diff.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -68,6 +69,7 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   key: registerKey,
   sign: registerSign,
   verify: registerSign,
+  diff: registerDiff,
 };
 
 /**
