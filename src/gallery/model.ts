@@ -115,6 +115,25 @@ export interface VersionBytes {
 /** One version as GET of it answers: with its bytes. */
 export interface ImageVersionDetail extends ImageVersion {
   readonly bytes: VersionBytes;
+  /** What changed since the previous version, computed on publish (see changes.ts). */
+  readonly changes?: VersionChanges;
+}
+
+/** A version's computed changes against the previous version, summarised. */
+export interface VersionChanges {
+  /** The version the diff is taken against, and its digest. */
+  readonly against: { readonly version?: string; readonly digest: string };
+  /** The referrer holding the whole diff. */
+  readonly referrer: string;
+  readonly packages?: {
+    readonly added: number;
+    readonly removed: number;
+    readonly upgraded: number;
+    readonly downgraded: number;
+  };
+  readonly files?: { readonly added: number; readonly removed: number; readonly changed: number };
+  /** The config fields that changed (env, cmd, labels…). */
+  readonly config?: readonly string[];
 }
 
 export interface Approval {

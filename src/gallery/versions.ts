@@ -25,6 +25,8 @@ import { toVersion } from "./rows.ts";
 import type { VersionPublish } from "./schemas.ts";
 import { parseVersionNumber } from "./semver.ts";
 import { checkSigningKey, signVersion } from "./signing.ts";
+import { changesOf, previousVersion, recordChanges, type RecordChangesOptions } from "./changes.ts";
+import type { ImageDiff } from "../diff/index.ts";
 import { versionLifecycleOps } from "./version-lifecycle.ts";
 import { versionBytes } from "./version-bytes.ts";
 import { mustLoadVersionRow, viewVersion } from "./version-rows.ts";
@@ -37,7 +39,7 @@ export interface PublishResult {
   readonly created: boolean;
 }
 
-export function versionOps(ctx: GalleryContext) {
+export function versionOps(ctx: GalleryContext, changeOptions: RecordChangesOptions = {}) {
   const view = (db: Db, gallery: string, row: VersionsTable): Promise<ImageVersion> =>
     viewVersion(ctx, db, gallery, row);
 
@@ -186,13 +188,16 @@ export function versionOps(ctx: GalleryContext) {
       if (existing === undefined)
         await signVersion(ctx, { gallery, image, version: input.version }, record.digest);
       const baseDigest = await baseDigestOf(ctx, record);
-      return insertVersion(
+      const result = await insertVersion(
         actor,
         { gallery, image },
         { ...input, digest: record.digest, mediaType: record.mediaType, baseDigest },
         eol,
         "version.published",
       );
+      if (result.created)
+        await recordChanges(ctx, { gallery, image, version: input.version }, record.digest, changeOptions);
+      return result;
     },
 
     /** Copies a version into another gallery's definition of the same name (used by promotion). */
@@ -217,7 +222,7 @@ export function versionOps(ctx: GalleryContext) {
         );
       const metadata = JSON.parse(row.metadata) as Record<string, string>;
       const eol = row.eol !== null && row.eol > ctx.now() ? row.eol : null;
-      return insertVersion(
+      const result = await insertVersion(
         actor,
         { gallery: targetGallery, image: source.image },
         {
@@ -233,6 +238,14 @@ export function versionOps(ctx: GalleryContext) {
         eol,
         "version.copied",
       );
+      if (result.created)
+        await recordChanges(
+          ctx,
+          { gallery: targetGallery, image: source.image, version: row.version },
+          row.digest,
+          changeOptions,
+        );
+      return result;
     },
 
     async list(
@@ -250,11 +263,34 @@ export function versionOps(ctx: GalleryContext) {
         .filter((v) => options.includeDeleted === true || v.state !== "deleted");
     },
 
-    /** One version with its bytes: total, own and shared with other versions. */
+    /**
+     * One version with its bytes (total, own and shared with other versions) and its computed
+     * changes against the previous version, when they were recorded.
+     */
     async get(actor: Actor, gallery: string, image: string, version: string): Promise<ImageVersionDetail> {
       await requireRole(ctx, ctx.db, actor, gallery, "reader");
       const row = await mustLoadVersionRow(ctx.db, gallery, image, version);
-      return { ...(await view(ctx.db, gallery, row)), bytes: await versionBytes(ctx, row) };
+      const previous = await previousVersion(ctx, gallery, image, version);
+      const changes = await changesOf(ctx, `${gallery}/${image}`, row.digest, previous);
+      return {
+        ...(await view(ctx.db, gallery, row)),
+        bytes: await versionBytes(ctx, row),
+        ...(changes === undefined ? {} : { changes: changes.summary }),
+      };
+    },
+
+    /** The whole computed diff of a version against the previous one (readers). */
+    async changes(actor: Actor, gallery: string, image: string, version: string): Promise<ImageDiff> {
+      await requireRole(ctx, ctx.db, actor, gallery, "reader");
+      const row = await mustLoadVersionRow(ctx.db, gallery, image, version);
+      const previous = await previousVersion(ctx, gallery, image, version);
+      const changes = await changesOf(ctx, `${gallery}/${image}`, row.digest, previous);
+      if (changes === undefined)
+        throw new GalleryError(
+          "NOT_FOUND",
+          `Version ${q(`${gallery}/${image}:${version}`)} has no computed changes${previous === undefined ? " (it is the first version)" : ""}`,
+        );
+      return changes.diff;
     },
 
     async latest(actor: Actor, gallery: string, image: string): Promise<ImageVersion> {

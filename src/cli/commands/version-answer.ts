@@ -13,6 +13,13 @@ export interface Version extends Record<string, unknown> {
   deletion?: { at: string; by: string; restorableUntil: string };
   /** In the answer of GET of one version. */
   bytes?: { total: number; own: number; shared: number };
+  changes?: {
+    against: { version?: string; digest: string };
+    referrer: string;
+    packages?: { added: number; removed: number; upgraded: number; downgraded: number };
+    files?: { added: number; removed: number; changed: number };
+    config?: string[];
+  };
 }
 
 /** `gallery/image:version`. */

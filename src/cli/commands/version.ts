@@ -29,13 +29,29 @@ async function readChangelog(file: string): Promise<string> {
   }
 }
 
-/** A version's fields for `key: value` lines, its bytes in one readable line. */
+/** The computed changes in one readable line. */
+function changesLine(c: NonNullable<Version["changes"]>): string {
+  const parts = [
+    c.packages === undefined
+      ? undefined
+      : `packages +${c.packages.added} -${c.packages.removed} ~${c.packages.upgraded} upgraded${c.packages.downgraded > 0 ? `, ${c.packages.downgraded} downgraded` : ""}`,
+    c.files === undefined ? undefined : `files +${c.files.added} -${c.files.removed} ~${c.files.changed}`,
+    c.config === undefined || c.config.length === 0 ? undefined : `config: ${c.config.join(", ")}`,
+  ].filter((p): p is string => p !== undefined);
+  return `since ${c.against.version ?? c.against.digest}: ${parts.join("; ") || "nothing"}`;
+}
+
+/** A version's fields for `key: value` lines, its bytes and computed changes in one line each. */
 function shownVersion(v: Version): Record<string, unknown> {
-  const { bytes, ...rest } = v;
-  if (bytes === undefined) return rest;
+  const { bytes, changes, ...rest } = v;
   return {
     ...rest,
-    bytes: `${formatBytes(bytes.total)} total, ${formatBytes(bytes.own)} own, ${formatBytes(bytes.shared)} shared with other versions`,
+    ...(bytes === undefined
+      ? {}
+      : {
+          bytes: `${formatBytes(bytes.total)} total, ${formatBytes(bytes.own)} own, ${formatBytes(bytes.shared)} shared with other versions`,
+        }),
+    ...(changes === undefined ? {} : { changes: changesLine(changes) }),
   };
 }
 
@@ -141,6 +157,23 @@ export function registerVersion(program: Command, io: CliIo): void {
     ).call("GET", versionPath(parseVersionRef(ref, number)));
     show(io, flags, answer.body as Version, (v) => printObject(io, shownVersion(v)));
   });
+
+  apiCommand(
+    version,
+    "changes <gallery/name> [version]",
+    "What changed since the previous version (packages, files, config), computed on publish",
+  )
+    .option("--markdown", "print it as Markdown")
+    .action(async (ref: string, number: string | undefined, flags: ApiFlags & { markdown?: boolean }) => {
+      const answer = await (
+        await clientFor(flags, io.env)
+      ).call("GET", `${versionPath(parseVersionRef(ref, number))}/changes`);
+      const { renderMarkdown, renderText } = await import("../../diff/index.ts");
+      const diff = answer.body as Parameters<typeof renderText>[0];
+      show(io, flags, diff, (d) =>
+        io.stdout.write(flags.markdown === true ? renderMarkdown(d) : renderText(d)),
+      );
+    });
 
   apiCommand(version, "latest <gallery/name>", "Show the version latest resolves to").action(
     async (ref: string, flags: ApiFlags) => {

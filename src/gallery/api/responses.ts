@@ -119,8 +119,34 @@ export const VersionBytesOut = Type.Object(
   { ...strict, $id: "VersionBytes" },
 );
 
+const count = Type.Integer({ minimum: 0 });
+const VersionChangesOut = Type.Object(
+  {
+    against: Type.Object({ version: opt(Type.String()), digest: Type.String() }, strict),
+    referrer: Type.String({ description: "The referrer holding the whole diff" }),
+    packages: opt(Type.Object({ added: count, removed: count, upgraded: count, downgraded: count }, strict)),
+    files: opt(Type.Object({ added: count, removed: count, changed: count }, strict)),
+    config: opt(Type.Array(Type.String(), { description: "Config fields that changed" })),
+  },
+  strict,
+);
+
+export const ImageDiffOut = Type.Object(
+  {
+    schemaVersion: Type.Integer(),
+    before: Type.Unknown(),
+    after: Type.Unknown(),
+    sameImage: Type.Boolean(),
+    disk: opt(Type.Unknown()),
+    packages: opt(Type.Unknown()),
+    files: opt(Type.Unknown()),
+    config: opt(Type.Unknown()),
+  },
+  { ...strict, description: "The diff's JSON as docs/diff.md describes it" },
+);
+
 export const VersionDetailOut = Type.Object(
-  { ...versionFields, bytes: VersionBytesOut },
+  { ...versionFields, bytes: VersionBytesOut, changes: opt(VersionChangesOut) },
   { ...strict, $id: "ImageVersionDetail" },
 );
 

@@ -22,6 +22,7 @@ import {
   DeliveryOut,
   GalleryKeysOut,
   GalleryOut,
+  ImageDiffOut,
   MoveOut,
   MoveOutcomeOut,
   PromoteOutcomeOut,
@@ -299,6 +300,19 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: { 200: "The version" },
     handler: async (s, req) =>
       ok(await s.versions.get(req.actor, p(req, "gallery"), p(req, "image"), p(req, "version"))),
+  },
+  {
+    method: "GET",
+    path: `${V}/changes`,
+    operationId: "getVersionChanges",
+    response: ImageDiffOut,
+    summary:
+      "What changed since the previous version (packages, files, config), computed when the version was published",
+    tag: "versions",
+    query: NoQuery,
+    responses: { 200: "The diff", 404: "No changes were computed (e.g. the first version)" },
+    handler: async (s, req) =>
+      ok(await s.versions.changes(req.actor, p(req, "gallery"), p(req, "image"), p(req, "version"))),
   },
   {
     method: "PATCH",
