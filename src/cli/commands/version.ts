@@ -15,6 +15,7 @@ import {
 import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { printObject, printTable, show } from "../output.ts";
+import { keyForSign, signInRegistry } from "../sign-content.ts";
 import { formatBytes } from "../sizes.ts";
 import { type Version, versionName as name } from "./version-answer.ts";
 import { registerVersionLifecycle } from "./version-lifecycle.ts";
@@ -77,11 +78,16 @@ export function registerVersion(program: Command, io: CliIo): void {
     .option("--owner <name>", "who owns this version")
     .option("--eol <date>", "end of life: a date (2027-06-30) or an RFC 3339 date-time")
     .option("--exclude-from-latest", "never resolve latest to this version")
+    .option(
+      "--sign [key]",
+      "sign the content in the registry first (a kept key's name or a private key file; default: the key named default)",
+    )
     .action(
       async (
         ref: string,
         number: string | undefined,
         flags: ApiFlags & {
+          sign?: string | boolean;
           from?: string;
           changelog?: string;
           changelogFile?: string;
@@ -100,10 +106,28 @@ export function registerVersion(program: Command, io: CliIo): void {
         }
         const changelog =
           flags.changelogFile === undefined ? flags.changelog : await readChangelog(flags.changelogFile);
+        const key = await keyForSign(io, flags.sign);
         const client = await clientFor(flags, io.env);
+        const from = registryReference(flags.from, client.server);
+        if (key !== undefined) {
+          const at = from.lastIndexOf("@");
+          const colon = from.lastIndexOf(":");
+          const split = at >= 0 ? at : colon > from.lastIndexOf("/") ? colon : -1;
+          if (split < 0) throw usageError(`--sign: --from "${flags.from}" names no tag or digest`);
+          await signInRegistry(
+            io,
+            key,
+            {
+              registry: new URL(client.server).host,
+              repository: from.slice(0, split),
+              reference: from.slice(split + 1),
+            },
+            `${target.gallery}/${target.image}:${target.version}`,
+          );
+        }
         const body = {
           version: target.version,
-          from: registryReference(flags.from, client.server),
+          from,
           ...defined({
             changelog,
             buildId: flags.buildId,

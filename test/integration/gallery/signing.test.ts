@@ -196,6 +196,43 @@ describe("galleries that sign", () => {
     assert.equal((await signatures("plain/web", digest)).length, 0);
   });
 
+  it("signs the content with a local key on strata version publish --sign, and the publish carries it", async () => {
+    const env = {
+      STRATA_USERNAME: "alice",
+      STRATA_PASSWORD: PASSWORD,
+      STRATA_SERVER: s.url,
+      STRATA_CONFIG_DIR: join(work, "cli-config"),
+      STRATA_KEY_PASSWORD: "ci-pass",
+    };
+    assert.equal((await runStrata(["key", "generate", "ci"], env)).code, 0);
+    const content = await pushImage(s.server.app, "builds/web", "v3", "three", { user: "alice" });
+    const published = await runStrata(
+      ["version", "publish", "plain/web", "1.2.0", "--from", `builds/web@${content}`, "--sign", "ci"],
+      env,
+    );
+    assert.equal(published.code, 0, published.stderr);
+    const exported = await runStrata(["key", "public", "ci"], env);
+    const ci = readPublicKey(exported.stdout, { name: "ci" });
+    for (const repository of ["builds/web", "plain/web"]) {
+      const result = await verifyImage(createRegistryEndpoint(client, repository), content, [ci]);
+      assert.equal(result.verified, true, `${repository}: ${JSON.stringify(result.signatures)}`);
+    }
+    // An expired key stops the publish before anything is signed or published.
+    assert.equal((await runStrata(["key", "expire", "ci", "2020-01-01"], env)).code, 0);
+    const other = await pushImage(s.server.app, "builds/web", "v4", "four", { user: "alice" });
+    const refused = await runStrata(
+      ["version", "publish", "plain/web", "1.3.0", "--from", `builds/web@${other}`, "--sign", "ci"],
+      env,
+    );
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /expired|not-after/i);
+    assert.equal((await signatures("builds/web", other)).length, 0);
+    assert.equal(
+      (await api("GET", "/galleries/plain/images/web/versions/1.3.0", undefined, "alice")).status,
+      404,
+    );
+  });
+
   it("shows a gallery's public keys", async () => {
     const keys = await api("GET", "/galleries/prod/keys", undefined, "alice");
     assert.equal(keys.status, 200);
