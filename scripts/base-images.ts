@@ -124,7 +124,7 @@ export const BOOTABLE_PACKAGES = ["linux-image-amd64", "systemd-sysv", "udev"];
 export async function buildDebianBase(
   out: string,
   tag = "debian",
-  options: { bootable?: boolean } = {},
+  options: { bootable?: boolean; include?: readonly string[] } = {},
 ): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), "strata-debian-"));
   try {
@@ -136,7 +136,13 @@ export async function buildDebianBase(
         "--variant=minbase",
         "--mode=root",
         "--quiet",
-        ...(options.bootable === true ? [`--include=${BOOTABLE_PACKAGES.join(",")}`] : []),
+        ...((): string[] => {
+          const include = [
+            ...(options.bootable === true ? BOOTABLE_PACKAGES : []),
+            ...(options.include ?? []),
+          ];
+          return include.length === 0 ? [] : [`--include=${include.join(",")}`];
+        })(),
         DEBIAN_SUITE,
         join(ctx, "rootfs.tar"),
         DEBIAN_MIRROR,
