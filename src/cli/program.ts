@@ -22,6 +22,7 @@ import { registerSystem } from "./commands/system.ts";
 import { registerTransfer } from "./commands/transfer.ts";
 import { registerDisk } from "./commands/disk.ts";
 import { registerVm } from "./commands/vm.ts";
+import { registerSbom } from "./commands/sbom.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -63,6 +64,7 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   system: registerSystem,
   disk: registerDisk,
   vm: registerVm,
+  sbom: registerSbom,
 };
 
 /**
