@@ -2,6 +2,7 @@
 // layout or a registry repository). In a layout, a new SBOM of a subject replaces the earlier
 // one of the same predicate type (a rebuild does not pile them up); in a registry, the referrers
 // API or its fallback tag indexes it as it does every referrer.
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,18 +134,33 @@ async function readStatement(
   layer: { digest: string; size: number; mediaType: string },
   where: string,
 ): Promise<Record<string, unknown>> {
-  const local = await endpoint.blobFile(layer);
   let bytes: Buffer;
-  if (local !== undefined) bytes = await readFile(local);
-  else {
-    const dir = await mkdtemp(join(tmpdir(), "strata-sbom-"));
-    try {
-      await endpoint.fetchBlob(layer, join(dir, "statement"));
-      bytes = await readFile(join(dir, "statement"));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+  try {
+    const local = await endpoint.blobFile(layer);
+    if (local !== undefined) bytes = await readFile(local);
+    else {
+      const dir = await mkdtemp(join(tmpdir(), "strata-sbom-"));
+      try {
+        await endpoint.fetchBlob(layer, join(dir, "statement"));
+        bytes = await readFile(join(dir, "statement"));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }
+  } catch (error) {
+    throw new SbomError(`cannot read its statement: ${(error as Error).message}`, {
+      file: where,
+      cause: error,
+    });
   }
+  const actual = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  if (actual !== layer.digest || bytes.length !== layer.size)
+    throw new SbomError(
+      `its statement does not match its descriptor: expected ${layer.digest}, got ${actual}`,
+      {
+        file: where,
+      },
+    );
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString("utf8"));

@@ -2,48 +2,15 @@
 // as the CycloneDX library ships it), the same bytes for the same input, and hostile strings
 // carried as data.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { Ajv, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import {
+  schemaErrors as errors,
+  validateCycloneDx as validateCdx,
+  validateSpdx,
+} from "../../test/helpers/sbom-schemas.ts";
 import { cyclonedxDocument, cyclonedxJson } from "./cyclonedx.ts";
 import type { Inventory } from "./model.ts";
 import { spdxDocument } from "./spdx.ts";
-
-const require = createRequire(import.meta.url);
-const cdxSchemas = join(dirname(require.resolve("@cyclonedx/cyclonedx-library/package.json")), "res/schema");
-const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-
-function validator(
-  schema: Record<string, unknown>,
-  refs: Record<string, Record<string, unknown>> = {},
-): ValidateFunction {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats.default(ajv);
-  // Formats ajv-formats lacks, in fields the writers never fill: accepted as any string.
-  ajv.addFormat("iri-reference", true);
-  ajv.addFormat("idn-email", true);
-  // The CycloneDX schema names its companions by their file names; register them under those.
-  for (const [id, ref] of Object.entries(refs)) ajv.addSchema({ ...ref, $id: id });
-  return ajv.compile(schema);
-}
-
-const validateSpdx = validator(
-  readJson(new URL("../../test/fixtures/schemas/spdx-schema-2.3.json", import.meta.url).pathname),
-);
-const validateCdx = validator(readJson(join(cdxSchemas, "bom-1.6.SNAPSHOT.schema.json")), {
-  "http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json": readJson(
-    join(cdxSchemas, "spdx.SNAPSHOT.schema.json"),
-  ),
-  "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json": readJson(
-    join(cdxSchemas, "jsf-0.82.SNAPSHOT.schema.json"),
-  ),
-  "http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json": readJson(
-    join(cdxSchemas, "cryptography-defs.SNAPSHOT.schema.json"),
-  ),
-});
 
 const SUBJECT = {
   name: "registry.example/prod/web:1.2.0",
@@ -94,8 +61,6 @@ const INVENTORY: Inventory = {
   ],
   warnings: ["/var/lib/rpm/Packages: an rpm BerkeleyDB database, which is not read"],
 };
-
-const errors = (v: ValidateFunction) => JSON.stringify(v.errors, null, 1);
 
 test("SPDX 2.3: valid against the schema, with the OS, packages, purls and relationships", () => {
   const doc = spdxDocument(INVENTORY, SUBJECT);
