@@ -253,23 +253,19 @@ describe("bad input", () => {
       (m) => m.annotations?.["in-toto.io/predicate-type"] === "https://spdx.dev/Document/v2.3",
     );
     assert.ok(image !== undefined && spdx !== undefined);
-    // Its statement blob replaced in place by one that is not JSON, as a tampered copy would be.
+    // Its statement blob replaced in place (same size, not JSON), as a tampered copy would be.
     const manifest = JSON.parse(
       await readFile(join(layout, "blobs/sha256", spdx.digest.slice(7)), "utf8"),
     ) as {
       layers: { digest: string }[];
     };
-    await writeFile(
-      join(layout, "blobs/sha256", manifest.layers[0]?.digest.slice(7) ?? ""),
-      "<html>not json</html>",
-    );
+    const statementPath = join(layout, "blobs/sha256", manifest.layers[0]?.digest.slice(7) ?? "");
+    const size = (await readFile(statementPath)).length;
+    await writeFile(statementPath, `<${"x".repeat(size - 2)}>`);
     const before = await snapshot(layout);
     const result = await strata("sbom", `oci-layout:${layout}:v1`);
     assert.equal(result.code, 1);
-    assert.match(
-      result.stderr,
-      new RegExp(`${spdx.digest}: (cannot read its statement|its statement does not match its descriptor)`),
-    );
+    assert.match(result.stderr, new RegExp(`${spdx.digest}: its statement does not match its descriptor`));
     assert.equal(result.stdout, "");
     assert.deepEqual(await snapshot(layout), before);
   });
