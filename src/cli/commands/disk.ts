@@ -220,20 +220,13 @@ export function registerDisk(program: Command, io: CliIo): void {
     const { serialize } = await import("../../builder/index.ts");
     const serialized = serialize(image);
     const digest = image.source ?? serialized.manifestDigest;
-    // The image's SBOMs, from its layers, before the disk is made: attached to the image where
-    // it is kept (its layout or the local store: a registry image was pulled there), and to the
-    // disk artifact when it is published.
+    // The image's SBOMs, from its layers, before the disk is made (an unreadable package
+    // database stops here): attached, once the disk is built, to the image where it is kept (its
+    // layout or the local store: a registry image was pulled there), and to the disk artifact
+    // when it is published.
     const subject = { digest, size: serialized.manifest.length };
     const sboms = await imageSboms(image, text, subject);
     for (const warning of sboms.inventory.warnings ?? []) io.stderr.write(`warning: ${warning}\n`);
-    if (image.source === serialized.manifestDigest) {
-      const { attachSbomsToLayout } = await import("../../sbom/index.ts");
-      await attachSbomsToLayout(
-        location.kind === "layout" ? location.dir : localImages(io.env),
-        subject,
-        sboms.referrers,
-      );
-    }
     const outDir = resolve(flags.output ?? "");
     const testing = flags.test === true || publishing;
     const kernel = join(outDir, ".kernel");
@@ -259,6 +252,15 @@ export function registerDisk(program: Command, io: CliIo): void {
         await rm(kernel, { force: true });
         return diskFailure(error);
       });
+    // The disk was made: its image gets its SBOMs (a refused image gets nothing).
+    if (image.source === serialized.manifestDigest) {
+      const { attachSbomsToLayout } = await import("../../sbom/index.ts");
+      await attachSbomsToLayout(
+        location.kind === "layout" ? location.dir : localImages(io.env),
+        subject,
+        sboms.referrers,
+      );
+    }
     const qcow2 = built.files.find((f) => f.format === "qcow2")?.path;
     let test: Awaited<ReturnType<typeof bootTestDisk>> | undefined;
     if (testing && qcow2 !== undefined) {
