@@ -11,8 +11,11 @@ import { join, resolve } from "node:path";
 // Packages not bundled: the native addon; pg, imported only for a postgres:// database; the
 // schema compilers Fastify builds only for routes that declare schemas (src/server/
 // schema-compilers.ts) and light-my-request, which it loads only for inject(): about 0.6 MB of
-// JavaScript that `strata serve` would compile at every start and never run; and the build tools.
+// JavaScript that `strata serve` would compile at every start and never run; the CycloneDX
+// library, whose optional XML and validation plugins (xmlbuilder2, libxmljs2, ajv formats) are
+// loaded only when present; and the build tools.
 const EXTERNAL = [
+  "@cyclonedx/cyclonedx-library",
   "better-sqlite3",
   "pg",
   "@fastify/ajv-compiler",

@@ -19,13 +19,8 @@ const PURE = new Set(["oci", "policy"]);
 const FORBIDDEN: Record<string, string[]> = { registry: ["gallery"], lib: ["*"], oci: ["*"], policy: ["*"] };
 // Second public entries: builder/runtime.ts is what `strata run` needs without the parser and
 // writers; disk/chunked/format.ts is the chunked disk format alone (pure checks of manifests and
-// the index blob), which the gallery checks a disk with, without the builder and the tools;
-// sbom/model.ts is the neutral package model alone (types), which the package diff reads.
-const ENTRIES: Record<string, string[]> = {
-  builder: ["runtime.ts"],
-  disk: ["chunked/format.ts"],
-  sbom: ["model.ts"],
-};
+// the index blob), which the gallery checks a disk with, without the builder and the tools.
+const ENTRIES: Record<string, string[]> = { builder: ["runtime.ts"], disk: ["chunked/format.ts"] };
 const PURE_BUILTINS = new Set(["node:crypto", "node:stream", "node:buffer", "node:util"]);
 
 function files(dir: string, out: string[] = []): string[] {

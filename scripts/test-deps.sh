@@ -26,6 +26,8 @@ declare -A need=(
   [setfattr]=attr
   [cpio]=cpio
   [zstd]=zstd
+  [rpm]=rpm
+  [rpmbuild]=rpm
 )
 # Files a package brings without a command of its own: GRUB's BIOS and UEFI modules, OVMF.
 declare -A need_file=(

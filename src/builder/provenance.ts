@@ -15,6 +15,11 @@ export const BUILD_TYPE = "https://strata.dev/build/containerfile/v1";
 export const SUBJECT_ANNOTATION = "dev.strata.subject";
 /** The artifactType of the referrer that carries a statement. */
 export const IN_TOTO_ARTIFACT = "application/vnd.in-toto+json";
+/**
+ * The annotation (on the referrer manifest and a layout's index entry) naming the statement's
+ * predicate type, so that provenance and other attestations of one image (SBOMs) tell apart.
+ */
+export const PREDICATE_ANNOTATION = "in-toto.io/predicate-type";
 
 export interface ProvenanceInput {
   /** Name of the subject, e.g. the tag written. */
@@ -109,7 +114,10 @@ export function provenanceReferrer(
       config: { mediaType: empty.mediaType, digest: empty.digest, size: empty.size },
       layers: [{ mediaType: body.mediaType, digest: body.digest, size: body.size }],
       subject: { mediaType: MediaType.ImageManifest, digest: subject.digest, size: subject.size },
-      annotations: { "org.opencontainers.image.created": String(finishedOn) },
+      annotations: {
+        [PREDICATE_ANNOTATION]: SLSA_PROVENANCE,
+        "org.opencontainers.image.created": String(finishedOn),
+      },
     }),
   );
   return {
@@ -138,20 +146,23 @@ export async function attachToLayout(
   const digest = referrer.digest;
   const indexPath = join(dir, "index.json");
   const index = JSON.parse(await readFile(indexPath, "utf8")) as { manifests: Record<string, unknown>[] };
-  // One statement per subject: a new build of the same image replaces the earlier one.
-  index.manifests = index.manifests.filter(
-    (m) =>
-      !(
-        m.artifactType === IN_TOTO_ARTIFACT &&
-        (m.annotations as Record<string, string> | undefined)?.[SUBJECT_ANNOTATION] === subject.digest
-      ),
-  );
+  // One provenance per subject: a new build of the same image replaces the earlier one (and
+  // leaves the subject's other attestations, such as its SBOMs, alone).
+  index.manifests = index.manifests.filter((m) => {
+    const annotations = m.annotations as Record<string, string> | undefined;
+    const predicate = annotations?.[PREDICATE_ANNOTATION];
+    return !(
+      m.artifactType === IN_TOTO_ARTIFACT &&
+      annotations?.[SUBJECT_ANNOTATION] === subject.digest &&
+      (predicate === undefined || predicate === SLSA_PROVENANCE)
+    );
+  });
   index.manifests.push({
     mediaType: MediaType.ImageManifest,
     digest,
     size: referrer.manifest.length,
     artifactType: IN_TOTO_ARTIFACT,
-    annotations: { [SUBJECT_ANNOTATION]: subject.digest },
+    annotations: { [SUBJECT_ANNOTATION]: subject.digest, [PREDICATE_ANNOTATION]: SLSA_PROVENANCE },
   });
   await writeFile(`${indexPath}.tmp`, JSON.stringify(index));
   await rename(`${indexPath}.tmp`, indexPath);

@@ -8,3 +8,4 @@ export { resolveUser, runtimeConfig, type RootReader } from "./engine/run.ts";
 export { appendLayer, type Image, type LayerBlob } from "./image.ts";
 export type { EntryState } from "./layer/snapshot.ts";
 export { readImageFromLayout, tagInLayout } from "./oci-layout.ts";
+export { TarFraming } from "./layer/tar-framing.ts";

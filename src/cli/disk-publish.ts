@@ -9,6 +9,7 @@ import { imagePath, parseVersionRef, type VersionRef } from "./args.ts";
 import { dataDir, registryClient } from "./images.ts";
 import type { CliIo } from "./io.ts";
 import type { Progress } from "./progress.ts";
+import type { Inventory } from "../sbom/index.ts";
 
 export interface DiskPublishInput {
   /** The raw disk file. */
@@ -23,6 +24,11 @@ export interface DiskPublishInput {
   readonly server?: string;
   readonly insecure?: boolean;
   readonly changelog?: string;
+  /**
+   * The packages of the root the disk was made from: its SBOMs are attached to the disk artifact
+   * too (subject the disk), beside those of its source image.
+   */
+  readonly sboms?: { readonly inventory: Inventory; readonly created?: string };
 }
 
 export interface DiskPublished {
@@ -78,6 +84,26 @@ export async function publishDisk(
   progress.line(
     `  ${s.chunksSent} of ${s.uniqueChunks} chunks sent, ${s.bytesSent} bytes in ${s.seconds.toFixed(1)} s`,
   );
+  if (input.sboms !== undefined) {
+    const { sbomReferrers } = await import("../sbom/index.ts");
+    const { pushSboms } = await import("./image-sboms.ts");
+    const { VERSION } = await import("./version.ts");
+    const manifest = await client.getManifest(repository, pushed.digest, [
+      "application/vnd.oci.image.manifest.v1+json",
+    ]);
+    const referrers = sbomReferrers(
+      input.sboms.inventory,
+      {
+        name: `${repository}@${pushed.digest}`,
+        digest: pushed.digest,
+        ...(input.sboms.created === undefined ? {} : { created: input.sboms.created }),
+        tool: `strata-${VERSION}`,
+      },
+      { digest: pushed.digest, size: manifest.bytes.length, mediaType: manifest.mediaType },
+    );
+    await pushSboms(client, repository, pushed.digest, referrers);
+    progress.line(`  SBOMs attached to the disk (${input.sboms.inventory.packages.length} packages)`);
+  }
   progress.line(`Publishing ${ref.gallery}/${ref.image}@${ref.version}`);
   const answer = await api.call("POST", `${imagePath(ref)}/versions`, {
     version: ref.version,

@@ -25,6 +25,7 @@ import { registerVm } from "./commands/vm.ts";
 import { registerKey } from "./commands/key.ts";
 import { registerSign } from "./commands/sign.ts";
 import { registerDiff } from "./commands/diff.ts";
+import { registerSbom } from "./commands/sbom.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -70,6 +71,7 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   sign: registerSign,
   verify: registerSign,
   diff: registerDiff,
+  sbom: registerSbom,
 };
 
 /**

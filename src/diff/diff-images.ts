@@ -1,7 +1,7 @@
 // diffImages: what changed between two images (or two disks, through the images they were built
 // from) — packages, files and config — as one JSON-serialisable value, the same one the CLI
 // prints with --json and the gallery stores as a referrer.
-import type { Inventory } from "../sbom/model.ts";
+import type { Inventory } from "../sbom/index.ts";
 import { configUnchanged, diffConfigs, type ConfigDiff } from "./config.ts";
 import { diffFiles, type FileDiff } from "./files.ts";
 import { flattenPair } from "./flatten.ts";

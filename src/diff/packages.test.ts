@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Inventory, Package } from "../sbom/model.ts";
+import type { Inventory, Package } from "../sbom/index.ts";
 import { DiffError } from "./errors.ts";
 import { diffPackages } from "./packages.ts";
 import { inventoryFromSbom } from "./sbom-reader.ts";

@@ -3,7 +3,7 @@
 // name and architecture, so co-installed architectures (libc6:amd64 and libc6:i386) stay apart;
 // a package whose architecture changed (all → amd64) is paired with its old self when it is the
 // only one of its name on each side. Versions are ordered by their package manager's rules.
-import type { Inventory, OsIdentity, Package, PackageType } from "../sbom/model.ts";
+import type { Inventory, OsIdentity, Package, PackageType } from "../sbom/index.ts";
 import { compareVersions } from "./versions.ts";
 
 /** A package as the diff lists it. */

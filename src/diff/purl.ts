@@ -1,6 +1,6 @@
 // Package URLs (purl-spec): `pkg:TYPE/NAMESPACE/NAME@VERSION?QUALIFIERS#SUBPATH`, read back into
 // the neutral package model for the package managers the model knows (deb, apk, rpm).
-import type { Package, PackageType } from "../sbom/model.ts";
+import type { Package, PackageType } from "../sbom/index.ts";
 
 export interface Purl {
   readonly type: string;

@@ -4,7 +4,7 @@
 // name, version, arch, source); the OS from the document's operating-system component or
 // package, else from the purls' `distro` qualifier. Signatures are not checked here: the diff
 // says what the SBOM claims; `strata verify` says who made it.
-import type { Inventory, OsIdentity, Package } from "../sbom/model.ts";
+import type { Inventory, OsIdentity, Package } from "../sbom/index.ts";
 import { DiffError } from "./errors.ts";
 import { osFromPurl, packageFromPurl } from "./purl.ts";
 

@@ -2,7 +2,7 @@
 // (application/vnd.in-toto+json) or a Sigstore bundle holding one (a signed attestation), whose
 // predicateType is SPDX 2.3 or CycloneDX. Other statements on the same image (provenance) are
 // passed over; a malformed SBOM is an error, never silently taken for "no packages".
-import type { Inventory } from "../sbom/model.ts";
+import type { Inventory } from "../sbom/index.ts";
 import { DiffError } from "./errors.ts";
 import { readSmallBlob, type ContentSource } from "./image-source.ts";
 import { inventoryFromSbom, MAX_SBOM_BYTES, SBOM_PREDICATES } from "./sbom-reader.ts";

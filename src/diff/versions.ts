@@ -1,5 +1,5 @@
 // Version ordering per package ecosystem: Debian's (dpkg), RPM's (rpmvercmp) and Alpine's (apk).
-import type { PackageType } from "../sbom/model.ts";
+import type { PackageType } from "../sbom/index.ts";
 import { compareApkVersions } from "./version-apk.ts";
 import { compareDebVersions } from "./version-deb.ts";
 import { compareRpmVersions } from "./version-rpm.ts";

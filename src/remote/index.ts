@@ -24,6 +24,7 @@ export {
   readIndex,
   REF_NAME,
   setTag,
+  writeIndex,
   SUBJECT_ANNOTATION,
   type Entry,
   type IndexJson,

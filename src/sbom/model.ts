@@ -38,4 +38,6 @@ export interface OsIdentity {
 export interface Inventory {
   readonly os?: OsIdentity;
   readonly packages: readonly Package[];
+  /** What the catalogers saw and could not read (e.g. an rpm BerkeleyDB database), for people. */
+  readonly warnings?: readonly string[];
 }

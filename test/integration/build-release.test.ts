@@ -106,6 +106,7 @@ ${GATES}`,
     const summary = JSON.parse(result.stdout) as {
       digest: string;
       provenance: string;
+      sboms: { spdx: string; cyclonedx: string };
       pushed: { ref: string; referrers: string }[];
       tests: { name: string; passed: boolean }[];
     };
@@ -125,9 +126,12 @@ ${GATES}`,
     const referrers = (await (
       await fetch(`${strataServer.url}/v2/builds/hello/referrers/${summary.digest}`)
     ).json()) as { manifests: { digest: string; artifactType: string }[] };
+    // The provenance and the two SBOMs.
     assert.deepEqual(
-      referrers.manifests.map((m) => [m.digest, m.artifactType]),
-      [[summary.provenance, "application/vnd.in-toto+json"]],
+      referrers.manifests.map((m) => [m.digest, m.artifactType]).sort(),
+      [summary.provenance, summary.sboms.spdx, summary.sboms.cyclonedx]
+        .map((d) => [d, "application/vnd.in-toto+json"])
+        .sort(),
     );
     const provenance = (await (
       await fetch(`${strataServer.url}/v2/builds/hello/manifests/${summary.provenance}`, {
@@ -336,6 +340,7 @@ tags: [${distribution.host}/team/peer:v1]
     const summary = JSON.parse((await ok(["build", "--push", "--json", ctx])).stdout) as {
       digest: string;
       provenance: string;
+      sboms: { spdx: string; cyclonedx: string };
       pushed: { referrers: string }[];
     };
     assert.equal(summary.pushed[0]?.referrers, "tag");
@@ -350,8 +355,10 @@ tags: [${distribution.host}/team/peer:v1]
       })
     ).json()) as { manifests: { digest: string; artifactType: string }[] };
     assert.deepEqual(
-      fallback.manifests.map((m) => [m.digest, m.artifactType]),
-      [[summary.provenance, "application/vnd.in-toto+json"]],
+      fallback.manifests.map((m) => [m.digest, m.artifactType]).sort(),
+      [summary.provenance, summary.sboms.spdx, summary.sboms.cyclonedx]
+        .map((d) => [d, "application/vnd.in-toto+json"])
+        .sort(),
     );
     // Pulled back as a base from the peer.
     const child = await template(

@@ -20,8 +20,11 @@ let work: string;
 let registry: InProcess;
 let distribution: RunningDistribution;
 let strataHost: string;
-/** The built image's manifest digest and its provenance referrer's. */
-let built: { digest: string; provenance: string };
+/** The built image's manifest digest and its provenance and SBOM referrers'. */
+let built: { digest: string; provenance: string; sboms: { spdx: string; cyclonedx: string } };
+/** Every attestation a build attaches (provenance, SPDX, CycloneDX), sorted. */
+let attested: string[];
+const sorted = <T>(items: readonly T[]): T[] => [...items].sort((a, b) => (String(a) < String(b) ? -1 : 1));
 
 const env = () => ({
   STRATA_DATA_DIR: join(work, "data"),
@@ -78,7 +81,8 @@ before(async () => {
   );
   const build = await strata("build", "--json", "-t", "app:dev", join(work, "ctx"));
   assert.equal(build.code, 0, build.stderr);
-  built = JSON.parse(build.stdout) as { digest: string; provenance: string };
+  built = JSON.parse(build.stdout) as typeof built;
+  attested = sorted([built.provenance, built.sboms.spdx, built.sboms.cyclonedx]);
   registry = await startInProcess({ listen: true });
   strataHost = new URL(registry.url).host;
   distribution = await startDistribution();
@@ -117,8 +121,8 @@ describe("the local image store", () => {
     );
     assert.equal(d.layers.length, 2);
     assert.deepEqual(
-      d.referrers.map((r) => [r.digest, r.artifactType]),
-      [[built.provenance, "application/vnd.in-toto+json"]],
+      sorted(d.referrers.map((r) => [r.digest, r.artifactType])),
+      attested.map((digest) => [digest, "application/vnd.in-toto+json"]),
     );
   });
 
@@ -151,11 +155,11 @@ describe("pull, push and copy carry referrers", () => {
     assert.equal(pushed.code, 0, pushed.stderr);
     assert.match(
       pushed.stdout,
-      /^Pushed app:dev to 127\.0\.0\.1:\d+\/team\/app:v1 sha256:[0-9a-f]{64} \(5 blobs copied, 0 present, 1 referrers\)\n$/,
+      /^Pushed app:dev to 127\.0\.0\.1:\d+\/team\/app:v1 sha256:[0-9a-f]{64} \(7 blobs copied, 2 present, 3 referrers\)\n$/,
     );
     const referrers = await getJson(`${registry.url}/v2/team/app/referrers/${built.digest}`, INDEX);
     assert.equal(referrers.status, 200);
-    assert.deepEqual(digestsIn(referrers.body), [built.provenance]);
+    assert.deepEqual(sorted(digestsIn(referrers.body)), attested);
   });
 
   it("copies Strata → Distribution, where the fallback tag lists the provenance", async () => {
@@ -172,15 +176,15 @@ describe("pull, push and copy carry referrers", () => {
     };
     assert.equal(summary.digest, built.digest);
     assert.deepEqual(
-      summary.referrers.map((r) => [r.digest, r.indexed]),
-      [[built.provenance, "tag"]],
+      sorted(summary.referrers.map((r) => [r.digest, r.indexed])),
+      attested.map((digest) => [digest, "tag"]),
     );
     const fallback = await getJson(
       `${distribution.url}/v2/mirror/app/manifests/${built.digest.replace(":", "-")}`,
       INDEX,
     );
     assert.equal(fallback.status, 200);
-    assert.deepEqual(digestsIn(fallback.body), [built.provenance]);
+    assert.deepEqual(sorted(digestsIn(fallback.body)), attested);
     const referrer = await fetch(`${distribution.url}/v2/mirror/app/manifests/${built.provenance}`, {
       headers: { accept: "application/vnd.oci.image.manifest.v1+json" },
     });
@@ -205,11 +209,12 @@ describe("pull, push and copy carry referrers", () => {
       manifests: { digest: string; annotations?: Record<string, string> }[];
     };
     assert.deepEqual(
-      index.manifests.map((m) => [m.digest, m.annotations]),
-      [
-        [built.digest, { "org.opencontainers.image.ref.name": "v1" }],
-        [built.provenance, { "dev.strata.subject": built.digest }],
-      ],
+      [index.manifests[0]?.digest, index.manifests[0]?.annotations],
+      [built.digest, { "org.opencontainers.image.ref.name": "v1" }],
+    );
+    assert.deepEqual(
+      sorted(index.manifests.slice(1).map((m) => [m.digest, m.annotations?.["dev.strata.subject"]])),
+      attested.map((digest) => [digest, built.digest]),
     );
     // skopeo reads the layout as an image.
     const inspected = JSON.parse((await runOk("skopeo", ["inspect", `oci:${layout}:v1`])).stdout) as {
@@ -220,7 +225,7 @@ describe("pull, push and copy carry referrers", () => {
     const back = await strata("copy", `oci-layout:${layout}:v1`, `${strataHost}/other/app:v1`);
     assert.equal(back.code, 0, back.stderr);
     const referrers = await getJson(`${registry.url}/v2/other/app/referrers/${built.digest}`, INDEX);
-    assert.deepEqual(digestsIn(referrers.body), [built.provenance]);
+    assert.deepEqual(sorted(digestsIn(referrers.body)), attested);
   });
 
   it("inspects a registry's image without pulling it", async () => {
@@ -233,8 +238,8 @@ describe("pull, push and copy carry referrers", () => {
       referrers: { digest: string }[];
     };
     assert.deepEqual(
-      [d.source, d.digest, d.referrers.map((r) => r.digest)],
-      ["registry", built.digest, [built.provenance]],
+      [d.source, d.digest, sorted(d.referrers.map((r) => r.digest))],
+      ["registry", built.digest, attested],
     );
     assert.deepEqual(await snapshot(store()), before);
   });
@@ -249,10 +254,7 @@ describe("pull, push and copy carry referrers", () => {
       referrers: { digest: string }[];
     };
     assert.equal(inspected.source, "local");
-    assert.deepEqual(
-      inspected.referrers.map((r) => r.digest),
-      [built.provenance],
-    );
+    assert.deepEqual(sorted(inspected.referrers.map((r) => r.digest)), attested);
     // A build's registry base is pulled the same way: with its referrers.
     assert.equal((await strata("rmi", name)).code, 0);
     await mkdir(join(work, "child"));
@@ -260,10 +262,10 @@ describe("pull, push and copy carry referrers", () => {
     const child = await strata("build", "-q", "-t", "child:v1", join(work, "child"));
     assert.equal(child.code, 0, child.stderr);
     const base = JSON.parse((await strata("inspect", "--json", name)).stdout) as typeof inspected;
-    assert.deepEqual([base.source, base.referrers.map((r) => r.digest)], ["local", [built.provenance]]);
+    assert.deepEqual([base.source, sorted(base.referrers.map((r) => r.digest))], ["local", attested]);
     assert.equal((await strata("rmi", "child:v1")).code, 0);
     const again = await strata("pull", name);
-    assert.match(again.stdout, /\(0 blobs copied, 5 present, 1 referrers\)\n$/);
+    assert.match(again.stdout, /\(0 blobs copied, 9 present, 3 referrers\)\n$/);
   });
 
   it("copies a multi-platform index whole, and pulls one platform of it", async () => {
@@ -388,10 +390,11 @@ describe("system df and prune", () => {
     const pulledName = `${strataHost}/team/app:v1`;
     const all = await strata("rmi", "app:dev", pulledName);
     assert.equal(all.code, 0, all.stderr);
-    // Manifest, config, two layers, provenance manifest and its statement; the empty config blob.
+    // Manifest, config, two layers; the provenance and the two SBOMs, each a manifest and its
+    // statement; the empty config blob they share.
     assert.match(
       all.stdout,
-      new RegExp(`^Untagged app:dev\\nUntagged ${pulledName.replace(/\./g, "\\.")}\\nDeleted 7 blobs `),
+      new RegExp(`^Untagged app:dev\\nUntagged ${pulledName.replace(/\./g, "\\.")}\\nDeleted 11 blobs `),
     );
     assert.deepEqual(await readdir(join(store(), "blobs/sha256")), []);
     const index = JSON.parse(await readFile(join(store(), "index.json"), "utf8")) as { manifests: unknown[] };

@@ -20,6 +20,7 @@ import { VERSION } from "../version.ts";
 import { publishDisk } from "../disk-publish.ts";
 import { buildTemplateDisk, type TemplateDisk } from "../disk-template.ts";
 import { MediaType } from "../../oci/index.ts";
+import { imageSboms, pushSboms, sbomSummary, type ImageSboms } from "../image-sboms.ts";
 
 interface BuildFlags {
   file?: string;
@@ -282,10 +283,11 @@ export function registerBuild(program: Command, io: CliIo): void {
 
         const serialized = build.serialize(image);
         const digest = serialized.manifestDigest;
+        const subjectName =
+          tags[0]?.text ??
+          (publish === undefined ? digest : `${publish.gallery}/${publish.image}@${publish.version}`);
         const statement = build.provenanceStatement({
-          name:
-            tags[0]?.text ??
-            (publish === undefined ? digest : `${publish.gallery}/${publish.image}@${publish.version}`),
+          name: subjectName,
           digest,
           containerfile: { path: containerfileName, text: containerfileText },
           ...(template === undefined ? {} : { template: { path: template.file, text: template.text } }),
@@ -299,6 +301,10 @@ export function registerBuild(program: Command, io: CliIo): void {
         });
         const subject = { digest, size: serialized.manifest.length };
         const referrer = build.provenanceReferrer(subject, statement);
+        // The SBOMs, from the image's layers: a package database that cannot be read stops the
+        // build here, before anything is written.
+        const sboms = await imageSboms(image, subjectName, subject);
+        for (const warning of sboms.inventory.warnings ?? []) io.stderr.write(`warning: ${warning}\n`);
 
         // The template's disk: built from the same layers and boot-tested before anything is
         // written, pushed or published.
@@ -320,6 +326,8 @@ export function registerBuild(program: Command, io: CliIo): void {
           const name = tag.kind === "layout" ? tag.tag : tag.local;
           await build.writeImageToLayout(dir, image, name);
           await build.attachToLayout(dir, subject, statement);
+          const { attachSbomsToLayout } = await import("../../sbom/index.ts");
+          await attachSbomsToLayout(dir, subject, sboms.referrers);
           written.push(tag.kind === "layout" ? `oci-layout:${dir}:${name}` : name);
         }
 
@@ -328,7 +336,7 @@ export function registerBuild(program: Command, io: CliIo): void {
         for (const t of pushTargets) {
           pushed.push({
             ref: `${t.registry}/${t.repository}:${t.tag}`,
-            referrers: await pushImage(t, image, referrer, io, flags.insecure === true, progress),
+            referrers: await pushImage(t, image, [referrer, sboms], io, flags.insecure === true, progress),
           });
         }
 
@@ -352,7 +360,7 @@ export function registerBuild(program: Command, io: CliIo): void {
           } else {
             const registry = new URL(api.server).host;
             const t = { registry, repository: `${publish.gallery}/${publish.image}`, tag: "" };
-            await pushImage(t, image, referrer, io, flags.insecure === true, progress);
+            await pushImage(t, image, [referrer, sboms], io, flags.insecure === true, progress);
             from = `${t.repository}@${digest}`;
           }
           const g = template?.gallery;
@@ -378,6 +386,10 @@ export function registerBuild(program: Command, io: CliIo): void {
                 boot: disk.result.boot,
                 rawDigest: disk.result.rawDigest,
                 source: { digest, size: serialized.manifest.length, mediaType: MediaType.ImageManifest },
+                sboms: {
+                  inventory: sboms.inventory,
+                  ...(image.config.created === undefined ? {} : { created: image.config.created }),
+                },
                 server: api.server,
                 insecure: flags.insecure === true,
                 ...(g?.changelog === undefined ? {} : { changelog: g.changelog }),
@@ -428,6 +440,7 @@ export function registerBuild(program: Command, io: CliIo): void {
             createdBy: image.config.history?.filter((h) => h.empty_layer !== true)[i]?.created_by,
           })),
           provenance: referrer.digest,
+          sboms: sbomSummary(sboms),
           tests: gateResults,
           cached: result.cached,
           built: result.built,
@@ -469,7 +482,7 @@ function cacheRef(text: string, flag: string): { registry: string; repository: s
 async function pushImage(
   t: { registry: string; repository: string; tag: string },
   image: Image,
-  referrer: Referrer,
+  [referrer, sboms]: [Referrer, ImageSboms],
   io: CliIo,
   insecure: boolean,
   progress: Progress,
@@ -477,11 +490,21 @@ async function pushImage(
   const { pushBuiltImage } = await import("../../builder/index.ts");
   const client = await registryClient(t.registry, io.env, insecure);
   progress.line(`Pushing ${t.registry}/${t.repository}${t.tag === "" ? "" : `:${t.tag}`}`);
-  const { referrers } = await pushBuiltImage(client, t.repository, t.tag || undefined, image, referrer, {
-    bytes: progress.bytes,
-    blob: (digest, size, outcome) =>
-      progress.line(`  ${digest.slice(0, 19)} ${outcome === "exists" ? "exists" : `pushed ${size} bytes`}`),
-  });
+  const { referrers, digest } = await pushBuiltImage(
+    client,
+    t.repository,
+    t.tag || undefined,
+    image,
+    referrer,
+    {
+      bytes: progress.bytes,
+      blob: (digest, size, outcome) =>
+        progress.line(`  ${digest.slice(0, 19)} ${outcome === "exists" ? "exists" : `pushed ${size} bytes`}`),
+    },
+  );
   progress.line(`  provenance ${referrer.digest.slice(0, 19)} attached`);
+  await pushSboms(client, t.repository, digest, sboms.referrers);
+  for (const sbom of sboms.referrers)
+    progress.line(`  sbom ${sbom.digest.slice(0, 19)} attached (${sbom.predicateType})`);
   return referrers;
 }

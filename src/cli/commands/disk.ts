@@ -18,7 +18,8 @@ import { printJson, printObject } from "../output.ts";
 import { createProgress } from "../progress.ts";
 import { formatBytes } from "../sizes.ts";
 import { chunkCache, publishDisk } from "../disk-publish.ts";
-import { parseImageLocation as parseImage, resolveImage } from "../images.ts";
+import { localImages, parseImageLocation as parseImage, resolveImage } from "../images.ts";
+import { imageSboms, sbomSummary } from "../image-sboms.ts";
 import { parseSize } from "../../lib/size.ts";
 import { bootTestDisk } from "../disk-test.ts";
 import { diskFailure, givenDisk, rawOf, registerDiskTransfer } from "./disk-transfer.ts";
@@ -210,7 +211,8 @@ export function registerDisk(program: Command, io: CliIo): void {
     // same bytes and travels once (docs/disk-format.md).
     const seed = flags.seed ?? (publishing ? (flags.publish ?? "").split("@")[0] : undefined);
     const progress = createProgress(io, flags.json === true || flags.quiet === true);
-    const image = await resolveImage(parseImage(text, "image"), {
+    const location = parseImage(text, "image");
+    const image = await resolveImage(location, {
       env: io.env,
       insecure: flags.insecure === true,
       progress: (line) => progress.line(line),
@@ -218,6 +220,13 @@ export function registerDisk(program: Command, io: CliIo): void {
     const { serialize } = await import("../../builder/index.ts");
     const serialized = serialize(image);
     const digest = image.source ?? serialized.manifestDigest;
+    // The image's SBOMs, from its layers, before the disk is made (an unreadable package
+    // database stops here): attached, once the disk is built, to the image where it is kept (its
+    // layout or the local store: a registry image was pulled there), and to the disk artifact
+    // when it is published.
+    const subject = { digest, size: serialized.manifest.length };
+    const sboms = await imageSboms(image, text, subject);
+    for (const warning of sboms.inventory.warnings ?? []) io.stderr.write(`warning: ${warning}\n`);
     const outDir = resolve(flags.output ?? "");
     const testing = flags.test === true || publishing;
     const kernel = join(outDir, ".kernel");
@@ -243,6 +252,15 @@ export function registerDisk(program: Command, io: CliIo): void {
         await rm(kernel, { force: true });
         return diskFailure(error);
       });
+    // The disk was made: its image gets its SBOMs (a refused image gets nothing).
+    if (image.source === serialized.manifestDigest) {
+      const { attachSbomsToLayout } = await import("../../sbom/index.ts");
+      await attachSbomsToLayout(
+        location.kind === "layout" ? location.dir : localImages(io.env),
+        subject,
+        sboms.referrers,
+      );
+    }
     const qcow2 = built.files.find((f) => f.format === "qcow2")?.path;
     let test: Awaited<ReturnType<typeof bootTestDisk>> | undefined;
     if (testing && qcow2 !== undefined) {
@@ -273,6 +291,10 @@ export function registerDisk(program: Command, io: CliIo): void {
               }),
           ...(flags.server === undefined ? {} : { server: flags.server }),
           insecure: flags.insecure === true,
+          sboms: {
+            inventory: sboms.inventory,
+            ...(image.config.created === undefined ? {} : { created: image.config.created }),
+          },
         },
         io,
         progress,
@@ -287,6 +309,7 @@ export function registerDisk(program: Command, io: CliIo): void {
       files: built.files.filter((f) => f.format !== "raw" || formats.includes("raw")),
       ...(test === undefined ? {} : { test }),
       ...(published === undefined ? {} : { published }),
+      sboms: sbomSummary(sboms),
     };
     if (flags.json === true) printJson(io, summary);
     else if (flags.quiet === true) io.stdout.write(`${built.rawDigest}\n`);
