@@ -17,6 +17,8 @@ export interface FoundSbom {
   readonly inventory: Inventory;
 }
 
+const CREATED = "org.opencontainers.image.created";
+
 /** Annotations that name a referrer's predicate type (cosign's and in-toto's). */
 const PREDICATE_ANNOTATIONS = ["dev.sigstore.bundle.predicateType", "in-toto.io/predicate-type"];
 
@@ -27,11 +29,19 @@ export async function findSbom(source: ContentSource, digest: string): Promise<F
     (r) => r.artifactType === IN_TOTO_ARTIFACT || r.artifactType === SIGSTORE_BUNDLE_ARTIFACT,
   );
   // Those that say they are SBOMs first; those that say they are something else not at all.
+  // Within each, the newest first: by their created annotation, else the later attached (listings
+  // keep attachment order) — an SBOM attached after the build's, by a rescan, wins.
   const declared = (r: (typeof candidates)[number]) =>
     PREDICATE_ANNOTATIONS.map((k) => r.annotations?.[k]).find((v) => v !== undefined);
+  const created = (r: (typeof candidates)[number]) => r.annotations?.[CREATED] ?? "";
+  const newestFirst = (list: typeof candidates) =>
+    list
+      .map((r, i) => ({ r, i }))
+      .sort((a, b) => created(b.r).localeCompare(created(a.r)) || b.i - a.i)
+      .map(({ r }) => r);
   const ordered = [
-    ...candidates.filter((r) => SBOM_PREDICATES.includes(declared(r) ?? "")),
-    ...candidates.filter((r) => declared(r) === undefined),
+    ...newestFirst(candidates.filter((r) => SBOM_PREDICATES.includes(declared(r) ?? ""))),
+    ...newestFirst(candidates.filter((r) => declared(r) === undefined)),
   ];
   for (const referrer of ordered) {
     const manifest = parseManifest(await source.readManifest(referrer.digest), referrer.mediaType);

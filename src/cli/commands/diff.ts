@@ -3,6 +3,11 @@
 // (GALLERY/NAME:VERSION), registry references, digests, names in the local store and OCI layouts
 // (oci-layout:PATH:TAG). A disk artifact is compared through the image it was built from. Nothing
 // is pulled: blobs are read where they are.
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import type { ContentSource, InventoryOf } from "../../diff/index.ts";
 import { serverUrl } from "../api-client.ts";
@@ -27,10 +32,24 @@ interface DiffFlags {
 }
 
 /**
- * Packages of an image that has no SBOM attached. None here: the cataloger that reads package
- * databases from a root filesystem plugs in as this function (see src/diff/README.md).
+ * Packages of an image that has no SBOM attached: its layers, fetched where they are not local
+ * files, read once by the SBOM catalogers (dpkg, apk, rpm).
  */
-export const defaultInventoryOf: InventoryOf = () => Promise.resolve(undefined);
+export const defaultInventoryOf: InventoryOf = async (image) => {
+  const { catalogLayers } = await import("../../sbom/index.ts");
+  const scratch = await mkdtemp(join(tmpdir(), "strata-diff-layers-"));
+  try {
+    const files = [];
+    for (const [i, layer] of image.layers.entries()) {
+      const path = join(scratch, String(i));
+      await pipeline(await layer.open(), createWriteStream(path));
+      files.push({ path, digest: layer.digest });
+    }
+    return await catalogLayers(files, { name: image.name });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+};
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
