@@ -10,6 +10,7 @@ import { dataDir, registryClient } from "./images.ts";
 import type { CliIo } from "./io.ts";
 import type { Progress } from "./progress.ts";
 import type { Inventory } from "../sbom/index.ts";
+import type { SigningKey } from "../sign/index.ts";
 
 export interface DiskPublishInput {
   /** The raw disk file. */
@@ -29,6 +30,8 @@ export interface DiskPublishInput {
    * too (subject the disk), beside those of its source image.
    */
   readonly sboms?: { readonly inventory: Inventory; readonly created?: string };
+  /** Sign the disk artifact (and its SBOMs) with this key before publishing. */
+  readonly sign?: SigningKey;
 }
 
 export interface DiskPublished {
@@ -84,6 +87,7 @@ export async function publishDisk(
   progress.line(
     `  ${s.chunksSent} of ${s.uniqueChunks} chunks sent, ${s.bytesSent} bytes in ${s.seconds.toFixed(1)} s`,
   );
+  const signed: string[] = [pushed.digest];
   if (input.sboms !== undefined) {
     const { sbomReferrers } = await import("../sbom/index.ts");
     const { pushSboms } = await import("./image-sboms.ts");
@@ -103,6 +107,14 @@ export async function publishDisk(
     );
     await pushSboms(client, repository, pushed.digest, referrers);
     progress.line(`  SBOMs attached to the disk (${input.sboms.inventory.packages.length} packages)`);
+    signed.push(...referrers.map((r) => r.digest));
+  }
+  if (input.sign !== undefined) {
+    const { signPushed } = await import("./sign-content.ts");
+    await signPushed(client, repository, signed, input.sign, `${repository}:${ref.version}`);
+    progress.line(
+      `  signed the disk${signed.length > 1 ? " and its SBOMs" : ""} with key ${input.sign.keyId.slice(0, 16)}`,
+    );
   }
   progress.line(`Publishing ${ref.gallery}/${ref.image}@${ref.version}`);
   const answer = await api.call("POST", `${imagePath(ref)}/versions`, {

@@ -3,6 +3,7 @@
 // `strata sign` attaches it — so a gallery publish that copies the content brings the signature
 // along. The key is read before anything is written, so an expired key or a wrong passphrase
 // stops the command with nothing changed.
+import type { RegistryClient } from "../remote/index.ts";
 import type { SigningKey } from "../sign/index.ts";
 import type { CliIo } from "./io.ts";
 import { registryClient } from "./images.ts";
@@ -36,4 +37,26 @@ export async function signInRegistry(
     signImage(createRegistryEndpoint(client, target.repository), target.reference, key, { reference: name }),
   );
   return result.bundle.digest;
+}
+
+/**
+ * Signs each of `digests` (an image, its provenance and SBOM referrers, a disk) in `repository`
+ * of the registry `client` speaks to; returns the signature referrers' digests.
+ */
+export async function signPushed(
+  client: RegistryClient,
+  repository: string,
+  digests: readonly string[],
+  key: SigningKey,
+  name: string,
+): Promise<string[]> {
+  const { signImage } = await import("../sign/index.ts");
+  const { createRegistryEndpoint } = await import("../remote/index.ts");
+  const endpoint = createRegistryEndpoint(client, repository);
+  const out: string[] = [];
+  for (const digest of digests)
+    out.push(
+      (await withSignErrors(() => signImage(endpoint, digest, key, { reference: name }))).bundle.digest,
+    );
+  return out;
 }

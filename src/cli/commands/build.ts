@@ -21,6 +21,8 @@ import { publishDisk } from "../disk-publish.ts";
 import { buildTemplateDisk, type TemplateDisk } from "../disk-template.ts";
 import { MediaType } from "../../oci/index.ts";
 import { imageSboms, pushSboms, sbomSummary, type ImageSboms } from "../image-sboms.ts";
+import { keyForSign, signPushed } from "../sign-content.ts";
+import type { SigningKey } from "../../sign/index.ts";
 
 interface BuildFlags {
   file?: string;
@@ -35,6 +37,7 @@ interface BuildFlags {
   cacheTo?: string;
   push?: boolean;
   publish?: string | boolean;
+  sign?: string | boolean;
   diskOutput?: string;
   server?: string;
   insecure?: boolean;
@@ -103,6 +106,10 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option("--target <stage>", "build this stage (name or index) instead of the last")
     .option("--network <mode>", "network for RUN steps: none (default) or host", "none")
     .option("--push", "push every registry tag, with the provenance as a referrer")
+    .option(
+      "--sign [key]",
+      "with --push or --publish: sign what is pushed — the image, its provenance and SBOMs, the disk — with a kept key's name or a private key file (default: the key named default)",
+    )
     .option(
       "--publish [gallery/name@version]",
       "push, then publish as a gallery version (default: the template's gallery.image and gallery.version); with a disk section, also the boot-tested disk as the same version of disk.image",
@@ -202,6 +209,9 @@ export function registerBuild(program: Command, io: CliIo): void {
           );
         publish = parseVersionRef(text);
       }
+      if (flags.sign !== undefined && flags.sign !== false && flags.push !== true && !publishing)
+        throw usageError("--sign signs what is pushed: give --push or --publish");
+      const signingKey = await keyForSign(io, flags.sign);
       if (tags.length === 0 && !publishing)
         throw usageError(
           "Missing -t/--tag: name where the image goes (oci-layout:PATH:TAG or a name), or --publish",
@@ -336,7 +346,15 @@ export function registerBuild(program: Command, io: CliIo): void {
         for (const t of pushTargets) {
           pushed.push({
             ref: `${t.registry}/${t.repository}:${t.tag}`,
-            referrers: await pushImage(t, image, [referrer, sboms], io, flags.insecure === true, progress),
+            referrers: await pushImage(
+              t,
+              image,
+              [referrer, sboms],
+              io,
+              flags.insecure === true,
+              progress,
+              signingKey,
+            ),
           });
         }
 
@@ -360,7 +378,7 @@ export function registerBuild(program: Command, io: CliIo): void {
           } else {
             const registry = new URL(api.server).host;
             const t = { registry, repository: `${publish.gallery}/${publish.image}`, tag: "" };
-            await pushImage(t, image, [referrer, sboms], io, flags.insecure === true, progress);
+            await pushImage(t, image, [referrer, sboms], io, flags.insecure === true, progress, signingKey);
             from = `${t.repository}@${digest}`;
           }
           const g = template?.gallery;
@@ -393,6 +411,7 @@ export function registerBuild(program: Command, io: CliIo): void {
                 server: api.server,
                 insecure: flags.insecure === true,
                 ...(g?.changelog === undefined ? {} : { changelog: g.changelog }),
+                ...(signingKey === undefined ? {} : { sign: signingKey }),
               },
               io,
               progress,
@@ -486,6 +505,7 @@ async function pushImage(
   io: CliIo,
   insecure: boolean,
   progress: Progress,
+  key?: SigningKey,
 ): Promise<"api" | "tag"> {
   const { pushBuiltImage } = await import("../../builder/index.ts");
   const client = await registryClient(t.registry, io.env, insecure);
@@ -506,5 +526,11 @@ async function pushImage(
   await pushSboms(client, t.repository, digest, sboms.referrers);
   for (const sbom of sboms.referrers)
     progress.line(`  sbom ${sbom.digest.slice(0, 19)} attached (${sbom.predicateType})`);
+  if (key !== undefined) {
+    const name = `${t.registry}/${t.repository}${t.tag === "" ? `@${digest}` : `:${t.tag}`}`;
+    const signed = [digest, referrer.digest, ...sboms.referrers.map((s) => s.digest)];
+    await signPushed(client, t.repository, signed, key, name);
+    progress.line(`  signed the image, its provenance and SBOMs with key ${key.keyId.slice(0, 16)}`);
+  }
   return referrers;
 }
