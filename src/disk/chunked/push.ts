@@ -157,7 +157,6 @@ async function pushOnce(
   if (size === 0) throw new DiskError("BAD_DISK", `Disk "${rawPath}" is empty`);
   const sizes = options.sizes ?? DEFAULT_CHUNK_SIZES;
   const holeMin = options.holeMin ?? DEFAULT_HOLE_MIN;
-  const cache = known?.cache;
   const stats: PushStats = { ...newStats(), chunksEncoded: 0, chunksKnown: 0 };
   /** Blobs found in or sent to the repository by this push, not yet remembered. */
   const found: string[] = [];
