@@ -6,5 +6,6 @@ export * from "./descriptor.ts";
 export * from "./manifest.ts";
 export * from "./config.ts";
 export * from "./names.ts";
+export * from "./glob.ts";
 export * from "./reference.ts";
 export * from "./verify-stream.ts";

@@ -2,7 +2,7 @@
 // of every rule whose repository globs match it and whose users name the caller, plus pull when
 // `anonymous: read`. What anonymous callers may do, every authenticated user may do too (clients
 // with stored credentials always send them). Rules only grant; their order does not matter.
-import { compileRepositoryGlob } from "./glob.ts";
+import { compileRepositoryGlob } from "../../oci/index.ts";
 import { ACTIONS, type Action, type AuthConfig } from "./types.ts";
 
 /** Rule entry for any authenticated user. */

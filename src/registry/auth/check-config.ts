@@ -1,7 +1,7 @@
 // Checks of the `auth` section beyond its shape: password hashes, user names, globs, and rules
 // that name users who do not exist. The configuration loader reports these with the key path.
 import { ANONYMOUS, ANY_USER } from "./access-policy.ts";
-import { checkRepositoryGlob } from "./glob.ts";
+import { checkRepositoryGlob } from "../../oci/index.ts";
 import { isPasswordHash } from "./password.ts";
 import type { AuthConfig } from "./types.ts";
 

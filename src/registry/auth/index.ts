@@ -15,5 +15,5 @@ export { ACTIONS } from "./types.ts";
 export { createAuthenticator, type AuthenticatorOptions } from "./authenticator.ts";
 export { hashPassword, verifyPassword, isPasswordHash } from "./password.ts";
 export { checkAuthConfig, type AuthConfigProblem } from "./check-config.ts";
-export { checkRepositoryGlob } from "./glob.ts";
+export { checkRepositoryGlob } from "../../oci/index.ts";
 export { tokenKeyPath } from "./token-key.ts";

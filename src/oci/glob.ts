@@ -1,5 +1,5 @@
-// Repository globs of access rules: `*` matches any characters of one path component (no `/`),
-// `**` matches any characters including `/`; everything else matches itself.
+// Repository globs (access rules, policy scopes): `*` matches any characters of one path
+// component (no `/`), `**` matches any characters including `/`; everything else matches itself.
 
 const GLOB_CHARS = /^[a-z0-9._/*-]+$/;
 
