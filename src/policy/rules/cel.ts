@@ -1,6 +1,7 @@
 // Custom rules: CEL expressions over the fact document, each `{ name, expression, message? }`.
-// Variables: `image` (the fact document, typed: a misspelled field is a type error at load),
-// `point` ("pull", "run", "admission", "check") and `namespace` (at admission, else "").
+// Variables: `image` (the fact document, typed: a misspelled field is a type error at load) and
+// `request`: `request.point` ("pull", "run", "admission", "check") and `request.namespace` (the
+// Kubernetes namespace at admission, else ""; `namespace` alone is a reserved word of CEL).
 // Compiled and type-checked once when the policies load; the expression must be a bool. At
 // decision time anything but `true` fails the rule — `false`, and an evaluation error (a field
 // absent, e.g. facts unavailable), whose message becomes the reason: fail closed.
@@ -54,8 +55,7 @@ let environment: Environment | undefined;
 function celEnvironment(): Environment {
   environment ??= new Environment()
     .registerVariable({ name: "image", schema: IMAGE_SCHEMA })
-    .registerVariable("point", "string")
-    .registerVariable("namespace", "string");
+    .registerVariable({ name: "request", schema: { point: "string", namespace: "string" } });
   return environment;
 }
 
@@ -98,7 +98,7 @@ function readOne(value: unknown, problems: Problems, policy: string): Rule | und
     check(facts: ImageFacts, context: CheckContext): string | undefined {
       let result: unknown;
       try {
-        result = run({ image: facts, point: context.point, namespace: context.namespace ?? "" });
+        result = run({ image: facts, request: { point: context.point, namespace: context.namespace ?? "" } });
       } catch (error) {
         const missing = FACT_GROUPS.filter((g) => unavailableReason(facts, g) !== undefined).map(
           (g) => `${g} (${unavailableReason(facts, g) ?? ""})`,
