@@ -1,6 +1,6 @@
 // Environment overrides, Distribution style: `STRATA_` + the key path upper-cased and joined by
 // `_` (`STRATA_LOG_LEVEL`, `STRATA_LIMITS_MANIFESTMAXBYTES`). Scalars are taken as written;
-// `auth.users` and `auth.access` take a YAML (or JSON) value. Empty values count as unset.
+// `auth.users`, `auth.access`, `policies` and other lists and mappings take a YAML (or JSON) value. Empty values count as unset.
 // A variable that does not name a key is an error only when it looks like configuration — its
 // first segment after `STRATA_` is a top-level key (ADDR, DATA, LOG, AUTH, …); others, such as
 // the CLI's STRATA_SERVER and STRATA_DATA_DIR, are left alone. The YAML parser loads only for such a value.
@@ -57,7 +57,7 @@ export async function readEnvLayer(
       continue;
     }
     let raw: unknown = value;
-    if (variable.node.kind === "record" || variable.node.kind === "list") {
+    if (variable.node.kind === "record" || variable.node.kind === "list" || variable.node.kind === "value") {
       // CommonJS: its exports are in `default` (see readYaml in config.ts).
       const { parse: parseYaml } = (await import("yaml")).default;
       try {
@@ -81,7 +81,9 @@ export async function readEnvLayer(
 
 function unknownVariable(name: string, variables: readonly EnvVariable[]): string {
   const structured = variables.find(
-    (v) => (v.node.kind === "record" || v.node.kind === "list") && name.startsWith(`${v.name}_`),
+    (v) =>
+      (v.node.kind === "record" || v.node.kind === "list" || v.node.kind === "value") &&
+      name.startsWith(`${v.name}_`),
   );
   if (structured !== undefined) {
     return `${name}: not a configuration variable; set ${structured.name} to a YAML value instead`;

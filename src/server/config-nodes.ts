@@ -59,8 +59,22 @@ export interface ListNode<I extends ConfigNode = ConfigNode> {
   readonly items: I;
 }
 
+/**
+ * A value read by a domain's own reader (e.g. the policies, read by policy/): given whole, checked
+ * completely, problems reported with key paths below the node's.
+ */
+export interface ValueNode<T = unknown> {
+  readonly kind: "value";
+  /** The value of a missing key. */
+  readonly empty: T;
+  readonly read: (value: unknown) => {
+    readonly value: T;
+    readonly problems: readonly { readonly path: readonly (string | number)[]; readonly message: string }[];
+  };
+}
+
 export type LeafNode = StringNode | EnumNode | DurationNode | SizeNode | BooleanNode;
-export type ConfigNode = LeafNode | ObjectNode | RecordNode | ListNode;
+export type ConfigNode = LeafNode | ObjectNode | RecordNode | ListNode | ValueNode;
 export type Fields = { readonly [key: string]: ConfigNode };
 
 type Options<N> = Omit<N, "kind">;
@@ -85,6 +99,11 @@ export const bool = <const O extends Options<BooleanNode>>(o: O) => ({ kind: "bo
 export const obj = <const F extends Fields>(fields: F) => ({ kind: "object" as const, fields });
 export const record = <const V extends ConfigNode>(value: V) => ({ kind: "record" as const, value });
 export const list = <const I extends ConfigNode>(items: I) => ({ kind: "list" as const, items });
+export const value = <T>(empty: T, read: ValueNode<T>["read"]): ValueNode<T> => ({
+  kind: "value",
+  empty,
+  read,
+});
 
 type OptionalKeys<F> = { [K in keyof F]: F[K] extends { optional: true } ? K : never }[keyof F];
 type ObjectOut<F> = { readonly [K in Exclude<keyof F, OptionalKeys<F>>]: Out<F[K]> } & {
@@ -92,33 +111,38 @@ type ObjectOut<F> = { readonly [K in Exclude<keyof F, OptionalKeys<F>>]: Out<F[K
 };
 
 /** The validated value of a node: durations in milliseconds, sizes in bytes. */
-export type Out<N> = N extends { kind: "string" }
-  ? string
-  : N extends { kind: "enum"; values: readonly (infer T)[] }
+export type Out<N> =
+  N extends ValueNode<infer T>
     ? T
-    : N extends { kind: "duration" | "size" }
-      ? number
-      : N extends { kind: "boolean" }
-        ? boolean
-        : N extends { kind: "object"; fields: infer F }
-          ? ObjectOut<F>
-          : N extends { kind: "record"; value: infer V }
-            ? Readonly<Record<string, Out<V>>>
-            : N extends { kind: "list"; items: infer I }
-              ? readonly Out<I>[]
-              : never;
+    : N extends { kind: "string" }
+      ? string
+      : N extends { kind: "enum"; values: readonly (infer T)[] }
+        ? T
+        : N extends { kind: "duration" | "size" }
+          ? number
+          : N extends { kind: "boolean" }
+            ? boolean
+            : N extends { kind: "object"; fields: infer F }
+              ? ObjectOut<F>
+              : N extends { kind: "record"; value: infer V }
+                ? Readonly<Record<string, Out<V>>>
+                : N extends { kind: "list"; items: infer I }
+                  ? readonly Out<I>[]
+                  : never;
 
 /** What may be given for a node before validation; every key is optional. */
-export type In<N> = N extends { kind: "string" | "enum" }
-  ? string
-  : N extends { kind: "duration" | "size" }
-    ? string | number
-    : N extends { kind: "boolean" }
-      ? boolean | string
-      : N extends { kind: "object"; fields: infer F }
-        ? { readonly [K in keyof F]?: In<F[K]> }
-        : N extends { kind: "record"; value: infer V }
-          ? Readonly<Record<string, In<V>>>
-          : N extends { kind: "list"; items: infer I }
-            ? readonly In<I>[]
-            : never;
+export type In<N> = N extends { kind: "value" }
+  ? unknown
+  : N extends { kind: "string" | "enum" }
+    ? string
+    : N extends { kind: "duration" | "size" }
+      ? string | number
+      : N extends { kind: "boolean" }
+        ? boolean | string
+        : N extends { kind: "object"; fields: infer F }
+          ? { readonly [K in keyof F]?: In<F[K]> }
+          : N extends { kind: "record"; value: infer V }
+            ? Readonly<Record<string, In<V>>>
+            : N extends { kind: "list"; items: infer I }
+              ? readonly In<I>[]
+              : never;

@@ -2,9 +2,10 @@
 // (config-env.ts) and the Config type (config.ts) derive from it; docs/configuration.md
 // describes it, and a test checks that the document names every key and variable.
 import { EVENT_TYPES } from "../gallery/index.ts";
+import { parsePolicies, type PolicySpec } from "../policy/index.ts";
 import { ACTIONS } from "../registry/index.ts";
 import { parseAddr } from "./addr.ts";
-import { bool, duration, list, obj, oneOf, record, size, str } from "./config-nodes.ts";
+import { bool, duration, list, obj, oneOf, record, size, str, value } from "./config-nodes.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -34,6 +35,15 @@ function checkHttpUrl(value: string): string | undefined {
 
 const nonEmpty = (value: string): string | undefined =>
   value.trim() === "" ? "expected a non-empty string" : undefined;
+
+/** The policies, read and compiled by policy/ (CEL type-checked) so a bad one stops the start. */
+function readPolicies(input: unknown): {
+  value: readonly PolicySpec[];
+  problems: readonly { path: readonly (string | number)[]; message: string }[];
+} {
+  const { policies, problems } = parsePolicies(input);
+  return { value: policies.map((p) => p.spec), problems };
+}
 
 export const CONFIG_SCHEMA = obj({
   addr: str({ default: "127.0.0.1:5000", check: checkAddr }),
@@ -93,6 +103,14 @@ export const CONFIG_SCHEMA = obj({
         trust: list(str({ check: nonEmpty })),
       }),
     ),
+  }),
+  /** Image policies decided at pull, run, admission and `strata policy check`; see docs/policy.md. */
+  policies: value<readonly PolicySpec[]>([], readPolicies),
+  policy: obj({
+    /** How long the facts of an image may take to gather; past it, `enforce` policies refuse. */
+    timeout: duration({ default: "5s", min: 10, max: 600_000 }),
+    /** Public key PEM files by name, for the signedBy rule; read at start. */
+    keys: record(str({ check: nonEmpty })),
   }),
   shutdown: obj({
     grace: duration({ default: "30s", min: 0, max: DAY }),

@@ -105,6 +105,8 @@ function defaultOf(node: ConfigNode, path: KeyPath, ctx: Ctx): unknown {
       return {};
     case "list":
       return [];
+    case "value":
+      return node.empty;
     default:
       if (node.default !== undefined) return validateLeaf(node, node.default, path, ctx);
       if (node.optional !== true) ctx.problems.push({ path, message: "missing required key" });
@@ -166,6 +168,11 @@ function validateNode(node: ConfigNode, value: unknown, path: KeyPath, ctx: Ctx,
         validateNode(node.items, v, [...path, i], ctx, true),
       );
       return items.filter((v) => v !== INVALID);
+    }
+    case "value": {
+      const read = node.read(value);
+      for (const p of read.problems) ctx.problems.push({ path: [...path, ...p.path], message: p.message });
+      return read.problems.length > 0 ? INVALID : read.value;
     }
     default:
       return validateLeaf(node, value, path, ctx);

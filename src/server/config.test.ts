@@ -50,6 +50,8 @@ describe("loadConfig", () => {
         token: { ttl: 300_000, issuer: "strata", service: "strata" },
       },
       gallery: { webhooks: {}, delivery: { backoff: 2000, timeout: 10_000 }, sweep: 60_000, signing: {} },
+      policies: [],
+      policy: { timeout: 5000, keys: {} },
       shutdown: { grace: 30_000 },
       tls: { reload: 10_000, allowPlaintext: false },
     });
@@ -77,7 +79,7 @@ describe("loadConfig", () => {
     const open = await yamlFile(`addr: 0.0.0.0:5000\n${users}`, "open.yaml");
     assert.equal(
       await loadError({ file: open }),
-      `Invalid configuration "${open}": addr: "0.0.0.0:5000" is not a loopback address and auth.users ` +
+      `Invalid configuration "${open}": line 1: addr: "0.0.0.0:5000" is not a loopback address and auth.users ` +
         "is set, so passwords and tokens would cross the network in clear text: set tls.certificate " +
         "and tls.key, or tls.allowPlaintext: true to serve plain HTTP anyway (e.g. behind a proxy " +
         "that terminates TLS)",
@@ -133,7 +135,7 @@ describe("loadConfig", () => {
     await writeFile(join(cwd, "strata.yaml"), "addr: 127.0.0.1:6000\n");
     assert.equal((await loadConfig({ cwd })).addr, "127.0.0.1:6000");
     await writeFile(join(cwd, "strata.yaml"), "addr: nope\n");
-    assert.match(await loadError({ cwd }), /^Invalid configuration "strata\.yaml": addr: /);
+    assert.match(await loadError({ cwd }), /^Invalid configuration "strata\.yaml": line 1: addr: /);
   });
 
   test("reads a file: durations, sizes, auth and a derived database", async () => {
@@ -276,7 +278,7 @@ describe("loadConfig errors", () => {
     {
       name: "an unknown key",
       yaml: "log: { levle: debug }\n",
-      want: /^Invalid configuration ".*bad\.yaml": log\.levle: unknown key; expected one of "level"$/,
+      want: /^Invalid configuration ".*bad\.yaml": line 1: log\.levle: unknown key; expected one of "level"$/,
     },
     {
       name: "an unknown section",
@@ -286,7 +288,7 @@ describe("loadConfig errors", () => {
     {
       name: "a wrong type inside a user entry",
       yaml: "auth:\n  users:\n    alice: { password: 12 }\n",
-      want: /^Invalid configuration ".*bad\.yaml": auth\.users\.alice\.password: expected a string, got a number$/,
+      want: /^Invalid configuration ".*bad\.yaml": line 3: auth\.users\.alice\.password: expected a string, got a number$/,
     },
     {
       name: "a missing password",
@@ -336,12 +338,12 @@ describe("loadConfig errors", () => {
     {
       name: "a bad database, not echoed",
       yaml: "database: mysql://root:hunter2@db\n",
-      want: /^Invalid configuration ".*": database: expected "sqlite:PATH" or a "postgres:\/\/" URL$/,
+      want: /^Invalid configuration ".*": line 1: database: expected "sqlite:PATH" or a "postgres:\/\/" URL$/,
     },
     {
       name: "a plaintext password, not echoed",
       yaml: "auth:\n  users:\n    alice: { password: hunter2 }\n",
-      want: /^Invalid configuration ".*bad\.yaml": auth\.users\.alice\.password: expected a scrypt hash from `strata hash-password`, not a password$/,
+      want: /^Invalid configuration ".*bad\.yaml": line 3: auth\.users\.alice\.password: expected a scrypt hash from `strata hash-password`, not a password$/,
     },
     {
       name: "a rule naming an unknown user",
@@ -361,7 +363,7 @@ describe("loadConfig errors", () => {
     {
       name: "every problem is listed",
       yaml: "addr: 1\nlog: { level: 2 }\n",
-      want: /addr: expected a string, got 1; log\.level: expected one of/,
+      want: /line 1: addr: expected a string, got 1; line 2: log\.level: expected one of/,
     },
     {
       name: "an environment variable",
@@ -396,7 +398,7 @@ describe("loadConfig errors", () => {
     {
       name: "a certificate without its key",
       yaml: "tls: { certificate: tls.crt }\n",
-      want: /^Invalid configuration ".*bad\.yaml": tls\.certificate: set tls\.key too: a certificate needs its private key$/,
+      want: /^Invalid configuration ".*bad\.yaml": line 1: tls\.certificate: set tls\.key too: a certificate needs its private key$/,
     },
     {
       name: "a key without its certificate",
@@ -451,6 +453,95 @@ describe("loadConfig errors", () => {
     assert.equal(
       await loadError({ file: join(dir, "missing.yaml") }),
       `Cannot read configuration "${join(dir, "missing.yaml")}": file not found`,
+    );
+  });
+});
+
+describe("policies", () => {
+  const policies = [
+    "policy:",
+    "  keys: { release: /etc/strata/release.pub }",
+    "policies:",
+    "  - name: production",
+    "    mode: enforce",
+    '    scope: { galleries: [prod], repositories: ["prod/**"] }',
+    "    rules:",
+    "      signedBy: [release]",
+    "      maxAge: 30d",
+    "      cel:",
+    "        - name: source",
+    "          expression: '\"org.opencontainers.image.source\" in image.labels'",
+  ];
+  test("reads policies and policy settings from the file and the environment", async () => {
+    const config = await loadConfig({
+      file: await yamlFile(policies.join("\n")),
+      env: { STRATA_POLICY_TIMEOUT: "2s" },
+    });
+    assert.equal(config.policies.length, 1);
+    assert.equal(config.policies[0]?.name, "production");
+    assert.deepEqual(config.policies[0]?.rules.signedBy, ["release"]);
+    assert.deepEqual(config.policy, { timeout: 2000, keys: { release: "/etc/strata/release.pub" } });
+    const fromEnv = await loadConfig({
+      file: null,
+      env: { STRATA_POLICIES: "[{name: audit-all, rules: {sbom: true}}]" },
+    });
+    assert.deepEqual(fromEnv.policies, [{ name: "audit-all", rules: { sbom: true } }]);
+  });
+
+  const cases: [string, string[], RegExp][] = [
+    [
+      "an unknown rule",
+      ["policies:", "  - name: p", "    rules:", "      sbom: true", "      signed: [release]"],
+      /^Invalid configuration ".*policy\.yaml": line 5: policies\[0\]\.rules\.signed: unknown rule; expected one of "signedBy"/,
+    ],
+    [
+      "a bad duration",
+      policies.map((l) => l.replace("30d", "a month")),
+      /: line 9: policies\[0\]\.rules\.maxAge: expected a duration such as "30d", "12h" or "2w", got "a month"$/,
+    ],
+    [
+      "a bad mode",
+      policies.map((l) => l.replace("enforce", "deny")),
+      /: line 5: policies\[0\]\.mode: expected one of "audit", "warn", "enforce", got "deny"$/,
+    ],
+    [
+      "a bad glob",
+      policies.map((l) => l.replace("prod/**", "Prod/*")),
+      /: line 6: policies\[0\]\.scope\.repositories\[0\]: use lowercase letters/,
+    ],
+    [
+      "CEL that does not parse",
+      policies.map((l) => l.replace('"org.opencontainers.image.source" in image.labels', "image.tag ==")),
+      /: line 12: policies\[0\]\.rules\.cel\[0\]\.expression: policy "production" rule "source": expression "image\.tag ==" does not parse: /,
+    ],
+    [
+      "CEL that does not type-check",
+      policies.map((l) =>
+        l.replace('"org.opencontainers.image.source" in image.labels', "image.ageDays > true"),
+      ),
+      /: line 12: policies\[0\]\.rules\.cel\[0\]\.expression: policy "production" rule "source": expression .* does not type-check: /,
+    ],
+    [
+      "a key name that policy.keys lacks",
+      policies.map((l) => l.replace("[release]", "[release, ops]")),
+      /: line 8: policies\[0\]\.rules\.signedBy\[1\]: unknown key "ops": name a key of policy\.keys/,
+    ],
+    [
+      "policies that are not a list",
+      ["policies:", "  name: p"],
+      /: line 2: policies: expected a list of policies, got a mapping$/,
+    ],
+  ];
+  for (const [name, lines, want] of cases)
+    test(`refuses ${name}, naming the file and the line`, async () => {
+      const file = await yamlFile(lines.join("\n"), "policy.yaml");
+      assert.match(await loadError({ file }), want);
+    });
+
+  test("a bad policy from the environment names the variable", async () => {
+    assert.match(
+      await loadError({ file: null, env: { STRATA_POLICIES: "[{name: p, rules: {maxAge: soon}}]" } }),
+      /^Invalid configuration in environment: STRATA_POLICIES \(policies\[0\]\.rules\.maxAge\): expected a duration/,
     );
   });
 });

@@ -5,9 +5,11 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { GalleryEventType } from "../gallery/index.ts";
+import type { PolicySpec } from "../policy/index.ts";
 import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
 import { ConfigError } from "./config-error.ts";
 import { checkTlsConfig, type TlsConfig } from "./config-tls.ts";
+import { checkPolicyKeys } from "./config-policy.ts";
 import { envLabel, readEnvLayer } from "./config-env.ts";
 import type { In, ObjectNode, Out } from "./config-nodes.ts";
 import { CONFIG_SCHEMA, DEFAULT_DATA, type LogLevel } from "./config-schema.ts";
@@ -29,6 +31,9 @@ export interface Config {
   readonly limits: { readonly manifestMaxBytes: number };
   readonly auth: AuthConfig;
   readonly gallery: GalleryConfig;
+  /** Image policies, as configured (plain JSON); compiled with compilePolicies at start. */
+  readonly policies: readonly PolicySpec[];
+  readonly policy: PolicyConfig;
   /** grace: milliseconds in-flight requests get to finish on shutdown. */
   readonly shutdown: { readonly grace: number };
   readonly tls: TlsConfig;
@@ -56,6 +61,13 @@ export interface GalleryConfig {
   >;
 }
 
+export interface PolicyConfig {
+  /** ms the facts of an image may take; past it, `enforce` policies refuse. */
+  readonly timeout: number;
+  /** Public key PEM files by name, which signedBy rules name. */
+  readonly keys: Readonly<Record<string, string>>;
+}
+
 /** What a file, the environment or overrides may give: every key optional, values unvalidated. */
 export type ConfigInput = In<typeof CONFIG_SCHEMA>;
 
@@ -76,7 +88,12 @@ const _configMatchesSchema: Equal<Config, Out<typeof CONFIG_SCHEMA>> = true;
 
 type Dict = Record<string, unknown>;
 type Source =
-  | { readonly kind: "file"; readonly file: string }
+  | {
+      readonly kind: "file";
+      readonly file: string;
+      /** The line of the file where the value at a key path (or its nearest ancestor) is. */
+      lineOf?: (path: KeyPath) => number | undefined;
+    }
   | { readonly kind: "env" }
   | { readonly kind: "overrides" };
 
@@ -90,7 +107,9 @@ const sourceName = (source: Source | undefined): string =>
 function describeProblems(source: Source | undefined, problems: readonly Problem[]): string[] {
   return problems.map((p) => {
     const where = source?.kind === "env" ? envLabel(CONFIG_SCHEMA, p.path) : formatPath(p.path);
-    return where === "" ? p.message : `${where}: ${p.message}`;
+    const line = source?.kind === "file" ? source.lineOf?.(p.path) : undefined;
+    const text = where === "" ? p.message : `${where}: ${p.message}`;
+    return line === undefined ? text : `line ${line}: ${text}`;
   });
 }
 
@@ -98,7 +117,11 @@ function fail(source: Source | undefined, problems: readonly string[], cause?: u
   throw new ConfigError(sourceName(source), problems, cause === undefined ? undefined : { cause });
 }
 
-async function readYaml(file: string, source: Source, required: boolean): Promise<unknown> {
+async function readYaml(
+  file: string,
+  source: Source,
+  required: boolean,
+): Promise<{ value: unknown; lineOf: (path: KeyPath) => number | undefined } | undefined> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -124,8 +147,17 @@ async function readYaml(file: string, source: Source, required: boolean): Promis
     const at = `line ${pos.line}, column ${pos.col}: `;
     fail(source, [`${at}invalid YAML: ${error.message.split("\n")[0] ?? ""}`], error);
   }
+  // A key path's line: the node at the path, else at its nearest ancestor (a missing key).
+  const lineOf = (path: KeyPath): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node: unknown = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+      const range = (node as { range?: readonly number[] } | undefined)?.range;
+      if (range?.[0] !== undefined) return lineCounter.linePos(range[0]).line;
+    }
+    return undefined;
+  };
   try {
-    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, lineOf };
   } catch (cause) {
     return fail(source, [`invalid YAML: ${cause instanceof Error ? cause.message : String(cause)}`], cause);
   }
@@ -178,7 +210,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     const source: Source = { kind: "file", file: shown };
     const raw = await readYaml(file, source, !defaultFile);
     if (raw !== undefined) {
-      const { value, problems } = validateLayer(CONFIG_SCHEMA, raw, false);
+      source.lineOf = raw.lineOf;
+      const { value, problems } = validateLayer(CONFIG_SCHEMA, raw.value, false);
       if (problems.length > 0) fail(source, describeProblems(source, problems));
       layers.push({ source, value });
     }
@@ -214,6 +247,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     const first = sourceOf(sources, authProblems[0]?.path ?? []);
     const same = authProblems.filter((p) => sourceOf(sources, p.path) === first);
     fail(first, describeProblems(first, same));
+  }
+  const keyProblems = checkPolicyKeys(config).map((p) => ({ ...p, path: ["policies", ...p.path] }));
+  if (keyProblems.length > 0) {
+    const first = sourceOf(sources, keyProblems[0]?.path ?? []);
+    fail(first, describeProblems(first, keyProblems));
   }
   const tlsProblems = checkTlsConfig(config);
   if (tlsProblems.length > 0) {
