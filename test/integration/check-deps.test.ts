@@ -64,4 +64,25 @@ describe("check-deps", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Dependency rules hold \(\d+ domains, 3 files, no import cycles\)\n$/);
   });
+
+  it("lets pure domains import each other and the pure packages only", async () => {
+    const src = await tree("pure", {
+      "oci/index.ts": "export const glob = 1;\n",
+      "policy/index.ts":
+        'import { Environment } from "@marcbachmann/cel-js";\nimport { glob } from "../oci/index.ts";\nimport { createHash } from "node:crypto";\nexport const p = [Environment, glob, createHash];\n',
+      "policy/io.ts":
+        'import { readFile } from "node:fs/promises";\nimport YAML from "yaml";\nexport const q = [readFile, YAML];\n',
+    });
+    const result = await check(src);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      [
+        "Dependency rules broken (2):",
+        '  src/policy/io.ts: "node:fs/promises": policy/ is pure and imports no I/O',
+        '  src/policy/io.ts: "yaml": policy/ is pure and imports no I/O',
+        "",
+      ].join("\n"),
+    );
+  });
 });
