@@ -66,7 +66,8 @@ for (const file of files(src)) {
     if (to === from) continue;
     const banned = FORBIDDEN[from] ?? [];
     const pureToPure = PURE.has(from) && PURE.has(to);
-    if (banned.includes("*") && to !== "lib" && !pureToPure) violations.push(`${where}: ${from}/ may not import ${to}/`);
+    if (banned.includes("*") && to !== "lib" && !pureToPure)
+      violations.push(`${where}: ${from}/ may not import ${to}/`);
     else if (banned.includes(to)) violations.push(`${where}: ${from}/ may not import ${to}/`);
     if (PURE.has(from) && to === "lib") violations.push(`${where}: ${from}/ is pure`);
     const rel = relative(join(src, to), target);
