@@ -7,13 +7,14 @@ import { join } from "node:path";
 import type { GalleryEventType } from "../gallery/index.ts";
 import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
 import { ConfigError } from "./config-error.ts";
+import { checkAdmissionConfig, type AdmissionConfig } from "./config-admission.ts";
 import { checkTlsConfig, type TlsConfig } from "./config-tls.ts";
 import { envLabel, readEnvLayer } from "./config-env.ts";
 import type { In, ObjectNode, Out } from "./config-nodes.ts";
 import { CONFIG_SCHEMA, DEFAULT_DATA, type LogLevel } from "./config-schema.ts";
 import { fillDefaults, formatPath, validateLayer, type KeyPath, type Problem } from "./config-validate.ts";
 
-export type { LogLevel, TlsConfig };
+export type { AdmissionConfig, LogLevel, TlsConfig };
 
 export interface Config {
   /** Listen address, `HOST:PORT` or `[IPv6]:PORT`. */
@@ -31,6 +32,7 @@ export interface Config {
   readonly gallery: GalleryConfig;
   /** grace: milliseconds in-flight requests get to finish on shutdown. */
   readonly shutdown: { readonly grace: number };
+  readonly admission: AdmissionConfig;
   readonly tls: TlsConfig;
 }
 
@@ -215,7 +217,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     const same = authProblems.filter((p) => sourceOf(sources, p.path) === first);
     fail(first, describeProblems(first, same));
   }
-  const tlsProblems = checkTlsConfig(config);
+  const tlsProblems = [...checkTlsConfig(config), ...checkAdmissionConfig(config.admission)];
   if (tlsProblems.length > 0) {
     const first = sourceOf(sources, tlsProblems[0]?.path ?? []);
     const same = tlsProblems.filter((p) => sourceOf(sources, p.path) === first);
