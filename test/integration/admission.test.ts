@@ -375,3 +375,15 @@ describe("admission webhooks with objects made by kubectl", () => {
     }
   });
 });
+
+describe("admission listener start-up", () => {
+  test("a certificate that cannot be read stops the start, naming the key", async () => {
+    const missing = join(dir, "absent.crt");
+    await assert.rejects(
+      startInProcess({
+        yaml: `admission:\n  addr: 127.0.0.1:${await freePort()}\n  certificate: ${missing}\n  key: ${missing}\n`,
+      }),
+      { message: `Cannot read admission.certificate "${missing}": file not found` },
+    );
+  });
+});
