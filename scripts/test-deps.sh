@@ -28,6 +28,7 @@ declare -A need=(
   [zstd]=zstd
   [rpm]=rpm
   [rpmbuild]=rpm
+  [kubectl]=kubernetes-client # Debian's kubectl: real objects for the admission webhook tests
 )
 # Files a package brings without a command of its own: GRUB's BIOS and UEFI modules, OVMF.
 declare -A need_file=(

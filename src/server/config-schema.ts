@@ -115,6 +115,18 @@ export const CONFIG_SCHEMA = obj({
   shutdown: obj({
     grace: duration({ default: "30s", min: 0, max: DAY }),
   }),
+  /**
+   * The Kubernetes admission webhooks (see config-admission.ts): a listener of their own, over
+   * HTTPS only, started when `addr` is set.
+   */
+  admission: obj({
+    addr: str({ optional: true, check: checkAddr }),
+    certificate: str({ optional: true, check: nonEmpty }),
+    key: str({ optional: true, check: nonEmpty }),
+    clientCA: str({ optional: true, check: nonEmpty }),
+    timeout: duration({ default: "5s", min: 100, max: 30_000 }),
+    bodyMaxBytes: size({ default: "4MiB", min: 1024 }),
+  }),
   /** HTTPS: PEM files read at start and again when they change; see config-tls.ts and tls.ts. */
   tls: obj({
     certificate: str({ optional: true, check: nonEmpty }),

@@ -53,7 +53,23 @@ describe("loadConfig", () => {
       policies: [],
       policy: { timeout: 5000, keys: {} },
       shutdown: { grace: 30_000 },
+      admission: { timeout: 5000, bodyMaxBytes: 4 * 1024 * 1024 },
       tls: { reload: 10_000, allowPlaintext: false },
+    });
+  });
+
+  test("reads admission from a file and the environment", async () => {
+    const file = await yamlFile(
+      "admission:\n  addr: 0.0.0.0:8443\n  certificate: /etc/strata/webhook.crt\n  key: /etc/strata/webhook.key\n  timeout: 3s\n",
+      "admission.yaml",
+    );
+    const config = await loadConfig({ file, env: { STRATA_ADMISSION_BODYMAXBYTES: "1MiB" } });
+    assert.deepEqual(config.admission, {
+      addr: "0.0.0.0:8443",
+      certificate: "/etc/strata/webhook.crt",
+      key: "/etc/strata/webhook.key",
+      timeout: 3000,
+      bodyMaxBytes: 1024 * 1024,
     });
   });
 
@@ -394,6 +410,21 @@ describe("loadConfig errors", () => {
       name: "a cross-key problem from the environment",
       env: { STRATA_AUTH_ACCESS: "[{repositories: [a], users: [eve], actions: [pull]}]" },
       want: /^Invalid configuration in environment: STRATA_AUTH_ACCESS \(auth\.access\[0\]\.users\[0\]\): unknown user "eve"/,
+    },
+    {
+      name: "admission webhooks without a certificate",
+      yaml: "admission: { addr: 0.0.0.0:8443, key: w.key }\n",
+      want: /^Invalid configuration ".*bad\.yaml": admission\.addr: set admission\.certificate too: Kubernetes calls admission webhooks over HTTPS only$/,
+    },
+    {
+      name: "an admission certificate without an address",
+      env: { STRATA_ADMISSION_CERTIFICATE: "w.crt", STRATA_ADMISSION_KEY: "w.key" },
+      want: /^Invalid configuration in environment: STRATA_ADMISSION_CERTIFICATE: set admission\.addr too: the webhooks are served only on an address of their own; STRATA_ADMISSION_KEY: set admission\.addr too/,
+    },
+    {
+      name: "an admission timeout over the API server's limit",
+      yaml: "admission: { timeout: 45s }\n",
+      want: /admission\.timeout: must be at most 30s, got "45s"/,
     },
     {
       name: "a certificate without its key",

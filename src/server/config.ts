@@ -8,6 +8,7 @@ import type { GalleryEventType } from "../gallery/index.ts";
 import type { PolicySpec } from "../policy/index.ts";
 import { checkAuthConfig, type AuthConfig } from "../registry/index.ts";
 import { ConfigError } from "./config-error.ts";
+import { checkAdmissionConfig, type AdmissionConfig } from "./config-admission.ts";
 import { checkTlsConfig, type TlsConfig } from "./config-tls.ts";
 import { checkPolicyKeys } from "./config-policy.ts";
 import { envLabel, readEnvLayer } from "./config-env.ts";
@@ -15,7 +16,7 @@ import type { In, ObjectNode, Out } from "./config-nodes.ts";
 import { CONFIG_SCHEMA, DEFAULT_DATA, type LogLevel } from "./config-schema.ts";
 import { fillDefaults, formatPath, validateLayer, type KeyPath, type Problem } from "./config-validate.ts";
 
-export type { LogLevel, TlsConfig };
+export type { AdmissionConfig, LogLevel, TlsConfig };
 
 export interface Config {
   /** Listen address, `HOST:PORT` or `[IPv6]:PORT`. */
@@ -36,6 +37,7 @@ export interface Config {
   readonly policy: PolicyConfig;
   /** grace: milliseconds in-flight requests get to finish on shutdown. */
   readonly shutdown: { readonly grace: number };
+  readonly admission: AdmissionConfig;
   readonly tls: TlsConfig;
 }
 
@@ -253,7 +255,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     const first = sourceOf(sources, keyProblems[0]?.path ?? []);
     fail(first, describeProblems(first, keyProblems));
   }
-  const tlsProblems = checkTlsConfig(config);
+  const tlsProblems = [...checkTlsConfig(config), ...checkAdmissionConfig(config.admission)];
   if (tlsProblems.length > 0) {
     const first = sourceOf(sources, tlsProblems[0]?.path ?? []);
     const same = tlsProblems.filter((p) => sourceOf(sources, p.path) === first);

@@ -28,6 +28,13 @@ import {
   createUploadStore,
   type MetadataStore,
 } from "../store/index.ts";
+import type { AdmissionDeps } from "../admission/index.ts";
+import {
+  loadAdmissionTls,
+  startAdmissionListener,
+  UNCONNECTED_ADMISSION,
+  type AdmissionListener,
+} from "./admission-listener.ts";
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
 import { createClientErrorHandler } from "./client-error.ts";
@@ -44,6 +51,8 @@ export interface StrataServer {
   readonly events: RegistryEvents;
   readonly gallery: GalleryService;
   readonly log: Logger;
+  /** The admission webhooks' listener, when `admission.addr` is set. */
+  readonly admission?: AdmissionListener;
   close(): Promise<void>;
 }
 
@@ -56,12 +65,15 @@ export interface StartOptions {
   readonly hooks?: RegistryHooks;
   /** Clock of the gallery (tests of dates and schedules). */
   readonly now?: () => number;
+  /** The decision and the tag resolver of the admission webhooks (default: refuse every image). */
+  readonly admission?: AdmissionDeps;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<StrataServer> {
   const log = options.log ?? pino({ level: config.log.level, base: { service: "strata" } });
   // First, so that unusable TLS files stop the start before anything is opened.
   const tls = await loadServerTls(config.tls, log);
+  const admissionTls = await loadAdmissionTls(config, log.child({ listener: "admission" }));
   const signing = await loadGallerySigning(config.gallery.signing);
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true });
@@ -170,17 +182,39 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await app.ready();
   }
 
+  let admission: AdmissionListener | undefined;
+  if (admissionTls !== undefined) {
+    try {
+      admission = await startAdmissionListener(config, admissionTls, {
+        ...(options.admission ?? UNCONNECTED_ADMISSION),
+        log: log.child({ listener: "admission" }),
+        listen: options.listen !== false,
+      });
+    } catch (error) {
+      // An address in use: nothing of this start stays open.
+      clearInterval(sweep);
+      tls?.close();
+      admissionTls.close();
+      await app.close();
+      await gallery.close();
+      await meta.close();
+      throw error;
+    }
+  }
+
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing ??= (async () => {
       clearInterval(sweep);
       tls?.close();
+      const admissionClosed = admission?.close();
       const force = setTimeout(() => {
         log.warn("grace period over: closing open connections");
         app.server.closeAllConnections();
       }, config.shutdown.grace);
       force.unref();
       await app.close();
+      await admissionClosed;
       // Handlers of aborted requests finish their clean-up before the database closes.
       await registry.drain();
       clearTimeout(force);
@@ -202,7 +236,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   }
 
-  return { app, url, meta, events, gallery, log, close };
+  return { app, url, meta, events, gallery, log, close, ...(admission === undefined ? {} : { admission }) };
 }
 
 function redact(database: string): string {

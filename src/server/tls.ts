@@ -35,7 +35,10 @@ interface CertificateInfo {
   readonly fingerprint: string;
 }
 
-type Files = { readonly [K in keyof Pem]-?: string | undefined };
+type Files = { readonly [K in keyof Pem]-?: string | undefined } & {
+  /** The configuration keys' prefix, for messages: "tls" or "admission". */
+  readonly prefix: string;
+};
 
 async function readPem(key: string, file: string): Promise<Buffer> {
   try {
@@ -49,9 +52,9 @@ async function readPem(key: string, file: string): Promise<Buffer> {
 
 async function readAll(files: Files): Promise<Pem> {
   const [cert, key, ca] = await Promise.all([
-    readPem("tls.certificate", files.cert ?? ""),
-    readPem("tls.key", files.key ?? ""),
-    files.ca === undefined ? undefined : readPem("tls.clientCA", files.ca),
+    readPem(`${files.prefix}.certificate`, files.cert ?? ""),
+    readPem(`${files.prefix}.key`, files.key ?? ""),
+    files.ca === undefined ? undefined : readPem(`${files.prefix}.clientCA`, files.ca),
   ]);
   return ca === undefined ? { cert, key } : { cert, key, ca };
 }
@@ -62,13 +65,17 @@ function check(pem: Pem, files: Files): CertificateInfo {
   try {
     leaf = new X509Certificate(pem.cert);
   } catch (error) {
-    throw new Error(`Cannot load tls.certificate "${files.cert}": not a PEM certificate`, { cause: error });
+    throw new Error(`Cannot load ${files.prefix}.certificate "${files.cert}": not a PEM certificate`, {
+      cause: error,
+    });
   }
   if (pem.ca !== undefined) {
     try {
       new X509Certificate(pem.ca);
     } catch (error) {
-      throw new Error(`Cannot load tls.clientCA "${files.ca}": not a PEM certificate`, { cause: error });
+      throw new Error(`Cannot load ${files.prefix}.clientCA "${files.ca}": not a PEM certificate`, {
+        cause: error,
+      });
     }
   }
   try {
@@ -78,7 +85,7 @@ function check(pem: Pem, files: Files): CertificateInfo {
       pem.key.toString("latin1"),
     );
     throw new Error(
-      `Cannot load tls.key "${files.key}": ${encrypted ? "the key is encrypted; give it unencrypted" : "not a PEM private key"}`,
+      `Cannot load ${files.prefix}.key "${files.key}": ${encrypted ? "the key is encrypted; give it unencrypted" : "not a PEM private key"}`,
       { cause: error },
     );
   }
@@ -86,9 +93,12 @@ function check(pem: Pem, files: Files): CertificateInfo {
     createSecureContext(pem);
   } catch (error) {
     const why = error instanceof Error ? error.message.replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/i, "") : "";
-    throw new Error(`Cannot load tls.certificate "${files.cert}" with tls.key "${files.key}": ${why}`, {
-      cause: error,
-    });
+    throw new Error(
+      `Cannot load ${files.prefix}.certificate "${files.cert}" with ${files.prefix}.key "${files.key}": ${why}`,
+      {
+        cause: error,
+      },
+    );
   }
   return {
     subject: leaf.subject.replaceAll("\n", ", "),
@@ -105,10 +115,17 @@ function signature(pem: Pem): string {
   return hash.digest("hex");
 }
 
-/** The server's TLS from the configuration, or undefined when it serves plain HTTP. */
-export async function loadServerTls(config: TlsConfig, log: Logger): Promise<ServerTls | undefined> {
+/**
+ * The server's TLS from the configuration, or undefined when it serves plain HTTP. `prefix` names
+ * the configuration keys in messages: "tls" for the server, "admission" for the webhooks.
+ */
+export async function loadServerTls(
+  config: Pick<TlsConfig, "certificate" | "key" | "clientCA" | "reload">,
+  log: Logger,
+  prefix = "tls",
+): Promise<ServerTls | undefined> {
   if (config.certificate === undefined || config.key === undefined) return undefined;
-  const files: Files = { cert: config.certificate, key: config.key, ca: config.clientCA };
+  const files: Files = { cert: config.certificate, key: config.key, ca: config.clientCA, prefix };
   const pem = await readAll(files);
   const info = check(pem, files);
   const clientAuth = pem.ca !== undefined;

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import type { AdmissionDeps } from "../../src/admission/index.ts";
 import type { RegistryHooks } from "../../src/registry/index.ts";
 import { loadConfig, startServer, type StrataServer } from "../../src/server/index.ts";
 import { freePort } from "./ports.ts";
@@ -28,6 +29,8 @@ export async function startInProcess(
     hooks?: RegistryHooks;
     /** The gallery's clock. */
     now?: () => number;
+    /** The admission webhooks' decision and resolver. */
+    admission?: AdmissionDeps;
   } = {},
 ): Promise<InProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "strata-test-"));
@@ -53,6 +56,7 @@ export async function startInProcess(
     listen: options.listen === true,
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.admission === undefined ? {} : { admission: options.admission }),
   });
   return {
     server,

@@ -1,0 +1,78 @@
+// The validating webhook: every image of a Pod or workload is decided by the injected
+// AdmissionDecide; the request is refused when one image is denied, when the decision fails or
+// takes longer than the timeout (fail closed), and warned outcomes become `warnings`.
+import { parseReference } from "../oci/index.ts";
+import type { AdmissionContext, AdmissionDecide, AdmissionImage, ImageDecision } from "./decide.ts";
+import { formatMs, within } from "./deadline.ts";
+import { denialMessage, distinct, imageLabel, warning } from "./messages.ts";
+import { podImages } from "./pod-images.ts";
+import { allow, deny, type AdmissionRequest, type AdmissionResponse } from "./review.ts";
+
+export function admissionContext(request: AdmissionRequest): AdmissionContext {
+  return {
+    ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
+    operation: request.operation,
+    object: { kind: request.kind.kind, name: request.name },
+    ...(request.user === undefined ? {} : { user: request.user }),
+    dryRun: request.dryRun,
+  };
+}
+
+/** Why `reference` is not an image reference, or undefined when it is one. */
+export function referenceProblem(reference: string): string | undefined {
+  try {
+    parseReference(reference);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+export async function validateRequest(
+  request: AdmissionRequest,
+  decide: AdmissionDecide,
+  options: { readonly timeoutMs: number },
+): Promise<AdmissionResponse> {
+  if (request.operation !== "CREATE" && request.operation !== "UPDATE") return allow(request.uid);
+  const images = podImages(request);
+  if (images === undefined || images.length === 0) return allow(request.uid);
+
+  const denied: string[] = [];
+  const warnings: string[] = [];
+  const asked: AdmissionImage[] = [];
+  for (const reference of distinct(images)) {
+    const problem = referenceProblem(reference);
+    if (problem === undefined) asked.push(...images.filter((i) => i.reference === reference));
+    else denied.push(`${imageLabel(reference, images)} is denied: ${problem}`);
+  }
+
+  if (asked.length > 0) {
+    const result = await within(options.timeoutMs, (signal) =>
+      decide(asked, admissionContext(request), signal),
+    );
+    if (!result.ok) {
+      const why = result.timedOut
+        ? `the policy decision took longer than ${formatMs(options.timeoutMs)}`
+        : `the policy decision failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`;
+      return deny(request.uid, `Denied (fail closed): ${why}`);
+    }
+    const byReference = new Map<string, ImageDecision>();
+    for (const decision of result.value.results) byReference.set(decision.reference, decision);
+    for (const reference of distinct(asked)) {
+      const label = imageLabel(reference, images);
+      const decision = byReference.get(reference);
+      if (decision === undefined) {
+        denied.push(`${label} is denied: no policy decision was made for it (fail closed)`);
+      } else if (decision.outcome === "deny") {
+        const reasons = decision.reasons.length === 0 ? "denied by policy" : decision.reasons.join("; ");
+        denied.push(`${label} is denied: ${reasons}`);
+      } else if (decision.outcome === "warn") {
+        const reasons = decision.reasons.length === 0 ? ["warned by policy"] : decision.reasons;
+        for (const reason of reasons) warnings.push(warning(`${label}: ${reason}`));
+      }
+    }
+  }
+  return denied.length > 0
+    ? deny(request.uid, denialMessage(denied), warnings)
+    : allow(request.uid, warnings);
+}
