@@ -185,6 +185,33 @@ describe("galleries that sign", () => {
     assert.match(usage.stderr, /Missing --key or --gallery/);
   });
 
+  it("signs a version promoted into another gallery with that gallery's key", async () => {
+    const content = await pushImage(s.server.app, "builds/web", "v5", "five", { user: "alice" });
+    const published = await api(
+      "POST",
+      "/galleries/stage/images/web/versions",
+      { version: "1.5.0", from: `builds/web@${content}` },
+      "alice",
+    );
+    assert.equal(published.status, 201, JSON.stringify(published.body));
+    const promoted = await api(
+      "POST",
+      "/promotions",
+      { gallery: "stage", image: "web", version: "1.5.0", toGallery: "prod" },
+      "alice",
+    );
+    assert.ok(promoted.status < 300, JSON.stringify(promoted.body));
+    assert.equal(
+      (await api("GET", "/galleries/prod/images/web/versions/1.5.0", undefined, "alice")).status,
+      200,
+    );
+    const endpoint = createRegistryEndpoint(client, "prod/web");
+    for (const key of [pub.prod!, pub.stage!]) {
+      const result = await verifyImage(endpoint, content, [key]);
+      assert.equal(result.verified, true, `${key.name}: ${JSON.stringify(result.signatures)}`);
+    }
+  });
+
   it("does not sign in a gallery without a key", async () => {
     const published = await api(
       "POST",
