@@ -40,6 +40,7 @@ import { parseAddr } from "./addr.ts";
 import { createClientErrorHandler } from "./client-error.ts";
 import { answerFrameworkError, installHttpEdge } from "./http-edge.ts";
 import { lazySchemaCompilers } from "./schema-compilers.ts";
+import { loadPolicySetup } from "./policy-setup.ts";
 import { loadGallerySigning } from "./signing-keys.ts";
 import { loadServerTls } from "./tls.ts";
 
@@ -75,6 +76,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const tls = await loadServerTls(config.tls, log);
   const admissionTls = await loadAdmissionTls(config, log.child({ listener: "admission" }));
   const signing = await loadGallerySigning(config.gallery.signing);
+  const metricsRegistry = new MetricsRegistry();
+  // Before anything opens: a policy key that cannot be read stops the start.
+  const policy = await loadPolicySetup(config, metricsRegistry);
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true });
   const meta = await createMetadataStore(config.database);
@@ -99,12 +103,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       delivery: { backoffMs: config.gallery.delivery.backoff, timeoutMs: config.gallery.delivery.timeout },
       sweepMs: config.gallery.sweep,
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(policy === undefined ? {} : { policy }),
     },
   );
   galleryGrants = gallery.pullPath.grants;
   const hooks: RegistryHooks = options.hooks ?? gallery.pullPath;
 
-  const metricsRegistry = new MetricsRegistry();
+  const enforcer = gallery.policy;
+  // A referrer added to a digest (a signature, an SBOM, provenance) may change its decisions.
+  if (enforcer !== undefined)
+    events.on("manifest.pushed", (event) => {
+      if (event.subject !== undefined) enforcer.invalidate(event.subject);
+    });
   const registryMetrics = createRegistryMetrics(metricsRegistry);
   metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());
   metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());
