@@ -15,10 +15,11 @@ import {
 } from "../policy/index.ts";
 import { isDigest, parseReference, type Digest } from "../oci/index.ts";
 import type { TrustedKey } from "../sign/index.ts";
-import type { Actor, GalleryContext } from "./context.ts";
+import type { GalleryContext } from "./context.ts";
 import { GalleryError } from "./errors.ts";
 import { gatherFacts, judgedManifest, type FactsTarget } from "./policy-facts.ts";
-import { policyLog, type DecisionQuery } from "./policy-log.ts";
+import { policyLog } from "./policy-log.ts";
+import { resolveDigest } from "./resolve.ts";
 
 export interface PolicySetup {
   readonly policies: readonly Policy[];
@@ -48,6 +49,8 @@ export interface CheckAnswer {
   readonly digest?: string;
   /** The lines that count for the outcome (describeDecision). */
   readonly reasons: readonly string[];
+  /** Every failed rule, audit ones included. */
+  readonly failures: Decision["failures"];
   readonly decision?: Decision;
 }
 
@@ -164,12 +167,7 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
   async function decideReference(
     reference: string,
     point: PolicyPoint,
-    options: {
-      hosts: readonly string[];
-      resolve: (repository: string, tag: string) => Promise<Digest | undefined>;
-      user?: string;
-      namespace?: string;
-    },
+    options: { hosts: readonly string[]; user?: string; namespace?: string },
   ): Promise<CheckAnswer> {
     let ref;
     try {
@@ -187,7 +185,7 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
     const tag = ref.digest === undefined ? (ref.tag ?? "latest") : undefined;
     const own = registry === "" || options.hosts.includes(registry.toLowerCase());
     let digest: Digest | undefined = ref.digest;
-    if (own && digest === undefined && tag !== undefined) digest = await options.resolve(ref.repository, tag);
+    if (own && digest === undefined && tag !== undefined) digest = await resolveTag(ref.repository, tag);
     if (own && digest !== undefined && (await ctx.meta.manifests.get(ref.repository, digest)) === undefined)
       digest = undefined;
     if (!own || digest === undefined) {
@@ -205,12 +203,20 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
     return answer(reference, decision);
   }
 
+  /** What a tag of this server's registry names now: a gallery version, channel or latest, else the tag. */
+  async function resolveTag(repository: string, tag: string): Promise<Digest | undefined> {
+    return (
+      (await resolveDigest(ctx, repository, tag)) ?? (await ctx.meta.manifests.resolve(repository, tag))?.digest
+    );
+  }
+
   function answer(reference: string, decision: Decision): CheckAnswer {
     return {
       reference,
       outcome: decision.outcome,
       ...(decision.digest === "" ? {} : { digest: decision.digest }),
       reasons: describeDecision(decision),
+      failures: decision.failures,
       decision,
     };
   }
@@ -220,6 +226,7 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
     decide,
     decideFacts,
     decideReference,
+    resolveTag,
 
     /**
      * The pull point: a manifest a client resolves (image, index, disk) by tag or digest. Referrers
@@ -261,9 +268,6 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
       cached -= byDigest.size;
       cache.delete(digest);
     },
-
-    decisions: (actor: Actor, query: DecisionQuery) => log.list(actor, query),
-    prune: () => log.prune(),
   };
 }
 

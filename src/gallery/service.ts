@@ -12,6 +12,7 @@ import { galleryMigrations } from "./db/migrations.ts";
 import { galleryOps } from "./galleries.ts";
 import { imageOps } from "./images.ts";
 import { createPolicyEnforcer, type PolicyEnforcer, type PolicySetup } from "./policy-enforcer.ts";
+import { policyOps } from "./policy-ops.ts";
 import { promotionOps } from "./promotion.ts";
 import { createPullPath, type PullPath } from "./pull-path.ts";
 import { sweepOps } from "./sweep.ts";
@@ -126,8 +127,8 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     pullPath,
     /** The policies at work; undefined when none is configured. */
     policy,
-    /** The policies as configured (empty when none). */
-    policySpecs: options.policy?.specs ?? [],
+    /** The policies, the decision log and checks, as the API offers them. */
+    policies: policyOps(ctx, policy, options.policy?.specs ?? []),
     sweep,
     async close(): Promise<void> {
       clearInterval(sweepTimer);
