@@ -29,12 +29,8 @@ import {
   type MetadataStore,
 } from "../store/index.ts";
 import type { AdmissionDeps } from "../admission/index.ts";
-import {
-  loadAdmissionTls,
-  startAdmissionListener,
-  UNCONNECTED_ADMISSION,
-  type AdmissionListener,
-} from "./admission-listener.ts";
+import { loadAdmissionTls, startAdmissionListener, type AdmissionListener } from "./admission-listener.ts";
+import { ownHosts, policyAdmission } from "./admission-policy.ts";
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
 import { createClientErrorHandler } from "./client-error.ts";
@@ -196,7 +192,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (admissionTls !== undefined) {
     try {
       admission = await startAdmissionListener(config, admissionTls, {
-        ...(options.admission ?? UNCONNECTED_ADMISSION),
+        ...(options.admission ?? policyAdmission({ gallery, meta }, () => ownHosts(url))),
         log: log.child({ listener: "admission" }),
         listen: options.listen !== false,
       });
