@@ -42,6 +42,8 @@ export async function checkRunPolicy(
   const [result] = await checkReferences(client, [reference], "run");
   if (result === undefined) throw new CliError(`${server} gave no policy decision for "${reference}"`);
   if (result.outcome === "deny")
-    throw new CliError(`"${reference}" is refused by the policies of ${server}: ${result.reasons.join("; ")}`);
+    throw new CliError(
+      `"${reference}" is refused by the policies of ${server}: ${result.reasons.join("; ")}`,
+    );
   for (const reason of result.reasons) io.stderr.write(`Warning: ${reason}\n`);
 }

@@ -55,7 +55,12 @@ export interface CheckAnswer {
 }
 
 /** A reference of another registry, or one this server does not hold: facts of its name only. */
-export function foreignFacts(reference: string, registry: string, repository: string, tag?: string): ImageFacts {
+export function foreignFacts(
+  reference: string,
+  registry: string,
+  repository: string,
+  tag?: string,
+): ImageFacts {
   const why = registry === "" ? "not held by this server" : `an image of another registry (${registry})`;
   const reason = `${why}: facts are read only of this server's content`;
   return {
@@ -110,10 +115,16 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
       );
   }
 
-  async function record(decision: Decision, facts: ImageFacts, request: { repository: string; user?: string }) {
+  async function record(
+    decision: Decision,
+    facts: ImageFacts,
+    request: { repository: string; user?: string },
+  ) {
     await log.record(decision, {
       repository: request.repository,
-      ...(facts.gallery === undefined ? galleryOfRepository(request.repository) : { gallery: facts.gallery.gallery }),
+      ...(facts.gallery === undefined
+        ? galleryOfRepository(request.repository)
+        : { gallery: facts.gallery.gallery }),
       ...(request.user === undefined ? {} : { user: request.user }),
     });
   }
@@ -154,7 +165,10 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
       now: ctx.now(),
       ...(extra.namespace === undefined ? {} : { namespace: extra.namespace }),
     });
-    const request = { repository: facts.repository, ...(extra.user === undefined ? {} : { user: extra.user }) };
+    const request = {
+      repository: facts.repository,
+      ...(extra.user === undefined ? {} : { user: extra.user }),
+    };
     report(decision, request, true);
     await record(decision, facts, request);
     return decision;
@@ -173,9 +187,13 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
     try {
       ref = parseReference(reference);
     } catch (error) {
-      throw new GalleryError("INVALID", `Invalid reference ${JSON.stringify(reference.slice(0, 256))}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new GalleryError(
+        "INVALID",
+        `Invalid reference ${JSON.stringify(reference.slice(0, 256))}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     const extra = {
       ...(options.user === undefined ? {} : { user: options.user }),
@@ -189,7 +207,11 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
     if (own && digest !== undefined && (await ctx.meta.manifests.get(ref.repository, digest)) === undefined)
       digest = undefined;
     if (!own || digest === undefined) {
-      const decision = await decideFacts(foreignFacts(reference, registry, ref.repository, tag), point, extra);
+      const decision = await decideFacts(
+        foreignFacts(reference, registry, ref.repository, tag),
+        point,
+        extra,
+      );
       return answer(reference, decision);
     }
     const decision = await decide({
@@ -206,7 +228,8 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
   /** What a tag of this server's registry names now: a gallery version, channel or latest, else the tag. */
   async function resolveTag(repository: string, tag: string): Promise<Digest | undefined> {
     return (
-      (await resolveDigest(ctx, repository, tag)) ?? (await ctx.meta.manifests.resolve(repository, tag))?.digest
+      (await resolveDigest(ctx, repository, tag)) ??
+      (await ctx.meta.manifests.resolve(repository, tag))?.digest
     );
   }
 

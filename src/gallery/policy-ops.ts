@@ -44,16 +44,24 @@ export function policyOps(
         try {
           ({ repository, registry } = parseReference(reference));
         } catch (error) {
-          throw new GalleryError("INVALID", `Invalid reference ${q(reference.slice(0, 256))}: ${(error as Error).message}`, {
-            cause: error,
-            detail: { reference: reference.slice(0, 256) },
-          });
+          throw new GalleryError(
+            "INVALID",
+            `Invalid reference ${q(reference.slice(0, 256))}: ${(error as Error).message}`,
+            {
+              cause: error,
+              detail: { reference: reference.slice(0, 256) },
+            },
+          );
         }
         const own = registry === undefined || request.hosts.includes(registry.toLowerCase());
         if (own && !(await ctx.canPull(actor.user, repository)))
-          throw new GalleryError("FORBIDDEN", `User ${q(actor.user ?? "anonymous")} may not pull ${q(repository)}`, {
-            detail: { reference },
-          });
+          throw new GalleryError(
+            "FORBIDDEN",
+            `User ${q(actor.user ?? "anonymous")} may not pull ${q(repository)}`,
+            {
+              detail: { reference },
+            },
+          );
         if (enforcer === undefined) {
           out.push({ reference, outcome: "allow", reasons: [], failures: [] });
           continue;

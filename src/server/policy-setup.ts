@@ -21,10 +21,13 @@ export async function loadPolicySetup(
 ): Promise<PolicySetup | undefined> {
   if (config.policies.length === 0) return undefined;
   const keys = await loadPolicyKeys(config.policy.keys);
-  const policies = compilePolicies(config.policies, { keys: policyKeyIds(keys), compareVersions: comparator });
+  const policies = compilePolicies(config.policies, {
+    keys: policyKeyIds(keys),
+    compareVersions: comparator,
+  });
   const decisions = metrics.counter(
     "strata_policy_decisions_total",
-    "Policy decisions by point, outcome, and the policy and mode that failed (policy=\"\" when none did)",
+    'Policy decisions by point, outcome, and the policy and mode that failed (policy="" when none did)',
   );
   return {
     policies,

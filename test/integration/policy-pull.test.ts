@@ -183,7 +183,10 @@ describe("policies at the pull path", () => {
 
   it("refuses a pull that was allowed once its version is revoked", async () => {
     assert.equal((await api("POST", "/galleries", { name: "prod", mode: "off" })).status, 201);
-    assert.equal((await api("POST", "/galleries/prod/images", { name: "web", kind: "container" })).status, 201);
+    assert.equal(
+      (await api("POST", "/galleries/prod/images", { name: "web", kind: "container" })).status,
+      201,
+    );
     const digest = await push("builds/web", "b1", "prod-web");
     const published = await api("POST", "/galleries/prod/images/web/versions", {
       version: "1.0.0",
@@ -192,7 +195,9 @@ describe("policies at the pull path", () => {
     assert.equal(published.status, 201, JSON.stringify(published.body));
     assert.equal((await pull("prod/web", "1.0.0")).status, 200);
     assert.equal((await pull("prod/web", digest)).status, 200);
-    const revoked = await api("POST", "/galleries/prod/images/web/versions/1.0.0/revoke", { reason: "CVE-1" });
+    const revoked = await api("POST", "/galleries/prod/images/web/versions/1.0.0/revoke", {
+      reason: "CVE-1",
+    });
     assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
     const denied = await pull("prod/web", "1.0.0");
     assert.equal(denied.status, 403);

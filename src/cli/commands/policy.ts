@@ -72,7 +72,11 @@ export async function checkReferences(
     references: references.map((r) => forServer(client.server, r)),
     point,
   });
-  return (answer.body as { results: CheckResult[] }).results;
+  // Shown as the user wrote them.
+  return (answer.body as { results: CheckResult[] }).results.map((r, i) => ({
+    ...r,
+    reference: references[i] ?? r.reference,
+  }));
 }
 
 export function registerPolicy(program: Command, io: CliIo): void {
@@ -91,9 +95,10 @@ export function registerPolicy(program: Command, io: CliIo): void {
             [
               "SCOPE",
               (p: Spec) =>
-                [...(p.scope?.repositories ?? []), ...(p.scope?.galleries ?? []).map((g) => `gallery:${g}`)].join(
-                  ",",
-                ) || "*",
+                [
+                  ...(p.scope?.repositories ?? []),
+                  ...(p.scope?.galleries ?? []).map((g) => `gallery:${g}`),
+                ].join(",") || "*",
             ],
             ["RULES", (p: Spec) => Object.keys(p.rules).join(",")],
           ],
@@ -110,7 +115,15 @@ export function registerPolicy(program: Command, io: CliIo): void {
     .option("--since <date>", "from this date or date-time")
     .option("--limit <n>", "at most this many entries (1-1000, default 100)")
     .action(
-      async (flags: ApiFlags & { point?: string; outcome?: string; policy?: string; since?: string; limit?: string }) => {
+      async (
+        flags: ApiFlags & {
+          point?: string;
+          outcome?: string;
+          policy?: string;
+          since?: string;
+          limit?: string;
+        },
+      ) => {
         if (flags.point !== undefined && !POINTS.includes(flags.point))
           throw usageError(`Invalid --point "${flags.point}": expected one of ${POINTS.join(", ")}`);
         if (flags.outcome !== undefined && !OUTCOMES.includes(flags.outcome))
@@ -137,7 +150,11 @@ export function registerPolicy(program: Command, io: CliIo): void {
               ["OUTCOME", (e: Entry) => e.outcome],
               ["REFERENCE", (e: Entry) => e.reference],
               ["USER", (e: Entry) => e.user ?? undefined],
-              ["FAILURES", (e: Entry) => e.failures.map((f) => `${f.policy}/${f.rule} (${f.mode}): ${f.reason}`).join("; ")],
+              [
+                "FAILURES",
+                (e: Entry) =>
+                  e.failures.map((f) => `${f.policy}/${f.rule} (${f.mode}): ${f.reason}`).join("; "),
+              ],
             ],
             rows,
           ),
@@ -145,18 +162,21 @@ export function registerPolicy(program: Command, io: CliIo): void {
       },
     );
 
-  apiCommand(policy, "check <reference...>", "Decide references against the server's policies (exit 0 allowed, 1 denied, 3 warned)")
-    .action(async (references: string[], flags: ApiFlags) => {
-      const results = await checkReferences(await clientFor(flags, io.env), references, "check");
-      if (flags.json === true) io.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
-      else
-        for (const r of results) {
-          io.stdout.write(`${r.outcome}\t${r.reference}${r.digest === undefined ? "" : `@${r.digest}`}\n`);
-          for (const reason of r.reasons) io.stdout.write(`  ${reason}\n`);
-          for (const f of r.failures.filter((x) => x.mode === "audit"))
-            io.stdout.write(`  (audit) policy "${f.policy}" rule ${f.rule}: ${f.reason}\n`);
-        }
-      const code = checkExitCode(results);
-      if (code !== 0) throw new SilentExit(code);
-    });
+  apiCommand(
+    policy,
+    "check <reference...>",
+    "Decide references against the server's policies (exit 0 allowed, 1 denied, 3 warned)",
+  ).action(async (references: string[], flags: ApiFlags) => {
+    const results = await checkReferences(await clientFor(flags, io.env), references, "check");
+    if (flags.json === true) io.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
+    else
+      for (const r of results) {
+        io.stdout.write(`${r.outcome}\t${r.reference}${r.digest === undefined ? "" : `@${r.digest}`}\n`);
+        for (const reason of r.reasons) io.stdout.write(`  ${reason}\n`);
+        for (const f of r.failures.filter((x) => x.mode === "audit"))
+          io.stdout.write(`  (audit) policy "${f.policy}" rule ${f.rule}: ${f.reason}\n`);
+      }
+    const code = checkExitCode(results);
+    if (code !== 0) throw new SilentExit(code);
+  });
 }
