@@ -133,7 +133,7 @@ describe("strata policy", () => {
     assert.equal(denied.code, 1, denied.err);
     assert.match(
       denied.out,
-      /^deny\tapp\/web:latest@sha256:\w+\n  policy "pinned" rule noMovableTags: tag "latest" is movable/m,
+      /^deny\tapp\/web:latest@sha256:\w+\n {2}policy "pinned" rule noMovableTags: tag "latest" is movable/m,
     );
     const allowed = await strata("policy", "check", "other/tool:main");
     assert.equal(allowed.code, 0, allowed.err);
