@@ -26,6 +26,7 @@ import { registerKey } from "./commands/key.ts";
 import { registerSign } from "./commands/sign.ts";
 import { registerDiff } from "./commands/diff.ts";
 import { registerSbom } from "./commands/sbom.ts";
+import { registerPolicy } from "./commands/policy.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -72,6 +73,7 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   verify: registerSign,
   diff: registerDiff,
   sbom: registerSbom,
+  policy: registerPolicy,
 };
 
 /**

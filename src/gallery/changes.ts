@@ -28,7 +28,7 @@ const MANIFEST_MAX = 4 * 1024 * 1024;
 const DIFF_MAX = 64 * 1024 * 1024;
 
 /** The version's repository as a content source: manifests and layers read from the pool. */
-function poolSource(ctx: GalleryContext, repository: string): ContentSource {
+export function poolSource(ctx: GalleryContext, repository: string): ContentSource {
   const endpoint = storeEndpoint(ctx, repository);
   const readManifest = async (digest: string): Promise<Buffer> => {
     if (!isDigest(digest)) throw new Error(`Invalid digest "${digest}"`);

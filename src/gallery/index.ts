@@ -10,6 +10,14 @@ export { registerGalleryApi, sendApiError, API_PREFIX, type Identify } from "./a
 export { API_ROUTES } from "./api/routes.ts";
 export { buildOpenApi } from "./api/openapi.ts";
 export type { PullPath } from "./pull-path.ts";
+export {
+  DECISION_TTL_MS,
+  foreignFacts,
+  type CheckAnswer,
+  type PolicyEnforcer,
+  type PolicySetup,
+} from "./policy-enforcer.ts";
+export { DECISIONS_KEPT, DECISIONS_MAX_AGE_DAYS, type DecisionEntry } from "./policy-log.ts";
 export type { WebhookTarget, Actor, GallerySigning } from "./context.ts";
 export {
   GalleryError,

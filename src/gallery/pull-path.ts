@@ -17,7 +17,13 @@ import { isVersionNumber } from "./semver.ts";
 
 export interface PullPath {
   resolveReference(repository: string, reference: string): Promise<Digest | undefined>;
-  checkPull(repository: string, reference: string, digest: Digest): Promise<PullVerdict>;
+  checkPull(
+    repository: string,
+    reference: string,
+    digest: Digest,
+    user?: string,
+    manifest?: { readonly artifactType?: string; readonly subject?: string },
+  ): Promise<PullVerdict>;
   checkTagPush(repository: string, tag: string, digest: Digest): Promise<string | undefined>;
   checkDelete(repository: string, reference: string): Promise<string | undefined>;
   checkBlobDelete(repository: string, digest: Digest): Promise<string | undefined>;

@@ -11,6 +11,8 @@ import type { GalleryDatabase } from "./db/schema.ts";
 import { galleryMigrations } from "./db/migrations.ts";
 import { galleryOps } from "./galleries.ts";
 import { imageOps } from "./images.ts";
+import { createPolicyEnforcer, type PolicyEnforcer, type PolicySetup } from "./policy-enforcer.ts";
+import { policyOps } from "./policy-ops.ts";
 import { promotionOps } from "./promotion.ts";
 import { createPullPath, type PullPath } from "./pull-path.ts";
 import { sweepOps } from "./sweep.ts";
@@ -38,6 +40,8 @@ export interface GalleryServiceOptions {
   /** How often scheduled revocations and expired deletions are applied (ms). */
   readonly sweepMs?: number;
   readonly now?: () => number;
+  /** The image policies decided at pull, run, admission and check; none: nothing is decided. */
+  readonly policy?: PolicySetup;
 }
 
 /** An approved request still being applied after this long was interrupted by a crash. */
@@ -83,7 +87,11 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
   const versions = versionOps(ctx);
   const channels = channelOps(ctx);
   const auditLog = auditOps(ctx);
-  const pullPath: PullPath = createPullPath(ctx);
+  const policy: PolicyEnforcer | undefined =
+    options.policy === undefined || options.policy.policies.length === 0
+      ? undefined
+      : createPolicyEnforcer(ctx, options.policy);
+  const pullPath: PullPath = withPolicy(createPullPath(ctx), policy);
 
   const promotion = promotionOps(ctx, { images, versions, channels });
   const sweepLifecycle = sweepOps(ctx);
@@ -117,11 +125,33 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     /** Resolves when no due webhook delivery is left. */
     deliveriesIdle: () => deliverer.idle(),
     pullPath,
+    /** The policies at work; undefined when none is configured. */
+    policy,
+    /** The policies, the decision log and checks, as the API offers them. */
+    policies: policyOps(ctx, policy, options.policy?.specs ?? []),
     sweep,
     async close(): Promise<void> {
       clearInterval(sweepTimer);
       await deliverer.stop();
       await release();
+    },
+  };
+}
+
+/** The pull path with the policies' decision after the gallery's own (a deny of either refuses). */
+function withPolicy(pullPath: PullPath, policy: PolicyEnforcer | undefined): PullPath {
+  if (policy === undefined) return pullPath;
+  return {
+    ...pullPath,
+    async checkPull(repository, reference, digest, user, manifest) {
+      const own = await pullPath.checkPull(repository, reference, digest, user, manifest);
+      if (own.deny !== undefined) return own;
+      const decided = await policy.checkPull(repository, reference, digest, user, manifest);
+      const warnings = [...(own.warnings ?? []), ...(decided.warnings ?? [])];
+      return {
+        ...(decided.deny === undefined ? {} : { deny: decided.deny }),
+        ...(warnings.length === 0 ? {} : { warnings }),
+      };
     },
   };
 }

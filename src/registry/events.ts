@@ -4,7 +4,9 @@ import { EventEmitter } from "node:events";
 import type { Digest } from "../oci/index.ts";
 
 export interface RegistryEventMap {
-  "manifest.pushed": [{ repository: string; digest: Digest; mediaType: string; tag?: string; user?: string }];
+  "manifest.pushed": [
+    { repository: string; digest: Digest; mediaType: string; tag?: string; subject?: Digest; user?: string },
+  ];
   "manifest.deleted": [{ repository: string; digest: Digest; user?: string }];
   "tag.deleted": [{ repository: string; tag: string; user?: string }];
   "blob.pushed": [{ repository: string; digest: Digest; size: number; user?: string }];

@@ -11,14 +11,30 @@ export interface PullDecision {
   readonly warnings?: readonly string[];
 }
 
+/** What the registry knows of a manifest being pulled, from its row. */
+export interface PulledManifest {
+  readonly mediaType: string;
+  readonly artifactType?: string;
+  readonly subject?: Digest;
+}
+
 export interface RegistryHooks {
   /**
    * Resolves a tag-shaped reference to a digest before tags are consulted; undefined lets the
    * registry use its tags.
    */
   resolveReference?(repository: string, reference: string): Promise<Digest | undefined>;
-  /** Decides a manifest pull (GET or HEAD) of `digest`, asked for as `reference`. */
-  checkPull?(repository: string, reference: string, digest: Digest, user?: string): Promise<PullDecision>;
+  /**
+   * Decides a manifest pull (GET or HEAD) of `digest`, asked for as `reference`; `manifest` says
+   * what the stored manifest is (a referrer has a subject).
+   */
+  checkPull?(
+    repository: string,
+    reference: string,
+    digest: Digest,
+    user?: string,
+    manifest?: PulledManifest,
+  ): Promise<PullDecision>;
   /** Decides whether `tag` may be pointed at `digest`; a returned string refuses it with DENIED. */
   checkTagPush?(repository: string, tag: string, digest: Digest, user?: string): Promise<string | undefined>;
   /** Decides whether a tag or manifest (by digest) may be deleted; a returned string refuses it. */

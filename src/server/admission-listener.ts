@@ -70,21 +70,3 @@ export async function startAdmissionListener(
     },
   };
 }
-
-/**
- * What the webhooks use until the server is given a decision and a resolver: every image is
- * refused (fail closed), since a webhook registered with nothing behind it must not let
- * everything through.
- */
-export const UNCONNECTED_ADMISSION: AdmissionDeps = {
-  decide: async (images) => ({
-    results: images.map((image) => ({
-      reference: image.reference,
-      outcome: "deny",
-      reasons: ["no policy engine is connected to the admission webhook"],
-    })),
-  }),
-  resolve: async () => {
-    throw new Error("no resolver is connected to the admission webhook");
-  },
-};

@@ -29,17 +29,14 @@ import {
   type MetadataStore,
 } from "../store/index.ts";
 import type { AdmissionDeps } from "../admission/index.ts";
-import {
-  loadAdmissionTls,
-  startAdmissionListener,
-  UNCONNECTED_ADMISSION,
-  type AdmissionListener,
-} from "./admission-listener.ts";
+import { loadAdmissionTls, startAdmissionListener, type AdmissionListener } from "./admission-listener.ts";
+import { ownHosts, policyAdmission } from "./admission-policy.ts";
 import type { Config } from "./config.ts";
 import { parseAddr } from "./addr.ts";
 import { createClientErrorHandler } from "./client-error.ts";
 import { answerFrameworkError, installHttpEdge } from "./http-edge.ts";
 import { lazySchemaCompilers } from "./schema-compilers.ts";
+import { loadPolicySetup } from "./policy-setup.ts";
 import { loadGallerySigning } from "./signing-keys.ts";
 import { loadServerTls } from "./tls.ts";
 
@@ -75,6 +72,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const tls = await loadServerTls(config.tls, log);
   const admissionTls = await loadAdmissionTls(config, log.child({ listener: "admission" }));
   const signing = await loadGallerySigning(config.gallery.signing);
+  const metricsRegistry = new MetricsRegistry();
+  // Before anything opens: a policy key that cannot be read stops the start.
+  const policy = await loadPolicySetup(config, metricsRegistry);
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true });
   const meta = await createMetadataStore(config.database);
@@ -99,12 +99,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       delivery: { backoffMs: config.gallery.delivery.backoff, timeoutMs: config.gallery.delivery.timeout },
       sweepMs: config.gallery.sweep,
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(policy === undefined ? {} : { policy }),
     },
   );
   galleryGrants = gallery.pullPath.grants;
   const hooks: RegistryHooks = options.hooks ?? gallery.pullPath;
 
-  const metricsRegistry = new MetricsRegistry();
+  const enforcer = gallery.policy;
+  // A referrer added to a digest (a signature, an SBOM, provenance) may change its decisions.
+  if (enforcer !== undefined)
+    events.on("manifest.pushed", (event) => {
+      if (event.subject !== undefined) enforcer.invalidate(event.subject);
+    });
   const registryMetrics = createRegistryMetrics(metricsRegistry);
   metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());
   metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());
@@ -186,7 +192,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (admissionTls !== undefined) {
     try {
       admission = await startAdmissionListener(config, admissionTls, {
-        ...(options.admission ?? UNCONNECTED_ADMISSION),
+        ...(options.admission ?? policyAdmission({ gallery, meta }, () => ownHosts(url))),
         log: log.child({ listener: "admission" }),
         listen: options.listen !== false,
       });

@@ -8,6 +8,7 @@ import { collect } from "../args.ts";
 import { usageError } from "../errors.ts";
 import { RUN_HABITS, refuseHabits } from "../habits.ts";
 import { localImages, parseImageLocation, resolveImage } from "../images.ts";
+import { checkRunPolicy } from "../run-policy.ts";
 import type { CliIo } from "../io.ts";
 import { printJson } from "../output.ts";
 import { requireHostPlatform } from "../platform.ts";
@@ -153,6 +154,8 @@ export function registerRun(program: Command, io: CliIo): void {
         cliError(error, RunError);
       }
       const ref = parseImageLocation(imageText, "image");
+      if (ref.kind === "name")
+        await checkRunPolicy(io, ref.reference.registry, ref.text, { insecure: flags.insecure === true });
       const image = await resolveImage(ref, { env: io.env, insecure: flags.insecure === true });
       const outcome = await runContainer({
         stateDir: stateOf(io),

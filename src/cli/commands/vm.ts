@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { serverUrl } from "../api-client.ts";
 import { usageError } from "../errors.ts";
 import { dataDir, parseImageLocation, registryClient } from "../images.ts";
+import { checkRunPolicy } from "../run-policy.ts";
 import type { CliIo } from "../io.ts";
 import { printJson, printTable } from "../output.ts";
 import { createProgress } from "../progress.ts";
@@ -73,6 +74,12 @@ export function registerVm(program: Command, io: CliIo): void {
         );
       const registry = ref.reference.registry ?? new URL(serverUrl(flags.server, io.env)).host;
       const reference = ref.reference.digest ?? ref.reference.tag ?? "latest";
+      await checkRunPolicy(
+        io,
+        registry,
+        `${registry}/${ref.reference.repository}${reference.includes(":") ? "@" : ":"}${reference}`,
+        { insecure: flags.insecure === true },
+      );
       const { fetchDisk, pullDisk } = await import("../../disk/index.ts");
       const client = await registryClient(registry, io.env, flags.insecure === true);
       const progress = createProgress(io, flags.json === true || flags.detach !== true);

@@ -66,6 +66,7 @@ export function registerGalleryApi(app: FastifyInstance, service: GalleryService
               params: req.params as Record<string, string>,
               query: query as Record<string, string>,
               body,
+              host: (req.headers.host ?? "").toLowerCase(),
             });
             reply.code(result.status).header("Cache-Control", "no-store");
             return result.body;

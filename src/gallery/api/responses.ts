@@ -265,3 +265,70 @@ export const WhoamiOut = Type.Object(
   { user: Type.Union([Type.String(), Type.Null()]), authentication: Type.Boolean() },
   { ...strict, $id: "Whoami" },
 );
+
+const RuleFailureOut = Type.Object(
+  {
+    policy: Type.String(),
+    mode: literals(["audit", "warn", "enforce"]),
+    rule: Type.String(),
+    reason: Type.String(),
+  },
+  strict,
+);
+
+export const PolicySpecOut = Type.Object(
+  {
+    name: Type.String(),
+    description: opt(Type.String()),
+    mode: opt(literals(["audit", "warn", "enforce"])),
+    scope: opt(
+      Type.Object(
+        {
+          repositories: opt(Type.Array(Type.String())),
+          galleries: opt(Type.Array(Type.String())),
+          namespaces: opt(Type.Array(Type.String())),
+        },
+        strict,
+      ),
+    ),
+    points: opt(Type.Array(literals(["pull", "run", "admission", "check"]))),
+    rules: Type.Record(Type.String(), Type.Unknown(), { description: "The rules as configured" }),
+  },
+  { ...strict, $id: "Policy" },
+);
+
+export const PolicyDecisionOut = Type.Object(
+  {
+    id: Type.Integer(),
+    at: time,
+    point: literals(["pull", "run", "admission", "check"]),
+    outcome: literals(["allow", "warn", "deny"]),
+    reference: Type.String(),
+    repository: Type.String(),
+    digest: Type.String({ description: "Empty for an image this server does not hold" }),
+    gallery: Type.Union([Type.String(), Type.Null()]),
+    user: Type.Union([Type.String(), Type.Null()]),
+    failures: Type.Array(RuleFailureOut),
+  },
+  { ...strict, $id: "PolicyDecision" },
+);
+
+export const PolicyCheckOut = Type.Object(
+  {
+    results: Type.Array(
+      Type.Object(
+        {
+          reference: Type.String(),
+          outcome: literals(["allow", "warn", "deny"]),
+          digest: opt(Type.String()),
+          reasons: Type.Array(Type.String(), {
+            description: "The failures that make the outcome (enforce ones for deny, warn ones for warn)",
+          }),
+          failures: Type.Array(RuleFailureOut, { description: "Every failed rule, audit ones included" }),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);

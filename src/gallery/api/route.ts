@@ -9,6 +9,8 @@ export interface ApiRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, string>>;
   readonly body: unknown;
+  /** The Host the request was sent to (lowercase), e.g. `registry.example:5000`. */
+  readonly host: string;
 }
 
 export interface ApiResult {

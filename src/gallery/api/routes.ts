@@ -25,6 +25,9 @@ import {
   ImageDiffOut,
   MoveOut,
   MoveOutcomeOut,
+  PolicyCheckOut,
+  PolicyDecisionOut,
+  PolicySpecOut,
   PromoteOutcomeOut,
   RequestOut,
   RevokeOut,
@@ -578,5 +581,73 @@ export const API_ROUTES: readonly ApiRoute[] = [
     body: Type.Object({}, { additionalProperties: false }),
     responses: { 200: "The delivery, pending again" },
     handler: async (s, req) => ok(await s.deliveries.redeliver(req.actor, p(req, "id"))),
+  },
+  {
+    method: "GET",
+    path: "/policies",
+    operationId: "listPolicies",
+    response: Type.Array(PolicySpecOut),
+    summary: "The image policies as configured in strata.yaml (any signed-in user)",
+    tag: "policy",
+    query: NoQuery,
+    responses: { 200: "Policies, in configuration order" },
+    handler: async (s, req) => ok(await s.policies.list(req.actor)),
+  },
+  {
+    method: "GET",
+    path: "/policy/decisions",
+    operationId: "listPolicyDecisions",
+    response: Type.Array(PolicyDecisionOut),
+    summary:
+      "Recorded policy decisions (denied, warned, or allowed with audit failures), newest first: those of galleries the caller is a member of; everything for admins of any gallery",
+    tag: "policy",
+    query: strictQuery({
+      point: Type.Optional(Type.Union(["pull", "run", "admission", "check"].map((v) => Type.Literal(v)))),
+      outcome: Type.Optional(Type.Union(["allow", "warn", "deny"].map((v) => Type.Literal(v)))),
+      policy: Type.Optional(Type.String({ pattern: "^[a-z0-9]+(?:[._-][a-z0-9]+)*$", maxLength: 128 })),
+      since: Type.Optional(Type.String({ maxLength: 40 })),
+      limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })),
+    }),
+    responses: { 200: "Decisions" },
+    handler: async (s, req) => {
+      const qy = req.query;
+      return ok(
+        await s.policies.decisions(req.actor, {
+          ...(qy.point ? { point: qy.point } : {}),
+          ...(qy.outcome ? { outcome: qy.outcome } : {}),
+          ...(qy.policy ? { policy: qy.policy } : {}),
+          ...(qy.since ? { since: qy.since } : {}),
+          ...(qy.limit ? { limit: Math.min(Math.max(Number(qy.limit), 1), 1000) } : {}),
+        }),
+      );
+    },
+  },
+  {
+    method: "POST",
+    path: "/policy/check",
+    operationId: "checkPolicies",
+    response: PolicyCheckOut,
+    summary:
+      "Decides references against the policies at the check point (CI) or the run point (strata run); references of this server must be pullable by the caller",
+    tag: "policy",
+    query: NoQuery,
+    body: Type.Object(
+      {
+        references: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 100 }),
+        point: Type.Optional(Type.Union([Type.Literal("check"), Type.Literal("run")])),
+      },
+      { additionalProperties: false },
+    ),
+    responses: { 200: "One decision per reference, in order" },
+    handler: async (s, req) => {
+      const body = req.body as { references: string[]; point?: "check" | "run" };
+      return ok({
+        results: await s.policies.check(req.actor, {
+          references: body.references,
+          point: body.point ?? "check",
+          hosts: req.host === "" ? [] : [req.host],
+        }),
+      });
+    },
   },
 ];

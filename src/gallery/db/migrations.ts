@@ -172,5 +172,30 @@ export function galleryMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0003_policy_decisions": {
+      // The policy decision log: every decision that was not a plain allow (denied, warned, or
+      // allowed with audit failures), pruned to a bounded retention (policy-log.ts).
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("gallery_policy_decisions")
+          .addColumn("id", autoId, (c) => c.primaryKey())
+          .addColumn("at", "bigint", (c) => c.notNull())
+          .addColumn("point", "text", (c) => c.notNull())
+          .addColumn("outcome", "text", (c) => c.notNull())
+          .addColumn("reference", "text", (c) => c.notNull())
+          .addColumn("repository", key, (c) => c.notNull())
+          .addColumn("digest", "text", (c) => c.notNull())
+          .addColumn("gallery", key)
+          .addColumn("user_name", "text")
+          .addColumn("policies", "text", (c) => c.notNull())
+          .addColumn("failures", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("gallery_policy_decisions_at")
+          .on("gallery_policy_decisions")
+          .columns(["at"])
+          .execute();
+      },
+    },
   };
 }

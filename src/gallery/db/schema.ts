@@ -132,6 +132,23 @@ export interface DeliveriesTable {
   delivered_at: number | null;
 }
 
+export interface PolicyDecisionsTable {
+  id: number;
+  at: number;
+  point: string;
+  outcome: string;
+  reference: string;
+  repository: string;
+  digest: string;
+  /** The gallery of the repository, when it is one (who may read the entry). */
+  gallery: string | null;
+  user_name: string | null;
+  /** JSON array of the policy names in scope. */
+  policies: string;
+  /** JSON array of RuleFailure. */
+  failures: string;
+}
+
 export interface GalleryDatabase {
   gallery_galleries: GalleriesTable;
   gallery_members: MembersTable;
@@ -142,4 +159,5 @@ export interface GalleryDatabase {
   gallery_requests: RequestsTable;
   gallery_audit: AuditTable;
   gallery_deliveries: DeliveriesTable;
+  gallery_policy_decisions: PolicyDecisionsTable;
 }

@@ -74,6 +74,11 @@ export async function getManifest(ctx: RequestContext): Promise<RegistryResponse
       ctx.params.reference ?? record.digest,
       record.digest,
       ctx.user,
+      {
+        mediaType: record.mediaType,
+        ...(record.artifactType === undefined ? {} : { artifactType: record.artifactType }),
+        ...(record.subject === undefined ? {} : { subject: record.subject }),
+      },
     );
     if (decision.deny !== undefined) {
       throw new RegistryError("DENIED", decision.deny, {
@@ -148,6 +153,7 @@ export async function putManifest(ctx: RequestContext): Promise<RegistryResponse
     digest,
     mediaType: manifest.mediaType,
     ...(ref.tag === undefined ? {} : { tag: ref.tag }),
+    ...(manifest.subject === undefined ? {} : { subject: manifest.subject.digest }),
     ...userOf(ctx),
   });
   const headers: Record<string, string | number> = {
