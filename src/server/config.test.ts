@@ -414,7 +414,7 @@ describe("loadConfig errors", () => {
     {
       name: "admission webhooks without a certificate",
       yaml: "admission: { addr: 0.0.0.0:8443, key: w.key }\n",
-      want: /^Invalid configuration ".*bad\.yaml": admission\.addr: set admission\.certificate too: Kubernetes calls admission webhooks over HTTPS only$/,
+      want: /^Invalid configuration ".*bad\.yaml": line 1: admission\.addr: set admission\.certificate too: Kubernetes calls admission webhooks over HTTPS only$/,
     },
     {
       name: "an admission certificate without an address",
