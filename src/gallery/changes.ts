@@ -1,11 +1,12 @@
-// The computed changelog of a version: on publish (and on a copy into another gallery) the
+// The computed changelog of a version: after a publish (and a copy into another gallery) the
 // gallery diffs the version against the definition's previous version — the highest number
 // below it that is not deleted — and stores the diff as a referrer of the version's content
 // (artifactType application/vnd.strata.diff.v1+json, the older digest in an annotation), so it
 // travels with the content like any referrer. The version's detail shows it as `changes` beside
 // the human changelog. The diff is derived data: when it cannot be made (content of a kind the
 // diff does not read, a damaged layer), the version is published all the same and the reason
-// logged. Images are read straight from the blob pool, verified as they stream.
+// logged. Images are read straight from the blob pool; the work runs in the gallery's background
+// queue (background.ts), so a publish does not wait for it.
 import {
   DIFF_ARTIFACT_TYPE,
   DIFF_BASE_ANNOTATION,

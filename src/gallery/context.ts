@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { SigningKey, TrustedKey } from "../sign/index.ts";
+import type { Background } from "./background.ts";
 import type { BlobStore, Dialect, MetadataStore } from "../store/index.ts";
 import type { GalleryDatabase } from "./db/schema.ts";
 import type { GalleryEvent, GalleryEventType, Role } from "./model.ts";
@@ -47,6 +48,8 @@ export interface GalleryContext {
   /** Whether a user may pull a repository through the registry (its access rules and roles). */
   readonly canPull: (user: string | undefined, repository: string) => Promise<boolean>;
   readonly webhooks: readonly WebhookTarget[];
+  /** Work left for after a change's answer (computed changes). */
+  readonly background: Background;
   /** Signing keys by gallery name (from the server's configuration). */
   readonly signing: ReadonlyMap<string, GallerySigning>;
   /** Called after a transaction that queued deliveries commits. */

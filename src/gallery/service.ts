@@ -6,6 +6,7 @@ import { connectDatabase, migrateSet, type BlobStore, type MetadataStore } from 
 import { auditOps } from "./audit-log.ts";
 import { channelOps } from "./channels.ts";
 import { deliveryOps } from "./deliveries.ts";
+import { createBackground } from "./background.ts";
 import type { GalleryContext, GallerySigning, WebhookTarget } from "./context.ts";
 import type { GalleryDatabase } from "./db/schema.ts";
 import { galleryMigrations } from "./db/migrations.ts";
@@ -72,6 +73,7 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     canPull: options.canPull ?? (async () => true),
     webhooks: options.webhooks ?? [],
     signing: options.signing ?? new Map(),
+    background: createBackground(deps.log),
     // Called only after the deliverer below exists (after a commit).
     deliveriesQueued: () => deliverer.kick(),
     generation: { value: 0 },
@@ -130,8 +132,11 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     /** The policies, the decision log and checks, as the API offers them. */
     policies: policyOps(ctx, policy, options.policy?.specs ?? []),
     sweep,
+    /** Resolves when the work left for after changes (computed changes) is done. */
+    backgroundIdle: () => ctx.background.idle(),
     async close(): Promise<void> {
       clearInterval(sweepTimer);
+      await ctx.background.idle();
       await deliverer.stop();
       await release();
     },

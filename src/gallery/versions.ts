@@ -195,8 +195,12 @@ export function versionOps(ctx: GalleryContext, changeOptions: RecordChangesOpti
         eol,
         "version.published",
       );
-      if (result.created)
-        await recordChanges(ctx, { gallery, image, version: input.version }, record.digest, changeOptions);
+      if (result.created) {
+        const target = { gallery, image, version: input.version };
+        ctx.background.run(`changes of ${gallery}/${image}:${input.version}`, () =>
+          recordChanges(ctx, target, record.digest, changeOptions),
+        );
+      }
       return result;
     },
 
@@ -238,13 +242,12 @@ export function versionOps(ctx: GalleryContext, changeOptions: RecordChangesOpti
         eol,
         "version.copied",
       );
-      if (result.created)
-        await recordChanges(
-          ctx,
-          { gallery: targetGallery, image: source.image, version: row.version },
-          row.digest,
-          changeOptions,
+      if (result.created) {
+        const target = { gallery: targetGallery, image: source.image, version: row.version };
+        ctx.background.run(`changes of ${targetGallery}/${source.image}:${row.version}`, () =>
+          recordChanges(ctx, target, row.digest, changeOptions),
         );
+      }
       return result;
     },
 

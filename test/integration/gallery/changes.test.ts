@@ -2,7 +2,8 @@
 // registry API and published one after another. The first version has no changes; the next is
 // diffed against it on publish — a file changed, one added, one removed, an environment variable
 // changed — and the diff is attached as a referrer, summarised in the version's detail, served
-// whole by the API and printed by `strata version changes`; a version published between two
+// whole by the API and printed by `strata version changes` (computed after the publish's
+// answer); a version published between two
 // others is diffed against the one below it; content the diff cannot read is published all the
 // same, without changes.
 import assert from "node:assert/strict";
@@ -52,6 +53,8 @@ async function publish(version: string, digest: string): Promise<void> {
     "alice",
   );
   assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  // The changes are computed after the publish's answer.
+  await s.server.gallery.backgroundIdle();
 }
 
 before(async () => {
