@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { startDistribution } from "../test/helpers/distribution.ts";
 import { startStrata } from "../test/helpers/strata-server.ts";
 import { createClient, type Client } from "./client.ts";
+import { policyYaml } from "./policy-setup.ts";
 import { sampleRss, type RssSampler } from "./rss.ts";
 
 export type Side = "strata" | "distribution";
@@ -96,7 +97,8 @@ export async function bundleStrata(): Promise<void> {
 }
 
 export async function startStrataTarget(): Promise<Target> {
-  const s = await startStrata({ args: ["--log-level", "warn"] });
+  // An enforce pull policy scoped to bench-policy/** (the manifest-read-policy scenario).
+  const s = await startStrata({ args: ["--log-level", "warn"], config: policyYaml() });
   // The helper keeps the data folder inside a temporary root; remove the root.
   return wrap("strata", "Strata", { url: s.url, pid: s.pid, dir: dirname(s.dataDir), stop: () => s.stop() });
 }

@@ -2,6 +2,7 @@
 import type { Scenario } from "../scenario.ts";
 import { manifestPut, manifestReadC16, manifestReadC4, tagsList } from "./manifests.ts";
 import { galleryPullC4 } from "./gallery.ts";
+import { manifestReadPolicyC4 } from "./policy.ts";
 import { getLarge, pullSmall, pullStorm } from "./pull.ts";
 import { pushChunks, pushLarge, pushSmall } from "./push.ts";
 import { streamGet, streamPush } from "./stream.ts";
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   manifestPut,
   manifestReadC4,
   manifestReadC16,
+  manifestReadPolicyC4,
   pullStorm,
   tagsList,
   galleryPullC4,
