@@ -263,6 +263,8 @@ export function createPolicyEnforcer(ctx: GalleryContext, setup: PolicySetup) {
       user: string | undefined,
       manifest: { readonly artifactType?: string; readonly subject?: string } | undefined,
     ): Promise<{ deny?: string; warnings?: string[] }> {
+      // No policy can apply to this repository at pull: nothing to read, nothing to decide.
+      if (!setup.policies.some((p) => p.mayApply(repository, "pull"))) return {};
       if (/^sha256-[0-9a-f]{64}/.test(reference)) return {};
       const record = manifest ?? (await ctx.meta.manifests.get(repository, digest));
       if (record !== undefined && !judgedManifest(record)) return {};

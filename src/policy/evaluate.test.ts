@@ -15,6 +15,50 @@ import { facts, NOW } from "./test-support.ts";
 const signed = { signedBy: ["release"] };
 const unsigned = facts({ signatures: [] });
 
+describe("mayApply", () => {
+  const policies = compilePolicies([
+    { name: "repos", scope: { repositories: ["prod/**"] }, points: ["pull"], rules: { sbom: true } },
+    { name: "gallery", scope: { galleries: ["stage"] }, rules: { sbom: true } },
+    { name: "ns", scope: { namespaces: ["prod-*"] }, points: ["admission"], rules: { sbom: true } },
+    { name: "all", points: ["run"], rules: { sbom: true } },
+  ]);
+  const by = (name: string) => policies.find((p) => p.name === name)!;
+
+  it("says before any fact is read which repositories a policy can never apply to", () => {
+    assert.equal(by("repos").mayApply("prod/web", "pull"), true);
+    assert.equal(by("repos").mayApply("prod/team/web", "pull"), true);
+    assert.equal(by("repos").mayApply("dev/web", "pull"), false);
+    assert.equal(by("repos").mayApply("prod/web", "run"), false);
+    assert.equal(by("gallery").mayApply("stage/web", "pull"), true);
+    assert.equal(by("gallery").mayApply("stage/team/web", "pull"), false);
+    assert.equal(by("gallery").mayApply("builds/web", "pull"), false);
+    assert.equal(by("ns").mayApply("any/web", "admission", "prod-eu"), true);
+    assert.equal(by("ns").mayApply("any/web", "admission", "dev"), false);
+    assert.equal(by("ns").mayApply("any/web", "admission"), false);
+    assert.equal(by("all").mayApply("anything", "run"), true);
+    assert.equal(by("all").mayApply("anything", "pull"), false);
+  });
+
+  it("never says no where appliesTo would say yes", () => {
+    for (const policy of policies)
+      for (const repository of ["prod/web", "stage/web", "dev/web", "builds/x/y"])
+        for (const point of ["pull", "run", "admission", "check"] as const)
+          for (const namespace of [undefined, "prod-eu", "dev"]) {
+            const gallery = repository.split("/").length === 2 ? repository.split("/")[0]! : undefined;
+            const base = facts({ repository });
+            const { gallery: _none, ...withoutGallery } = base;
+            const f: ImageFacts =
+              gallery === undefined ? withoutGallery : { ...base, gallery: { ...base.gallery!, gallery } };
+            if (policy.appliesTo(f, point, namespace))
+              assert.equal(
+                policy.mayApply(repository, point, namespace),
+                true,
+                `${policy.name} ${repository} ${point}`,
+              );
+          }
+  });
+});
+
 describe("evaluate", () => {
   it("takes the strictest failed mode: enforce denies, warn warns, audit allows but records", () => {
     const policies = compilePolicies([

@@ -49,6 +49,13 @@ export interface Policy {
   readonly spec: PolicySpec;
   /** Whether the policy applies to the image at this point (and namespace, at admission). */
   appliesTo(facts: ImageFacts, point: PolicyPoint, namespace?: string): boolean;
+  /**
+   * Whether the policy could apply to a manifest of `repository` at this point, known before any
+   * fact is read: false means it never does (the pull path skips the work for such repositories).
+   * A gallery version's repository is GALLERY/NAME, so gallery globs are matched against the
+   * first component of a two-component repository.
+   */
+  mayApply(repository: string, point: PolicyPoint, namespace?: string): boolean;
 }
 
 export const RULE_NAMES = [
@@ -184,6 +191,15 @@ function readPolicy(value: unknown, problems: Problems, options: CompileOptions)
       if (!(at as string[]).includes(point) || !inScope(facts)) return false;
       if (namespaces === undefined) return true;
       return namespace !== undefined && namespaces.some((m) => m(namespace));
+    },
+    mayApply(repository, point, namespace) {
+      if (!(at as string[]).includes(point)) return false;
+      if (namespaces !== undefined && (namespace === undefined || !namespaces.some((m) => m(namespace))))
+        return false;
+      if (repositories === undefined && galleries === undefined) return true;
+      if (repositories?.some((m) => m(repository)) === true) return true;
+      const parts = repository.split("/");
+      return parts.length === 2 && galleries?.some((m) => m(parts[0] ?? "")) === true;
     },
   };
 }
