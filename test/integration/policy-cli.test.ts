@@ -5,7 +5,7 @@
 // non-gallery images refused in the namespace a policy scopes, tags of this server pinned.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -173,6 +173,21 @@ describe("strata policy", () => {
     assert.match(
       refused.err,
       /is refused by the policies of http:\/\/.*: policy "pinned" rule noMovableTags/,
+    );
+  });
+
+  it("strata vm run is refused the same way before the disk is fetched or QEMU starts", async () => {
+    const refused = await strata("vm", "run", `${host}/app/web:latest`, "-d");
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.err,
+      /is refused by the policies of http:\/\/.*: policy "pinned" rule noMovableTags/,
+    );
+    // Nothing was fetched into the disk cache.
+    const cached = await readdir(join(dir, "local")).catch(() => [] as string[]);
+    assert.deepEqual(
+      cached.filter((n) => n.includes("disk")),
+      [],
     );
   });
 });
