@@ -37,6 +37,15 @@ export interface SizeNode extends Leaf {
   readonly min?: number;
 }
 
+export interface NumberNode extends Leaf {
+  readonly kind: "number";
+  readonly default?: number;
+  readonly min?: number;
+  readonly max?: number;
+  /** Whole numbers only. */
+  readonly integer?: boolean;
+}
+
 export interface BooleanNode extends Leaf {
   readonly kind: "boolean";
   readonly default?: boolean;
@@ -73,7 +82,7 @@ export interface ValueNode<T = unknown> {
   };
 }
 
-export type LeafNode = StringNode | EnumNode | DurationNode | SizeNode | BooleanNode;
+export type LeafNode = StringNode | EnumNode | DurationNode | SizeNode | NumberNode | BooleanNode;
 export type ConfigNode = LeafNode | ObjectNode | RecordNode | ListNode | ValueNode;
 export type Fields = { readonly [key: string]: ConfigNode };
 
@@ -95,6 +104,7 @@ export const duration = <const O extends Options<DurationNode>>(o: O) => ({
   ...o,
 });
 export const size = <const O extends Options<SizeNode>>(o: O) => ({ kind: "size" as const, ...o });
+export const num = <const O extends Options<NumberNode>>(o: O) => ({ kind: "number" as const, ...o });
 export const bool = <const O extends Options<BooleanNode>>(o: O) => ({ kind: "boolean" as const, ...o });
 export const obj = <const F extends Fields>(fields: F) => ({ kind: "object" as const, fields });
 export const record = <const V extends ConfigNode>(value: V) => ({ kind: "record" as const, value });
@@ -118,7 +128,7 @@ export type Out<N> =
       ? string
       : N extends { kind: "enum"; values: readonly (infer T)[] }
         ? T
-        : N extends { kind: "duration" | "size" }
+        : N extends { kind: "duration" | "size" | "number" }
           ? number
           : N extends { kind: "boolean" }
             ? boolean
@@ -135,7 +145,7 @@ export type In<N> = N extends { kind: "value" }
   ? unknown
   : N extends { kind: "string" | "enum" }
     ? string
-    : N extends { kind: "duration" | "size" }
+    : N extends { kind: "duration" | "size" | "number" }
       ? string | number
       : N extends { kind: "boolean" }
         ? boolean | string

@@ -5,7 +5,7 @@ import { EVENT_TYPES } from "../gallery/index.ts";
 import { parsePolicies, type PolicySpec } from "../policy/index.ts";
 import { ACTIONS } from "../registry/index.ts";
 import { parseAddr } from "./addr.ts";
-import { bool, duration, list, obj, oneOf, record, size, str, value } from "./config-nodes.ts";
+import { bool, duration, list, num, obj, oneOf, record, size, str, value } from "./config-nodes.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -111,6 +111,48 @@ export const CONFIG_SCHEMA = obj({
     timeout: duration({ default: "5s", min: 10, max: 600_000 }),
     /** Public key PEM files by name, for the signedBy rule; read at start. */
     keys: record(str({ check: nonEmpty })),
+  }),
+  /** This site: its name and region in reports, and what storage here costs per GiB-month. */
+  site: obj({
+    name: str({ default: "local", check: nonEmpty }),
+    region: str({ optional: true, check: nonEmpty }),
+    cost: obj({
+      storagePerGiBMonth: num({ default: 0, min: 0 }),
+    }),
+  }),
+  /**
+   * Sites versions are replicated to, by name: another Strata (`kind: strata`, whose gallery gets
+   * the version and its lifecycle) or any OCI registry (`kind: registry`). `cost` is what storage
+   * at that site costs per GiB-month and what sending a GiB there from this site costs.
+   */
+  sites: record(
+    obj({
+      url: str({ check: checkHttpUrl }),
+      kind: oneOf(["strata", "registry"], { default: "registry" }),
+      region: str({ optional: true, check: nonEmpty }),
+      username: str({ optional: true, check: nonEmpty }),
+      password: str({ secret: true, optional: true }),
+      /** Where versions land at a registry site: `<prefix>/<gallery>/<image>`; none by default. */
+      repositoryPrefix: str({ optional: true, check: nonEmpty }),
+      cost: obj({
+        storagePerGiBMonth: num({ default: 0, min: 0 }),
+        egressPerGiB: num({ default: 0, min: 0 }),
+      }),
+    }),
+  ),
+  /** The reconciler that makes each target site hold its versions; see docs/replication.md. */
+  replication: obj({
+    interval: duration({ default: "10s", min: 10, max: DAY }),
+    backoff: duration({ default: "5s", min: 10, max: DAY }),
+    maxBackoff: duration({ default: "10m", min: 10, max: DAY }),
+    /** Blobs sent to one site at once. */
+    concurrency: num({ default: 4, min: 1, max: 64, integer: true }),
+  }),
+  /** Pull counting per version; see docs/usage.md. */
+  usage: obj({
+    enabled: bool({ default: true }),
+    /** How often counted pulls are written, in one batch. */
+    flush: duration({ default: "1s", min: 10, max: 600_000 }),
   }),
   shutdown: obj({
     grace: duration({ default: "30s", min: 0, max: DAY }),

@@ -85,6 +85,19 @@ function validateLeaf(node: LeafNode, value: unknown, path: KeyPath, ctx: Ctx): 
       if (value === true || value === "true") return true;
       if (value === false || value === "false") return false;
       return fail(ctx, path, `expected true or false${got}`);
+    case "number": {
+      const n =
+        typeof value === "number"
+          ? value
+          : typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim())
+            ? Number(value)
+            : undefined;
+      if (n === undefined || !Number.isFinite(n) || (node.integer === true && !Number.isSafeInteger(n)))
+        return fail(ctx, path, `expected ${node.integer === true ? "a whole number" : "a number"}${got}`);
+      if (node.min !== undefined && n < node.min) return fail(ctx, path, `must be at least ${node.min}${got}`);
+      if (node.max !== undefined && n > node.max) return fail(ctx, path, `must be at most ${node.max}${got}`);
+      return n;
+    }
     case "size": {
       const bytes = typeof value === "string" || typeof value === "number" ? parseSize(value) : undefined;
       if (bytes === undefined)

@@ -52,6 +52,10 @@ describe("loadConfig", () => {
       gallery: { webhooks: {}, delivery: { backoff: 2000, timeout: 10_000 }, sweep: 60_000, signing: {} },
       policies: [],
       policy: { timeout: 5000, keys: {} },
+      site: { name: "local", cost: { storagePerGiBMonth: 0 } },
+      sites: {},
+      replication: { interval: 10000, backoff: 5000, maxBackoff: 600000, concurrency: 4 },
+      usage: { enabled: true, flush: 1000 },
       shutdown: { grace: 30_000 },
       admission: { timeout: 5000, bodyMaxBytes: 4 * 1024 * 1024 },
       tls: { reload: 10_000, allowPlaintext: false },
@@ -586,4 +590,45 @@ test("docs/configuration.md names every key and environment variable", async () 
       `docs/configuration.md lacks ${variable.path.join(".")}`,
     );
   }
+});
+
+describe("sites and costs", () => {
+  test("reads sites with their cost model and refuses bad numbers naming the key", async () => {
+    const config = await loadConfig({
+      file: null,
+      overrides: {
+        site: { name: "here", cost: { storagePerGiBMonth: "0.02" } },
+        sites: {
+          eu: {
+            url: "http://127.0.0.1:5001",
+            kind: "strata",
+            cost: { storagePerGiBMonth: 0.023, egressPerGiB: 0.09 },
+          },
+        },
+        replication: { concurrency: "8" },
+      },
+    });
+    assert.equal(config.site.cost.storagePerGiBMonth, 0.02);
+    assert.deepEqual(config.sites["eu"], {
+      url: "http://127.0.0.1:5001",
+      kind: "strata",
+      cost: { storagePerGiBMonth: 0.023, egressPerGiB: 0.09 },
+    });
+    assert.equal(config.replication.concurrency, 8);
+    await assert.rejects(
+      loadConfig({
+        file: null,
+        overrides: { sites: { eu: { url: "http://x", cost: { egressPerGiB: "cheap" } } } },
+      }),
+      /sites\.eu\.cost\.egressPerGiB: expected a number, got "cheap"/,
+    );
+    await assert.rejects(
+      loadConfig({ file: null, overrides: { replication: { concurrency: 1.5 } } }),
+      /replication\.concurrency: expected a whole number/,
+    );
+    await assert.rejects(
+      loadConfig({ file: null, overrides: { site: { cost: { storagePerGiBMonth: -1 } } } }),
+      /site\.cost\.storagePerGiBMonth: must be at least 0/,
+    );
+  });
 });

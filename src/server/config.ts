@@ -35,6 +35,12 @@ export interface Config {
   /** Image policies, as configured (plain JSON); compiled with compilePolicies at start. */
   readonly policies: readonly PolicySpec[];
   readonly policy: PolicyConfig;
+  /** This site's name, region and storage cost, for usage and cost reports. */
+  readonly site: SiteSelfConfig;
+  /** Replication targets by name; see docs/replication.md. */
+  readonly sites: Readonly<Record<string, SiteConfig>>;
+  readonly replication: ReplicationConfig;
+  readonly usage: UsageConfig;
   /** grace: milliseconds in-flight requests get to finish on shutdown. */
   readonly shutdown: { readonly grace: number };
   readonly admission: AdmissionConfig;
@@ -61,6 +67,42 @@ export interface GalleryConfig {
   readonly signing: Readonly<
     Record<string, { readonly key?: string; readonly password?: string; readonly trust: readonly string[] }>
   >;
+}
+
+export interface SiteSelfConfig {
+  readonly name: string;
+  readonly region?: string;
+  readonly cost: { readonly storagePerGiBMonth: number };
+}
+
+export interface SiteConfig {
+  readonly url: string;
+  /** `strata`: another Strata, whose gallery gets the version and its lifecycle; `registry`: any OCI registry. */
+  readonly kind: "strata" | "registry";
+  readonly region?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** At a registry site, versions land at `<prefix>/<gallery>/<image>`. */
+  readonly repositoryPrefix?: string;
+  /** Storage at the site per GiB-month; egress per GiB sent there from this site. */
+  readonly cost: { readonly storagePerGiBMonth: number; readonly egressPerGiB: number };
+}
+
+export interface ReplicationConfig {
+  /** ms between reconciler passes (a change wakes it sooner). */
+  readonly interval: number;
+  /** ms before the first retry of a failed copy, doubling up to maxBackoff. */
+  readonly backoff: number;
+  readonly maxBackoff: number;
+  /** Blobs sent to one site at once. */
+  readonly concurrency: number;
+}
+
+export interface UsageConfig {
+  /** Count pulls per version. */
+  readonly enabled: boolean;
+  /** ms between batched writes of counted pulls. */
+  readonly flush: number;
 }
 
 export interface PolicyConfig {
