@@ -94,7 +94,8 @@ function validateLeaf(node: LeafNode, value: unknown, path: KeyPath, ctx: Ctx): 
             : undefined;
       if (n === undefined || !Number.isFinite(n) || (node.integer === true && !Number.isSafeInteger(n)))
         return fail(ctx, path, `expected ${node.integer === true ? "a whole number" : "a number"}${got}`);
-      if (node.min !== undefined && n < node.min) return fail(ctx, path, `must be at least ${node.min}${got}`);
+      if (node.min !== undefined && n < node.min)
+        return fail(ctx, path, `must be at least ${node.min}${got}`);
       if (node.max !== undefined && n > node.max) return fail(ctx, path, `must be at most ${node.max}${got}`);
       return n;
     }
