@@ -34,10 +34,10 @@ function metadataOf(input: ImageUpdate, kind: string): DefinitionMetadata {
     throw new GalleryError("INVALID", `Field "vm" applies only to definitions of kind "vm", not ${q(kind)}`);
   }
   const { description, os, arch, publisher, owner, releaseNotesUrl, labels, vm } = input;
+  const { replicateTo, rebuildDays, retention } = input;
+  const fields = { description, os, arch, publisher, owner, releaseNotesUrl, labels, vm };
   return Object.fromEntries(
-    Object.entries({ description, os, arch, publisher, owner, releaseNotesUrl, labels, vm }).filter(
-      ([, v]) => v !== undefined,
-    ),
+    Object.entries({ ...fields, replicateTo, rebuildDays, retention }).filter(([, v]) => v !== undefined),
   ) as DefinitionMetadata;
 }
 

@@ -67,6 +67,23 @@ export interface DefinitionMetadata {
   readonly releaseNotesUrl?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly vm?: VmProperties;
+  /** Sites (of the server's `sites`) each new version is replicated to unless it names its own. */
+  readonly replicateTo?: readonly string[];
+  /** Versions built longer ago than this many days count as stale in usage reports. */
+  readonly rebuildDays?: number;
+  /** What the sweep retires on its own; see docs/usage.md. */
+  readonly retention?: RetentionRules;
+}
+
+export interface RetentionRules {
+  /** Keep only the newest N published versions; older ones are deprecated (then deleted by the other rules). */
+  readonly keepLast?: number;
+  /** Deprecate a published version this many days after it was published. */
+  readonly deprecateAfterDays?: number;
+  /** Delete a version this many days after its end of life. */
+  readonly deleteAfterEolDays?: number;
+  /** Delete a version not pulled for this many days (counted from its publication when never pulled). */
+  readonly deleteUnusedDays?: number;
 }
 
 export interface ImageDefinition extends DefinitionMetadata {

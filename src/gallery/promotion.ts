@@ -181,9 +181,13 @@ export function promotionOps(
       if (!(error instanceof GalleryError) || error.code !== "NOT_FOUND") throw error;
     }
     const source = await mustLoadImage(db, fromGallery, image);
-    const { gallery: _g, repository: _r, createdAt: _c, createdBy: _b, ...definition } = source;
+    const { gallery: _g, repository: _r, createdAt: _c, createdBy: _b, replicateTo, ...definition } = source;
     try {
-      await images.define(actor, toGallery, definition);
+      await images.define(
+        actor,
+        toGallery,
+        replicateTo === undefined ? definition : { ...definition, replicateTo: [...replicateTo] },
+      );
     } catch (error) {
       if (!(error instanceof GalleryError) || error.code !== "CONFLICT") throw error;
     }

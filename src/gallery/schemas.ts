@@ -71,6 +71,20 @@ export const VmSchema = Type.Object(
   strict,
 );
 
+const days = (description: string) =>
+  Type.Optional(Type.Integer({ minimum: 0, maximum: 36500, description }));
+export const RetentionSchema = Type.Object(
+  {
+    keepLast: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100000, description: "Newest published versions kept" }),
+    ),
+    deprecateAfterDays: days("Deprecate this long after publication"),
+    deleteAfterEolDays: days("Delete this long after end of life"),
+    deleteUnusedDays: days("Delete when not pulled this long"),
+  },
+  strict,
+);
+
 const definitionFields = {
   description: Type.Optional(text(4000)),
   os: Type.Optional(text(64, "e.g. linux")),
@@ -80,6 +94,13 @@ const definitionFields = {
   releaseNotesUrl: Type.Optional(Type.String({ maxLength: 2048, pattern: "^https?://" })),
   labels: Type.Optional(Labels),
   vm: Type.Optional(VmSchema),
+  replicateTo: Type.Optional(
+    Type.Array(text(64, "A site name of the server's configuration"), { maxItems: 64, uniqueItems: true }),
+  ),
+  rebuildDays: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 36500, description: "Stale after this many days" }),
+  ),
+  retention: Type.Optional(RetentionSchema),
 };
 
 export const ImageDefine = Type.Object(

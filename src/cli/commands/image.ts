@@ -13,6 +13,7 @@ import {
   parseInteger,
   parsePairs,
 } from "../args.ts";
+import { usageError } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { printObject, printTable, show } from "../output.ts";
 
@@ -38,6 +39,55 @@ interface DefineFlags extends ApiFlags {
   secureBoot?: boolean;
   vcpus?: string;
   memoryMib?: string;
+  replicateTo?: string;
+  rebuildDays?: string;
+  keepLast?: string;
+  deprecateAfterDays?: string;
+  deleteAfterEolDays?: string;
+  deleteUnusedDays?: string;
+}
+
+type LifecycleFlags = Pick<
+  DefineFlags,
+  | "replicateTo"
+  | "rebuildDays"
+  | "keepLast"
+  | "deprecateAfterDays"
+  | "deleteAfterEolDays"
+  | "deleteUnusedDays"
+>;
+
+/** The replication, staleness and retention flags shared by define and update. */
+function withLifecycleOptions(command: Command): Command {
+  return command
+    .option("--replicate-to <sites>", "comma-separated sites new versions are replicated to")
+    .option("--rebuild-days <n>", "versions built longer ago count as stale")
+    .option("--keep-last <n>", "retention: keep only the newest N published versions")
+    .option("--deprecate-after-days <n>", "retention: deprecate N days after publication")
+    .option("--delete-after-eol-days <n>", "retention: delete N days after end of life")
+    .option("--delete-unused-days <n>", "retention: delete when not pulled for N days");
+}
+
+function lifecycleBody(flags: LifecycleFlags): Record<string, unknown> {
+  const retention = defined({
+    keepLast: parseInteger("--keep-last", flags.keepLast),
+    deprecateAfterDays: parseInteger("--deprecate-after-days", flags.deprecateAfterDays),
+    deleteAfterEolDays: parseInteger("--delete-after-eol-days", flags.deleteAfterEolDays),
+    deleteUnusedDays: parseInteger("--delete-unused-days", flags.deleteUnusedDays),
+  });
+  return {
+    ...defined({
+      replicateTo:
+        flags.replicateTo === undefined
+          ? undefined
+          : flags.replicateTo
+              .split(",")
+              .map((site) => site.trim())
+              .filter((site) => site !== ""),
+      rebuildDays: parseInteger("--rebuild-days", flags.rebuildDays),
+    }),
+    ...(Object.keys(retention).length === 0 ? {} : { retention }),
+  };
 }
 
 export function registerImage(program: Command, io: CliIo): void {
@@ -45,7 +95,7 @@ export function registerImage(program: Command, io: CliIo): void {
     .command("image")
     .description("Image definitions: the repositories of a gallery, with typed metadata");
 
-  apiCommand(image, "define <gallery/name>", "Define an image in a gallery (publisher)")
+  const define = apiCommand(image, "define <gallery/name>", "Define an image in a gallery (publisher)")
     .requiredOption("--kind <kind>", "container | vm")
     .option("--os <os>", "operating system, e.g. linux")
     .option("--arch <arch>", "architecture, e.g. amd64")
@@ -58,37 +108,38 @@ export function registerImage(program: Command, io: CliIo): void {
     .option("--boot-mode <mode>", "vm: bios | uefi")
     .option("--secure-boot", "vm: secure boot on")
     .option("--vcpus <n>", "vm: recommended vCPUs")
-    .option("--memory-mib <n>", "vm: recommended memory in MiB")
-    .action(async (ref: string, flags: DefineFlags) => {
-      const { gallery, image: name } = parseImageRef(ref);
-      const vm = defined({
-        generation: parseChoice("--generation", flags.generation, GENERATIONS),
-        bootMode: parseChoice("--boot-mode", flags.bootMode, BOOT_MODES),
-        secureBoot: flags.secureBoot,
-        recommendedVcpus: parseInteger("--vcpus", flags.vcpus),
-        recommendedMemoryMiB: parseInteger("--memory-mib", flags.memoryMib),
-      });
-      const body = {
-        name,
-        kind: parseChoice("--kind", flags.kind, KINDS),
-        ...defined({
-          os: flags.os,
-          arch: flags.arch,
-          description: flags.description,
-          publisher: flags.publisher,
-          owner: flags.owner,
-          releaseNotesUrl: flags.releaseNotes,
-          labels: parsePairs("--label", flags.label),
-        }),
-        ...(Object.keys(vm).length === 0 ? {} : { vm }),
-      };
-      const answer = await (
-        await clientFor(flags, io.env)
-      ).call("POST", `${galleryPath(gallery)}/images`, body);
-      show(io, flags, answer.body as Definition, (d) =>
-        io.stdout.write(`Defined ${d.repository} (${d.kind})\n`),
-      );
+    .option("--memory-mib <n>", "vm: recommended memory in MiB");
+  withLifecycleOptions(define).action(async (ref: string, flags: DefineFlags) => {
+    const { gallery, image: name } = parseImageRef(ref);
+    const vm = defined({
+      generation: parseChoice("--generation", flags.generation, GENERATIONS),
+      bootMode: parseChoice("--boot-mode", flags.bootMode, BOOT_MODES),
+      secureBoot: flags.secureBoot,
+      recommendedVcpus: parseInteger("--vcpus", flags.vcpus),
+      recommendedMemoryMiB: parseInteger("--memory-mib", flags.memoryMib),
     });
+    const body = {
+      name,
+      kind: parseChoice("--kind", flags.kind, KINDS),
+      ...defined({
+        os: flags.os,
+        arch: flags.arch,
+        description: flags.description,
+        publisher: flags.publisher,
+        owner: flags.owner,
+        releaseNotesUrl: flags.releaseNotes,
+        labels: parsePairs("--label", flags.label),
+      }),
+      ...(Object.keys(vm).length === 0 ? {} : { vm }),
+      ...lifecycleBody(flags),
+    };
+    const answer = await (
+      await clientFor(flags, io.env)
+    ).call("POST", `${galleryPath(gallery)}/images`, body);
+    show(io, flags, answer.body as Definition, (d) =>
+      io.stdout.write(`Defined ${d.repository} (${d.kind})\n`),
+    );
+  });
 
   apiCommand(image, "list <gallery>", "List the image definitions of a gallery").action(
     async (gallery: string, flags: ApiFlags) => {
@@ -114,6 +165,19 @@ export function registerImage(program: Command, io: CliIo): void {
       show(io, flags, answer.body as Definition, (d) => printObject(io, d));
     },
   );
+
+  withLifecycleOptions(
+    apiCommand(
+      image,
+      "update <gallery/name>",
+      "Change a definition's replication targets, rebuild cadence or retention (publisher)",
+    ),
+  ).action(async (ref: string, flags: LifecycleFlags & ApiFlags) => {
+    const body = lifecycleBody(flags);
+    if (Object.keys(body).length === 0) throw usageError("Nothing to change: give at least one option");
+    const answer = await (await clientFor(flags, io.env)).call("PATCH", imagePath(parseImageRef(ref)), body);
+    show(io, flags, answer.body as Definition, (d) => io.stdout.write(`Updated ${d.repository}\n`));
+  });
 
   apiCommand(
     image,

@@ -69,6 +69,19 @@ export const DefinitionOut = Type.Object(
         strict,
       ),
     ),
+    replicateTo: opt(Type.Array(Type.String())),
+    rebuildDays: opt(Type.Integer()),
+    retention: opt(
+      Type.Object(
+        {
+          keepLast: opt(Type.Integer()),
+          deprecateAfterDays: opt(Type.Integer()),
+          deleteAfterEolDays: opt(Type.Integer()),
+          deleteUnusedDays: opt(Type.Integer()),
+        },
+        strict,
+      ),
+    ),
     createdAt: time,
     createdBy: Type.String(),
   },

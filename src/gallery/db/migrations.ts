@@ -197,5 +197,44 @@ export function galleryMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0004_replicas_and_pulls": {
+      // Replication targets with their status per site (replicate/), and pulls counted per
+      // version, site and day in batches (usage/).
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("gallery_replicas")
+          .addColumn("gallery", key, (c) => c.notNull())
+          .addColumn("image", key, (c) => c.notNull())
+          .addColumn("version", key, (c) => c.notNull())
+          .addColumn("site", key, (c) => c.notNull())
+          .addColumn("digest", "text", (c) => c.notNull())
+          .addColumn("state", "text", (c) => c.notNull())
+          .addColumn("bytes_total", "bigint", (c) => c.notNull())
+          .addColumn("bytes_done", "bigint", (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull())
+          .addColumn("next_at", "bigint", (c) => c.notNull())
+          .addColumn("error", "text")
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .addColumn("completed_at", "bigint")
+          .addPrimaryKeyConstraint("gallery_replicas_pk", ["gallery", "image", "version", "site"])
+          .execute();
+        await db.schema
+          .createIndex("gallery_replicas_due")
+          .on("gallery_replicas")
+          .columns(["state", "next_at"])
+          .execute();
+        await db.schema
+          .createTable("gallery_pulls")
+          .addColumn("gallery", key, (c) => c.notNull())
+          .addColumn("image", key, (c) => c.notNull())
+          .addColumn("version", key, (c) => c.notNull())
+          .addColumn("site", key, (c) => c.notNull())
+          .addColumn("day", "bigint", (c) => c.notNull())
+          .addColumn("count", "bigint", (c) => c.notNull())
+          .addColumn("last_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("gallery_pulls_pk", ["gallery", "image", "version", "site", "day"])
+          .execute();
+      },
+    },
   };
 }

@@ -149,6 +149,39 @@ export interface PolicyDecisionsTable {
   failures: string;
 }
 
+/**
+ * One row per version and target site: the row's existence makes the site a target. `state` is
+ * pending, copying, completed, failed (retried at `next_at`) or removing (the site left the
+ * targets or the version was purged; the row goes once the copy is gone from the site).
+ */
+export interface ReplicasTable {
+  gallery: string;
+  image: string;
+  version: string;
+  site: string;
+  digest: string;
+  state: string;
+  /** Bytes the site lacked when the copy started, and how many of them have been sent. */
+  bytes_total: number;
+  bytes_done: number;
+  attempts: number;
+  next_at: number;
+  error: string | null;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+/** Pulls of a version at a site, per UTC day (epoch ms of its midnight). */
+export interface PullsTable {
+  gallery: string;
+  image: string;
+  version: string;
+  site: string;
+  day: number;
+  count: number;
+  last_at: number;
+}
+
 export interface GalleryDatabase {
   gallery_galleries: GalleriesTable;
   gallery_members: MembersTable;
@@ -160,4 +193,6 @@ export interface GalleryDatabase {
   gallery_audit: AuditTable;
   gallery_deliveries: DeliveriesTable;
   gallery_policy_decisions: PolicyDecisionsTable;
+  gallery_replicas: ReplicasTable;
+  gallery_pulls: PullsTable;
 }
