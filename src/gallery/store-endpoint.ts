@@ -16,7 +16,7 @@ import {
   stripParameters,
   type Digest,
 } from "../oci/index.ts";
-import type { Endpoint, Entry } from "../remote/index.ts";
+import { entryOf, type Endpoint, type Entry } from "../remote/index.ts";
 import type { BlobStore, MetadataStore } from "../store/index.ts";
 import { GalleryError, q } from "./errors.ts";
 
@@ -26,17 +26,6 @@ const MANIFEST_MAX = 4 * 1024 * 1024;
 export interface StoreParts {
   readonly meta: MetadataStore;
   readonly blobs: BlobStore;
-}
-
-function entryOf(bytes: Buffer, digest: string, mediaType?: string): Entry {
-  const manifest = parseManifest(bytes, mediaType);
-  return {
-    mediaType: stripParameters(manifest.mediaType),
-    digest,
-    size: bytes.length,
-    ...(manifest.artifactType === undefined ? {} : { artifactType: manifest.artifactType }),
-    ...(manifest.annotations === undefined ? {} : { annotations: manifest.annotations }),
-  };
 }
 
 /** `repository` of the store as an Endpoint named `name` in messages. */
@@ -63,7 +52,9 @@ export function storeEndpoint(store: StoreParts, repository: string): Endpoint {
         : await meta.manifests.resolve(repository, reference);
       if (record === undefined)
         throw new GalleryError("NOT_FOUND", `Repository ${q(repository)} has no manifest ${q(reference)}`);
-      return entryOf(await readManifest(record.digest), record.digest, record.mediaType);
+      const entry = entryOf(await readManifest(record.digest), record.digest, record.mediaType);
+      // The row keeps the manifest's annotations; the entry carries them too.
+      return record.annotations === undefined ? entry : { ...entry, annotations: record.annotations };
     },
     readManifest,
     hasBlob,
