@@ -28,6 +28,17 @@ export interface StoreParts {
   readonly blobs: BlobStore;
 }
 
+/**
+ * A manifest's bytes from the blob pool, checked against its digest, whichever repository holds
+ * it; `owner` (a repository) is named in the message when the bytes are damaged.
+ */
+export async function readPoolManifest(blobs: BlobStore, digest: Digest, owner?: string): Promise<Buffer> {
+  const bytes = await blobs.read(digest, MANIFEST_MAX);
+  if (digestOf(bytes) !== digest)
+    throw new Error(`Manifest ${digest}${owner === undefined ? "" : ` of ${owner}`} is damaged in the store`);
+  return bytes;
+}
+
 /** `repository` of the store as an Endpoint named `name` in messages. */
 export function storeEndpoint(store: StoreParts, repository: string): Endpoint {
   const { meta, blobs } = store;
@@ -36,10 +47,7 @@ export function storeEndpoint(store: StoreParts, repository: string): Endpoint {
     const record = isDigest(digest) ? await meta.manifests.get(repository, digest) : undefined;
     if (record === undefined)
       throw new GalleryError("NOT_FOUND", `Repository ${q(repository)} has no manifest ${q(digest)}`);
-    const bytes = await blobs.read(record.digest, MANIFEST_MAX);
-    if (digestOf(bytes) !== digest)
-      throw new Error(`Manifest ${digest} of ${repository} is damaged in the store`);
-    return bytes;
+    return readPoolManifest(blobs, record.digest, repository);
   };
   const hasBlob = async (descriptor: Entry): Promise<boolean> =>
     isDigest(descriptor.digest) && (await meta.blobs.get(repository, descriptor.digest)) !== undefined;
