@@ -6,8 +6,8 @@
 import { parseDigest, parseReference } from "../oci/index.ts";
 import type { ResolveDigest } from "./decide.ts";
 import { formatMs, within } from "./deadline.ts";
-import { denialMessage, distinct, imageLabel } from "./messages.ts";
-import { podImages } from "./pod-images.ts";
+import { imagesToCheck } from "./images-to-check.ts";
+import { denialMessage, imageLabel } from "./messages.ts";
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from "./review.ts";
 
 export interface PatchOperation {
@@ -28,19 +28,11 @@ export async function mutateRequest(
   resolve: ResolveDigest,
   options: { readonly timeoutMs: number },
 ): Promise<AdmissionResponse> {
-  if (request.operation !== "CREATE" && request.operation !== "UPDATE") return allow(request.uid);
-  const images = podImages(request);
-  if (images === undefined || images.length === 0) return allow(request.uid);
-
-  const denied: string[] = [];
-  const toResolve: string[] = [];
-  for (const reference of distinct(images)) {
-    try {
-      if (parseReference(reference).digest === undefined) toResolve.push(reference);
-    } catch (error) {
-      denied.push(`${imageLabel(reference, images)} is denied: ${(error as Error).message}`);
-    }
-  }
+  const checked = imagesToCheck(request);
+  if (checked === undefined) return allow(request.uid);
+  const { images } = checked;
+  const denied = [...checked.denied];
+  const toResolve = checked.valid.filter((v) => v.parsed.digest === undefined).map((v) => v.reference);
   if (toResolve.length === 0 && denied.length === 0) return allow(request.uid);
 
   const result = await within(options.timeoutMs, (signal) =>

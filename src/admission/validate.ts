@@ -1,11 +1,10 @@
 // The validating webhook: every image of a Pod or workload is decided by the injected
 // AdmissionDecide; the request is refused when one image is denied, when the decision fails or
 // takes longer than the timeout (fail closed), and warned outcomes become `warnings`.
-import { parseReference } from "../oci/index.ts";
 import type { AdmissionContext, AdmissionDecide, AdmissionImage, ImageDecision } from "./decide.ts";
 import { formatMs, within } from "./deadline.ts";
+import { imagesToCheck } from "./images-to-check.ts";
 import { denialMessage, distinct, imageLabel, warning } from "./messages.ts";
-import { podImages } from "./pod-images.ts";
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from "./review.ts";
 
 export function admissionContext(request: AdmissionRequest): AdmissionContext {
@@ -18,33 +17,19 @@ export function admissionContext(request: AdmissionRequest): AdmissionContext {
   };
 }
 
-/** Why `reference` is not an image reference, or undefined when it is one. */
-export function referenceProblem(reference: string): string | undefined {
-  try {
-    parseReference(reference);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
 export async function validateRequest(
   request: AdmissionRequest,
   decide: AdmissionDecide,
   options: { readonly timeoutMs: number },
 ): Promise<AdmissionResponse> {
-  if (request.operation !== "CREATE" && request.operation !== "UPDATE") return allow(request.uid);
-  const images = podImages(request);
-  if (images === undefined || images.length === 0) return allow(request.uid);
-
-  const denied: string[] = [];
+  const checked = imagesToCheck(request);
+  if (checked === undefined) return allow(request.uid);
+  const { images } = checked;
+  const denied = [...checked.denied];
   const warnings: string[] = [];
-  const asked: AdmissionImage[] = [];
-  for (const reference of distinct(images)) {
-    const problem = referenceProblem(reference);
-    if (problem === undefined) asked.push(...images.filter((i) => i.reference === reference));
-    else denied.push(`${imageLabel(reference, images)} is denied: ${problem}`);
-  }
+  const asked: AdmissionImage[] = checked.valid.flatMap(({ reference }) =>
+    images.filter((i) => i.reference === reference),
+  );
 
   if (asked.length > 0) {
     const result = await within(options.timeoutMs, (signal) =>

@@ -5,11 +5,12 @@
 // corrupt layer is an error naming the layer, never a hang or a machine out of memory.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { Duplex, PassThrough, Readable, Transform, type TransformCallback } from "node:stream";
+import { Duplex, PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract, type Header } from "tar-stream";
 import { cleanEntryPath, TarFraming, WHITEOUT_PREFIX } from "../builder/index.ts";
+import { ByteCap } from "../lib/byte-cap.ts";
 import { DiffError } from "./errors.ts";
 import type { FileEntry, FileType, LayerRecord } from "./file-tree.ts";
 
@@ -45,21 +46,6 @@ const TYPES: Readonly<Record<string, FileType>> = {
   "block-device": "block",
   fifo: "fifo",
 };
-
-class Cap extends Transform {
-  bytes = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly fail: () => Error,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) return done(this.fail());
-    done(null, chunk);
-  }
-}
 
 /** The stream with its first bytes read ahead (for the magic), and those bytes. */
 async function peek(input: Readable): Promise<{ head: Buffer; body: Readable }> {
@@ -189,7 +175,7 @@ export async function readLayer(source: LayerSource, options: ReadLayerOptions =
       },
     );
   });
-  const cap = new Cap(
+  const cap = new ByteCap(
     maxBytes,
     () => new DiffError("BAD_LAYER", `Cannot read layer ${label}: more than ${maxBytes} bytes uncompressed`),
   );

@@ -16,12 +16,12 @@ import {
   type ImageDiff,
   type InventoryOf,
 } from "../diff/index.ts";
-import { digestOf, isDigest, type Digest } from "../oci/index.ts";
+import { isDigest, type Digest } from "../oci/index.ts";
 import type { GalleryContext } from "./context.ts";
 import type { VersionChanges } from "./model.ts";
 import { versionRows } from "./resolve.ts";
 import { compareVersions, parseVersionNumber } from "./semver.ts";
-import { storeEndpoint } from "./store-endpoint.ts";
+import { readPoolManifest, storeEndpoint } from "./store-endpoint.ts";
 
 /** Files listed per kind in a stored diff (the totals are always exact). */
 const MAX_FILES = 1000;
@@ -31,16 +31,15 @@ const DIFF_MAX = 64 * 1024 * 1024;
 /** The version's repository as a content source: manifests and layers read from the pool. */
 export function poolSource(ctx: GalleryContext, repository: string): ContentSource {
   const endpoint = storeEndpoint(ctx, repository);
-  const readManifest = async (digest: string): Promise<Buffer> => {
-    if (!isDigest(digest)) throw new Error(`Invalid digest "${digest}"`);
-    const bytes = await ctx.blobs.read(digest, MANIFEST_MAX);
-    if (digestOf(bytes) !== digest) throw new Error(`Manifest ${digest} is damaged in the store`);
-    return bytes;
-  };
   return {
     name: repository,
     resolve: (reference) => endpoint.resolve(reference),
-    readManifest,
+    // From the pool, not through the endpoint, which reads only the repository's own manifests:
+    // a disk version's subject image is in another repository (a publish copies the disk alone).
+    readManifest: async (digest) => {
+      if (!isDigest(digest)) throw new Error(`Invalid digest "${digest}"`);
+      return readPoolManifest(ctx.blobs, digest);
+    },
     openBlob: (descriptor) => ctx.blobs.open(descriptor.digest as Digest),
     referrers: (digest) => endpoint.referrers(digest),
   };

@@ -16,7 +16,7 @@ import {
   stripParameters,
   type Digest,
 } from "../oci/index.ts";
-import type { Endpoint, Entry } from "../remote/index.ts";
+import { entryOf, type Endpoint, type Entry } from "../remote/index.ts";
 import type { BlobStore, MetadataStore } from "../store/index.ts";
 import { GalleryError, q } from "./errors.ts";
 
@@ -28,15 +28,15 @@ export interface StoreParts {
   readonly blobs: BlobStore;
 }
 
-function entryOf(bytes: Buffer, digest: string, mediaType?: string): Entry {
-  const manifest = parseManifest(bytes, mediaType);
-  return {
-    mediaType: stripParameters(manifest.mediaType),
-    digest,
-    size: bytes.length,
-    ...(manifest.artifactType === undefined ? {} : { artifactType: manifest.artifactType }),
-    ...(manifest.annotations === undefined ? {} : { annotations: manifest.annotations }),
-  };
+/**
+ * A manifest's bytes from the blob pool, checked against its digest, whichever repository holds
+ * it; `owner` (a repository) is named in the message when the bytes are damaged.
+ */
+export async function readPoolManifest(blobs: BlobStore, digest: Digest, owner?: string): Promise<Buffer> {
+  const bytes = await blobs.read(digest, MANIFEST_MAX);
+  if (digestOf(bytes) !== digest)
+    throw new Error(`Manifest ${digest}${owner === undefined ? "" : ` of ${owner}`} is damaged in the store`);
+  return bytes;
 }
 
 /** `repository` of the store as an Endpoint named `name` in messages. */
@@ -47,10 +47,7 @@ export function storeEndpoint(store: StoreParts, repository: string): Endpoint {
     const record = isDigest(digest) ? await meta.manifests.get(repository, digest) : undefined;
     if (record === undefined)
       throw new GalleryError("NOT_FOUND", `Repository ${q(repository)} has no manifest ${q(digest)}`);
-    const bytes = await blobs.read(record.digest, MANIFEST_MAX);
-    if (digestOf(bytes) !== digest)
-      throw new Error(`Manifest ${digest} of ${repository} is damaged in the store`);
-    return bytes;
+    return readPoolManifest(blobs, record.digest, repository);
   };
   const hasBlob = async (descriptor: Entry): Promise<boolean> =>
     isDigest(descriptor.digest) && (await meta.blobs.get(repository, descriptor.digest)) !== undefined;
@@ -63,7 +60,9 @@ export function storeEndpoint(store: StoreParts, repository: string): Endpoint {
         : await meta.manifests.resolve(repository, reference);
       if (record === undefined)
         throw new GalleryError("NOT_FOUND", `Repository ${q(repository)} has no manifest ${q(reference)}`);
-      return entryOf(await readManifest(record.digest), record.digest, record.mediaType);
+      const entry = entryOf(await readManifest(record.digest), record.digest, record.mediaType);
+      // The row keeps the manifest's annotations; the entry carries them too.
+      return record.annotations === undefined ? entry : { ...entry, annotations: record.annotations };
     },
     readManifest,
     hasBlob,

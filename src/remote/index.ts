@@ -29,7 +29,7 @@ export {
   type Entry,
   type IndexJson,
 } from "./layout.ts";
-export { createLayoutEndpoint } from "./layout-endpoint.ts";
+export { createLayoutEndpoint, entryOf } from "./layout-endpoint.ts";
 export { layoutBlobs, pruneLayout, reachable, type LayoutBlob, type PruneReport } from "./layout-gc.ts";
 export { fallbackTag, listReferrers } from "./referrers.ts";
 export { createRegistryEndpoint } from "./registry-endpoint.ts";

@@ -26,10 +26,10 @@ import {
 import { lutimes, open, readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract, type Header } from "tar-stream";
+import { ByteCap } from "../../lib/byte-cap.ts";
 import { BuildError } from "../errors.ts";
 import { TarFraming } from "./tar-framing.ts";
 import { WHITEOUT_PREFIX } from "./write-layer.ts";
@@ -71,21 +71,6 @@ export interface ExtractResult {
   readonly entries: number;
   readonly bytes: number;
   readonly skippedDevices: number;
-}
-
-class Cap extends Transform {
-  bytes = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly fail: () => Error,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) return done(this.fail());
-    done(null, chunk);
-  }
 }
 
 /**
@@ -282,7 +267,7 @@ export async function extractLayer(
       }
   }
 
-  const cap = new Cap(
+  const cap = new ByteCap(
     maxBytes,
     () => new BuildError(`refusing layer ${label}: more than ${maxBytes} bytes uncompressed`),
   );

@@ -78,7 +78,10 @@ export function registerVm(program: Command, io: CliIo): void {
         io,
         registry,
         `${registry}/${ref.reference.repository}${reference.includes(":") ? "@" : ":"}${reference}`,
-        { insecure: flags.insecure === true },
+        {
+          insecure: flags.insecure === true,
+          ...(flags.server === undefined ? {} : { server: flags.server }),
+        },
       );
       const { fetchDisk, pullDisk } = await import("../../disk/index.ts");
       const client = await registryClient(registry, io.env, flags.insecure === true);

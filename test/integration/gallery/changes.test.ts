@@ -5,9 +5,16 @@
 // whole by the API and printed by `strata version changes` (computed after the publish's
 // answer); a version published between two
 // others is diffed against the one below it; content the diff cannot read is published all the
-// same, without changes.
+// same, without changes; the disks of a vm definition are diffed through their subject images,
+// which stay in the repository they were pushed to.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { createDiskArtifact, pushDisk } from "../../../src/disk/index.ts";
 import { MediaType } from "../../../src/oci/index.ts";
 import { RegistryClient } from "../../../src/remote/index.ts";
 import { runStrata } from "../../helpers/cli-run.ts";
@@ -162,6 +169,57 @@ describe("computed changes of gallery versions", () => {
     assert.deepEqual(detail.body.changes.against, { version: "1.0.0", digest: digests.v100 });
     assert.deepEqual(detail.body.changes.files, { added: 0, removed: 0, changed: 1 });
     assert.equal(detail.body.changes.config, undefined);
+  });
+
+  it("diffs a vm definition's disks through their subject images in another repository", async () => {
+    assert.equal(
+      (await api("POST", "/galleries/prod/images", { name: "web-vm", kind: "vm" }, "alice")).status,
+      201,
+    );
+    const work = await mkdtemp(join(tmpdir(), "strata-changes-disk-"));
+    try {
+      const qcow2 = join(work, "disk.qcow2");
+      await promisify(execFile)("qemu-img", ["create", "-q", "-f", "qcow2", qcow2, "64M"]);
+      for (const [version, subject] of [
+        ["1.0.0", digests.v100!],
+        ["1.1.0", digests.v110!],
+      ] as const) {
+        const manifest = await client.getManifest("builds/web", subject, [MediaType.ImageManifest]);
+        const artifact = await createDiskArtifact(qcow2, {
+          virtualSize: 64 * 2 ** 20,
+          boot: "bios",
+          source: { digest: subject, size: manifest.bytes.length, mediaType: MediaType.ImageManifest },
+        });
+        const pushed = await pushDisk(client, "builds/web", artifact, { tag: `disk-${version}` });
+        const answer = await api(
+          "POST",
+          "/galleries/prod/images/web-vm/versions",
+          { version, from: `builds/web@${pushed.digest}` },
+          "alice",
+        );
+        assert.equal(answer.status, 201, JSON.stringify(answer.body));
+        await s.server.gallery.backgroundIdle();
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    const detail = await api("GET", "/galleries/prod/images/web-vm/versions/1.1.0", undefined, "alice");
+    assert.deepEqual(
+      detail.body.changes?.files,
+      { added: 1, removed: 1, changed: 1 },
+      JSON.stringify(detail.body),
+    );
+    const whole = await api(
+      "GET",
+      "/galleries/prod/images/web-vm/versions/1.1.0/changes",
+      undefined,
+      "alice",
+    );
+    // The images compared are the disks' subjects, read from builds/web where they were pushed.
+    assert.deepEqual(
+      [whole.body.before.digest, whole.body.after.digest, whole.body.disk.same],
+      [digests.v100, digests.v110, false],
+    );
   });
 
   it("publishes content the diff cannot read, without changes", async () => {
