@@ -31,20 +31,34 @@ export interface RevokeResult {
   readonly skipped: readonly { gallery: string; image: string; version: string }[];
 }
 
+/**
+ * A change the definition's retention rules make (retention-run.ts): the rule, why, and a check
+ * run first in the change's transaction that throws when the rule no longer applies.
+ */
+export interface RetentionCause {
+  readonly rule: string;
+  readonly reason: string;
+  readonly guard: (trx: Transaction<GalleryDatabase>) => Promise<void>;
+}
+
 export function versionLifecycleOps(ctx: GalleryContext) {
   async function transition(
     actor: Actor,
     key: { gallery: string; image: string; version: string },
     role: "publisher" | "admin",
     change: (trx: Transaction<GalleryDatabase>, row: VersionsTable, before: ImageVersion) => Promise<string>,
+    cause?: RetentionCause,
   ): Promise<ImageVersion> {
     return inTransaction(ctx, async (trx) => {
       await requireRole(ctx, trx, actor, key.gallery, role);
+      await cause?.guard(trx);
       const row = await mustLoadVersionRow(trx, key.gallery, key.image, key.version);
       const before = await viewVersion(ctx, trx, key.gallery, row);
       const action = await change(trx, row, before);
       const after = await reloadVersion(ctx, trx, key);
-      await audit(ctx, trx, actor, { action, ...key, before, after });
+      // A retention change names its rule in the audit entry.
+      const retention = cause === undefined ? {} : { retention: { rule: cause.rule, reason: cause.reason } };
+      await audit(ctx, trx, actor, { action, ...key, before, after: { ...after, ...retention } });
       return after;
     });
   }
@@ -88,40 +102,47 @@ export function versionLifecycleOps(ctx: GalleryContext) {
       actor: Actor,
       key: { gallery: string; image: string; version: string },
       input: Deprecate,
+      options: { retention?: RetentionCause } = {},
     ): Promise<ImageVersion> {
       if (input.replacement !== undefined) parseVersionNumber(input.replacement);
-      const result = await transition(actor, key, "publisher", async (trx, _row, before) => {
-        if (before.state !== "published") {
-          throw new GalleryError(
-            "CONFLICT",
-            `Version ${q(key.version)} is ${before.state}; only a published version can be deprecated`,
-          );
-        }
-        if (input.replacement !== undefined) {
-          const replacement = await mustLoadVersionRow(trx, key.gallery, key.image, input.replacement);
-          if (replacement.version === key.version || replacement.state !== "published") {
+      const result = await transition(
+        actor,
+        key,
+        "publisher",
+        async (trx, _row, before) => {
+          if (before.state !== "published") {
             throw new GalleryError(
-              "INVALID",
-              `Replacement ${q(input.replacement)} is not another published version`,
+              "CONFLICT",
+              `Version ${q(key.version)} is ${before.state}; only a published version can be deprecated`,
             );
           }
-        }
-        const deprecation = {
-          reason: input.reason ?? "",
-          ...(input.replacement === undefined ? {} : { replacement: input.replacement }),
-          at: iso(ctx.now()),
-        };
-        await where(trx, key)
-          .set({ state: "deprecated", deprecation: JSON.stringify(deprecation) })
-          .execute();
-        await emit(
-          ctx,
-          trx,
-          { type: "version.deprecated", ...key, digest: before.digest, data: deprecation },
-          actor,
-        );
-        return "version.deprecated";
-      });
+          if (input.replacement !== undefined) {
+            const replacement = await mustLoadVersionRow(trx, key.gallery, key.image, input.replacement);
+            if (replacement.version === key.version || replacement.state !== "published") {
+              throw new GalleryError(
+                "INVALID",
+                `Replacement ${q(input.replacement)} is not another published version`,
+              );
+            }
+          }
+          const deprecation = {
+            reason: input.reason ?? "",
+            ...(input.replacement === undefined ? {} : { replacement: input.replacement }),
+            at: iso(ctx.now()),
+          };
+          await where(trx, key)
+            .set({ state: "deprecated", deprecation: JSON.stringify(deprecation) })
+            .execute();
+          await emit(
+            ctx,
+            trx,
+            { type: "version.deprecated", ...key, digest: before.digest, data: deprecation },
+            actor,
+          );
+          return "version.deprecated";
+        },
+        options.retention,
+      );
       return result;
     },
 
@@ -194,36 +215,55 @@ export function versionLifecycleOps(ctx: GalleryContext) {
     async delete(
       actor: Actor,
       key: { gallery: string; image: string; version: string },
-      options: { force?: boolean } = {},
+      options: { force?: boolean; retention?: RetentionCause } = {},
     ): Promise<ImageVersion> {
       const role = options.force === true ? "admin" : "publisher";
-      return transition(actor, key, role, async (trx, row, before) => {
-        if (before.state === "deleted")
-          throw new GalleryError("CONFLICT", `Version ${q(key.version)} is already deleted`);
-        const now = ctx.now();
-        if (options.force !== true && (row.eol === null || row.eol > now)) {
-          throw new GalleryError(
-            "DENIED",
-            `Version ${q(`${key.gallery}/${key.image}:${key.version}`)} cannot be deleted before its end of life (${row.eol === null ? "none set" : iso(row.eol).slice(0, 10)}); an admin may force it`,
-            { detail: { ...key, eol: row.eol === null ? null : iso(row.eol) } },
+      const retention = options.retention;
+      return transition(
+        actor,
+        key,
+        role,
+        async (trx, row, before) => {
+          if (before.state === "deleted")
+            throw new GalleryError("CONFLICT", `Version ${q(key.version)} is already deleted`);
+          const now = ctx.now();
+          // The retention rules may delete before the end of life (the unused rule): the
+          // definition's publishers set them, and the deletion stays restorable.
+          if (options.force !== true && retention === undefined && (row.eol === null || row.eol > now)) {
+            throw new GalleryError(
+              "DENIED",
+              `Version ${q(`${key.gallery}/${key.image}:${key.version}`)} cannot be deleted before its end of life (${row.eol === null ? "none set" : iso(row.eol).slice(0, 10)}); an admin may force it`,
+              { detail: { ...key, eol: row.eol === null ? null : iso(row.eol) } },
+            );
+          }
+          await where(trx, key)
+            .set({
+              state: "deleted",
+              state_before_delete: row.state,
+              deleted_at: now,
+              deleted_by: actorName(actor),
+            })
+            .execute();
+          await emit(
+            ctx,
+            trx,
+            {
+              type: "version.deleted",
+              ...key,
+              digest: before.digest,
+              data: {
+                force: options.force === true,
+                ...(retention === undefined
+                  ? {}
+                  : { retention: { rule: retention.rule, reason: retention.reason } }),
+              },
+            },
+            actor,
           );
-        }
-        await where(trx, key)
-          .set({
-            state: "deleted",
-            state_before_delete: row.state,
-            deleted_at: now,
-            deleted_by: actorName(actor),
-          })
-          .execute();
-        await emit(
-          ctx,
-          trx,
-          { type: "version.deleted", ...key, digest: before.digest, data: { force: options.force === true } },
-          actor,
-        );
-        return options.force === true ? "version.deleted.forced" : "version.deleted";
-      });
+          return options.force === true ? "version.deleted.forced" : "version.deleted";
+        },
+        retention,
+      );
     },
 
     async restore(
