@@ -119,8 +119,41 @@ interface Candidate {
  * newest published version and `latest` (with none published, the newest deprecated one).
  */
 export function planRetention(facts: RetentionFacts): RetentionPlan {
+  checkRetentionRules(facts.rules);
+  // One pass decides on the state before it; its deprecations can change what the next pass
+  // decides (a deprecated newest version is no longer the newest published one), so passes
+  // run until nothing new comes: the plan is then a fixed point, and applying it and planning
+  // again finds nothing to do. Each pass only moves versions towards deleted, so this ends.
+  const decided = new Map<string, RetentionAction>();
+  let current = facts;
+  let notes: readonly string[] | undefined;
+  for (;;) {
+    const pass = planPass(current);
+    notes ??= pass.notes;
+    if (pass.actions.length === 0) {
+      const actions = [...decided.values()].sort((a, b) =>
+        compareVersions(parseVersionNumber(b.version), parseVersionNumber(a.version)),
+      );
+      return { actions, held: pass.held, notes };
+    }
+    for (const action of pass.actions) {
+      const earlier = decided.get(action.version);
+      if (earlier === undefined || action.action === "delete") decided.set(action.version, action);
+    }
+    current = {
+      ...current,
+      versions: current.versions.map((v) => {
+        const action = pass.actions.find((a) => a.version === v.version);
+        if (action === undefined) return v;
+        return { ...v, storedState: action.action === "deprecate" ? "deprecated" : "deleted" };
+      }),
+    };
+  }
+}
+
+/** One pass over the versions as they are. */
+function planPass(facts: RetentionFacts): RetentionPlan {
   const { rules, now } = facts;
-  checkRetentionRules(rules);
   const notes: string[] = [];
   const versions = facts.versions
     .map((v) => ({
