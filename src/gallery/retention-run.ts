@@ -150,6 +150,19 @@ export function retentionOps(ctx: GalleryContext, options: RetentionOptions) {
       rule: action.rule,
       reason: action.reason,
       async guard(trx: Db): Promise<void> {
+        // On PostgreSQL servers sharing the database sweep at once: the row lock makes the later
+        // one wait for the earlier's commit, and its plan then sees the version already retired.
+        // SQLite has one writer at a time.
+        if (ctx.dialect === "postgres") {
+          await trx
+            .selectFrom("gallery_versions")
+            .select("version")
+            .where("gallery", "=", key.gallery)
+            .where("image", "=", key.image)
+            .where("version", "=", action.version)
+            .forUpdate()
+            .execute();
+        }
         const again = planRetention(await loadFacts(trx, key.gallery, key.image));
         if (!again.actions.some((a) => a.version === action.version && a.action === action.action)) {
           throw new NoLongerPlanned(

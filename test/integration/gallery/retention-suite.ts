@@ -284,6 +284,32 @@ export function retentionSuite(h: Harness): void {
       }
     });
 
+    it("concurrent runs apply each action once", async () => {
+      await h.setup("twice");
+      for (const version of ["1.0.0", "1.1.0", "1.2.0", "2.0.0"]) await h.publish("twice", "web", version);
+      await h.api("PATCH", "/galleries/twice/images/web", { retention: { keepLast: 1 } }, "carol");
+      const [a, b] = await Promise.all([
+        retention("twice", "web", false, "carol"),
+        retention("twice", undefined, false, "alice"),
+        h.server.server.gallery.sweep(),
+      ]);
+      assert.equal(a?.status, 200);
+      assert.equal(b?.status, 200);
+      const done = [...outcomes(a?.body), ...outcomes(b?.body)];
+      assert.ok(
+        done.every((x) => x.status === "applied" || x.status === "skipped"),
+        JSON.stringify(done),
+      );
+      const entries = (await auditEntries("twice")).filter((e) => e.action === "version.deprecated");
+      assert.deepEqual(entries.map((e) => e.version).sort(), ["1.0.0", "1.1.0", "1.2.0"]);
+      assert.deepEqual(await states("twice"), {
+        "2.0.0": "published",
+        "1.2.0": "deprecated",
+        "1.1.0": "deprecated",
+        "1.0.0": "deprecated",
+      });
+    });
+
     it("refuses bad rules and bad requests clearly, changing nothing", async () => {
       await h.setup("badret");
       await h.publish("badret", "web", "1.0.0");
