@@ -3,7 +3,7 @@
 // own transaction with its audit entry and webhook event, after checking in that transaction that
 // the plan still holds. A dry run plans only. The sweep runs it for every definition with rules.
 import { sql } from "kysely";
-import { type Actor, type Db, type GalleryContext, SYSTEM, requireRole } from "./context.ts";
+import { type Actor, type Db, type GalleryContext, SYSTEM, requireRole, roleOf } from "./context.ts";
 import { GalleryError, isGalleryError, q } from "./errors.ts";
 import { mustLoadImage } from "./images.ts";
 import type { RetentionRules, StoredState } from "./model.ts";
@@ -70,7 +70,11 @@ export function retentionOps(ctx: GalleryContext, options: RetentionOptions) {
     return pullsSince;
   }
 
-  async function loadFacts(db: Db, gallery: string, image: string): Promise<RetentionFacts> {
+  /**
+   * The facts of a definition. With `reader`, versions of galleries that caller has no role in
+   * are not named (a gallery's name is not disclosed to non-members).
+   */
+  async function loadFacts(db: Db, gallery: string, image: string, reader?: Actor): Promise<RetentionFacts> {
     const definition = await mustLoadImage(db, gallery, image);
     const rows = await db
       .selectFrom("gallery_versions")
@@ -113,7 +117,14 @@ export function retentionOps(ctx: GalleryContext, options: RetentionOptions) {
       for (const child of children) {
         if (child.base_digest === null) continue;
         const names = dependents.get(child.base_digest) ?? [];
-        names.push(`${child.gallery}/${child.image}:${child.version}`);
+        const hidden =
+          reader !== undefined &&
+          child.gallery !== gallery &&
+          (await roleOf(ctx, db, reader, child.gallery)) === undefined;
+        const name = hidden
+          ? "a version of another gallery"
+          : `${child.gallery}/${child.image}:${child.version}`;
+        if (!names.includes(name)) names.push(name);
         dependents.set(child.base_digest, names);
       }
     }
@@ -194,7 +205,7 @@ export function retentionOps(ctx: GalleryContext, options: RetentionOptions) {
     image: string,
     dryRun: boolean,
   ): Promise<RetentionReport> {
-    const facts = await loadFacts(ctx.db, gallery, image);
+    const facts = await loadFacts(ctx.db, gallery, image, actor);
     const plan = planRetention(facts);
     const actions: RetentionOutcome[] = [];
     for (const action of plan.actions) {

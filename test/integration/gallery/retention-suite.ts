@@ -247,6 +247,14 @@ export function retentionSuite(h: Harness): void {
         assert.equal(entries[0]?.after.retention.rule, "deleteAfterEolDays");
         assert.equal(entries[0]?.after.deletion.by, "system");
         assert.equal((await h.pull("sweepret/web", "1.0.0")).status, 403);
+        await h.hooks.waitFor((received) =>
+          received.some(
+            (r) =>
+              r.body.includes('"version.deleted"') &&
+              r.body.includes('"sweepret"') &&
+              r.body.includes('"rule":"deleteAfterEolDays"'),
+          ),
+        );
 
         // A restore is not undone by the next sweep: the grace starts again from it.
         const restored = await h.api(
@@ -308,6 +316,74 @@ export function retentionSuite(h: Harness): void {
         "1.1.0": "deprecated",
         "1.0.0": "deprecated",
       });
+    });
+
+    it("names a version built on one only to callers who may read its gallery", async () => {
+      await h.setup("shown");
+      const base = await h.publish("shown", "web", "1.0.0");
+      await h.publish("shown", "web", "2.0.0");
+      await h.api("PATCH", "/galleries/shown/images/web", { retention: { keepLast: 1 } }, "carol");
+      // A gallery only alice belongs to holds a version built on 1.0.0.
+      assert.equal((await h.api("POST", "/galleries", { name: "shown-private" }, "alice")).status, 201);
+      await h.api("POST", "/galleries/shown-private/images", { name: "app", kind: "container" }, "alice");
+      const child = await h.push("builds/shown-app", "c1", "shown-app-child", {
+        "org.opencontainers.image.base.digest": base,
+      });
+      const published = await h.api(
+        "POST",
+        "/galleries/shown-private/images/app/versions",
+        { version: "1.0.0", from: `builds/shown-app@${child}` },
+        "alice",
+      );
+      assert.equal(published.status, 201, JSON.stringify(published.body));
+      const held = async (user: string) =>
+        (await retention("shown", "web", true, user)).body.definitions[0].held.map(
+          (x: { reason: string }) => x.reason,
+        );
+      assert.deepEqual(await held("dave"), ["a version of another gallery is built on it"]);
+      assert.deepEqual(await held("alice"), ["shown-private/app:1.0.0 is built on it"]);
+    });
+
+    it("a definition whose retention fails is counted and logged; the others go on", async () => {
+      await h.setup("broken");
+      await h.publish("broken", "web", "1.0.0");
+      await h.setup("fine");
+      await h.publish("fine", "web", "1.0.0");
+      await h.publish("fine", "web", "2.0.0");
+      await h.api("PATCH", "/galleries/fine/images/web", { retention: { keepLast: 1 } }, "carol");
+      // Rules the API would refuse, as an older or damaged row might hold them.
+      const { connectDatabase } = await import("../../../src/store/index.ts");
+      const { db, release } = connectDatabase<{
+        gallery_images: { gallery: string; name: string; metadata: string };
+      }>(h.databaseUrl);
+      try {
+        await db
+          .updateTable("gallery_images")
+          .set({ metadata: JSON.stringify({ retention: { deleteUnusedDays: 0 } }) })
+          .where("gallery", "=", "broken")
+          .where("name", "=", "web")
+          .execute();
+      } finally {
+        await release();
+      }
+      try {
+        const swept = await h.server.server.gallery.sweep();
+        assert.ok(swept.retentionFailed >= 1, JSON.stringify(swept));
+        assert.ok(swept.deprecated >= 1, JSON.stringify(swept));
+        assert.deepEqual(await states("fine"), { "2.0.0": "published", "1.0.0": "deprecated" });
+        assert.deepEqual(await states("broken"), { "1.0.0": "published" });
+        assert.ok(h.server.errors().some((line) => line.includes("retention of a definition failed")));
+        // Asked for, the same definition answers with the reason.
+        const asked = await retention("broken", "web", true, "dave");
+        assert.equal(asked.status, 400);
+        assert.match(
+          apiError(asked).message,
+          /^Invalid retention rule deleteUnusedDays "0": expected an integer of at least 1$/,
+        );
+      } finally {
+        const cleared = await h.api("PATCH", "/galleries/broken/images/web", { retention: {} }, "carol");
+        assert.equal(cleared.status, 200);
+      }
     });
 
     it("refuses bad rules and bad requests clearly, changing nothing", async () => {
