@@ -41,22 +41,28 @@ export interface RetentionCause {
   readonly guard: (trx: Transaction<GalleryDatabase>) => Promise<void>;
 }
 
+/** The role a change needs, and the retention rule that makes it, if one does. */
+interface Access {
+  readonly role: "publisher" | "admin";
+  readonly cause?: RetentionCause | undefined;
+}
+
 export function versionLifecycleOps(ctx: GalleryContext) {
   async function transition(
     actor: Actor,
     key: { gallery: string; image: string; version: string },
-    role: "publisher" | "admin",
+    access: Access,
     change: (trx: Transaction<GalleryDatabase>, row: VersionsTable, before: ImageVersion) => Promise<string>,
-    cause?: RetentionCause,
   ): Promise<ImageVersion> {
     return inTransaction(ctx, async (trx) => {
-      await requireRole(ctx, trx, actor, key.gallery, role);
-      await cause?.guard(trx);
+      await requireRole(ctx, trx, actor, key.gallery, access.role);
+      await access.cause?.guard(trx);
       const row = await mustLoadVersionRow(trx, key.gallery, key.image, key.version);
       const before = await viewVersion(ctx, trx, key.gallery, row);
       const action = await change(trx, row, before);
       const after = await reloadVersion(ctx, trx, key);
-      // A retention change names its rule in the audit entry.
+      // A change made by retention names its rule in the audit entry.
+      const cause = access.cause;
       const retention = cause === undefined ? {} : { retention: { rule: cause.rule, reason: cause.reason } };
       await audit(ctx, trx, actor, { action, ...key, before, after: { ...after, ...retention } });
       return after;
@@ -82,7 +88,7 @@ export function versionLifecycleOps(ctx: GalleryContext) {
           : patch.eol === null
             ? null
             : parseFutureDate("eol", patch.eol, ctx.now());
-      return transition(actor, key, "publisher", async (trx, row, before) => {
+      return transition(actor, key, { role: "publisher" }, async (trx, row, before) => {
         if (before.state === "deleted")
           throw new GalleryError("CONFLICT", `Version ${q(key.version)} is deleted; restore it first`);
         await where(trx, key)
@@ -105,44 +111,39 @@ export function versionLifecycleOps(ctx: GalleryContext) {
       options: { retention?: RetentionCause } = {},
     ): Promise<ImageVersion> {
       if (input.replacement !== undefined) parseVersionNumber(input.replacement);
-      const result = await transition(
-        actor,
-        key,
-        "publisher",
-        async (trx, _row, before) => {
-          if (before.state !== "published") {
+      const access = { role: "publisher", cause: options.retention } as const;
+      const result = await transition(actor, key, access, async (trx, _row, before) => {
+        if (before.state !== "published") {
+          throw new GalleryError(
+            "CONFLICT",
+            `Version ${q(key.version)} is ${before.state}; only a published version can be deprecated`,
+          );
+        }
+        if (input.replacement !== undefined) {
+          const replacement = await mustLoadVersionRow(trx, key.gallery, key.image, input.replacement);
+          if (replacement.version === key.version || replacement.state !== "published") {
             throw new GalleryError(
-              "CONFLICT",
-              `Version ${q(key.version)} is ${before.state}; only a published version can be deprecated`,
+              "INVALID",
+              `Replacement ${q(input.replacement)} is not another published version`,
             );
           }
-          if (input.replacement !== undefined) {
-            const replacement = await mustLoadVersionRow(trx, key.gallery, key.image, input.replacement);
-            if (replacement.version === key.version || replacement.state !== "published") {
-              throw new GalleryError(
-                "INVALID",
-                `Replacement ${q(input.replacement)} is not another published version`,
-              );
-            }
-          }
-          const deprecation = {
-            reason: input.reason ?? "",
-            ...(input.replacement === undefined ? {} : { replacement: input.replacement }),
-            at: iso(ctx.now()),
-          };
-          await where(trx, key)
-            .set({ state: "deprecated", deprecation: JSON.stringify(deprecation) })
-            .execute();
-          await emit(
-            ctx,
-            trx,
-            { type: "version.deprecated", ...key, digest: before.digest, data: deprecation },
-            actor,
-          );
-          return "version.deprecated";
-        },
-        options.retention,
-      );
+        }
+        const deprecation = {
+          reason: input.reason ?? "",
+          ...(input.replacement === undefined ? {} : { replacement: input.replacement }),
+          at: iso(ctx.now()),
+        };
+        await where(trx, key)
+          .set({ state: "deprecated", deprecation: JSON.stringify(deprecation) })
+          .execute();
+        await emit(
+          ctx,
+          trx,
+          { type: "version.deprecated", ...key, digest: before.digest, data: deprecation },
+          actor,
+        );
+        return "version.deprecated";
+      });
       return result;
     },
 
@@ -171,7 +172,7 @@ export function versionLifecycleOps(ctx: GalleryContext) {
           skipped.push(next.key);
           continue;
         }
-        const after = await transition(actor, next.key, "publisher", async (trx, _row, before) => {
+        const after = await transition(actor, next.key, { role: "publisher" }, async (trx, _row, before) => {
           if (before.state === "revoked" || before.state === "deleted") {
             if (first) throw new GalleryError("CONFLICT", `Version ${q(id)} is already ${before.state}`);
             return "version.revoked";
@@ -219,58 +220,43 @@ export function versionLifecycleOps(ctx: GalleryContext) {
     ): Promise<ImageVersion> {
       const role = options.force === true ? "admin" : "publisher";
       const retention = options.retention;
-      return transition(
-        actor,
-        key,
-        role,
-        async (trx, row, before) => {
-          if (before.state === "deleted")
-            throw new GalleryError("CONFLICT", `Version ${q(key.version)} is already deleted`);
-          const now = ctx.now();
-          // The retention rules may delete before the end of life (the unused rule): the
-          // definition's publishers set them, and the deletion stays restorable.
-          if (options.force !== true && retention === undefined && (row.eol === null || row.eol > now)) {
-            throw new GalleryError(
-              "DENIED",
-              `Version ${q(`${key.gallery}/${key.image}:${key.version}`)} cannot be deleted before its end of life (${row.eol === null ? "none set" : iso(row.eol).slice(0, 10)}); an admin may force it`,
-              { detail: { ...key, eol: row.eol === null ? null : iso(row.eol) } },
-            );
-          }
-          await where(trx, key)
-            .set({
-              state: "deleted",
-              state_before_delete: row.state,
-              deleted_at: now,
-              deleted_by: actorName(actor),
-            })
-            .execute();
-          await emit(
-            ctx,
-            trx,
-            {
-              type: "version.deleted",
-              ...key,
-              digest: before.digest,
-              data: {
-                force: options.force === true,
-                ...(retention === undefined
-                  ? {}
-                  : { retention: { rule: retention.rule, reason: retention.reason } }),
-              },
-            },
-            actor,
+      return transition(actor, key, { role, cause: retention }, async (trx, row, before) => {
+        if (before.state === "deleted")
+          throw new GalleryError("CONFLICT", `Version ${q(key.version)} is already deleted`);
+        const now = ctx.now();
+        // Retention may delete before the end of life (the unused rule): the definition's
+        // publishers set its rules, and the deletion stays restorable.
+        if (options.force !== true && retention === undefined && (row.eol === null || row.eol > now)) {
+          throw new GalleryError(
+            "DENIED",
+            `Version ${q(`${key.gallery}/${key.image}:${key.version}`)} cannot be deleted before its end of life (${row.eol === null ? "none set" : iso(row.eol).slice(0, 10)}); an admin may force it`,
+            { detail: { ...key, eol: row.eol === null ? null : iso(row.eol) } },
           );
-          return options.force === true ? "version.deleted.forced" : "version.deleted";
-        },
-        retention,
-      );
+        }
+        await where(trx, key)
+          .set({
+            state: "deleted",
+            state_before_delete: row.state,
+            deleted_at: now,
+            deleted_by: actorName(actor),
+          })
+          .execute();
+        const data = {
+          force: options.force === true,
+          ...(retention === undefined
+            ? {}
+            : { retention: { rule: retention.rule, reason: retention.reason } }),
+        };
+        await emit(ctx, trx, { type: "version.deleted", ...key, digest: before.digest, data }, actor);
+        return options.force === true ? "version.deleted.forced" : "version.deleted";
+      });
     },
 
     async restore(
       actor: Actor,
       key: { gallery: string; image: string; version: string },
     ): Promise<ImageVersion> {
-      return transition(actor, key, "publisher", async (trx, row, before) => {
+      return transition(actor, key, { role: "publisher" }, async (trx, row, before) => {
         if (before.state !== "deleted" || row.deleted_at === null) {
           throw new GalleryError("CONFLICT", `Version ${q(key.version)} is ${before.state}, not deleted`);
         }
