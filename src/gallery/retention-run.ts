@@ -42,6 +42,8 @@ export interface RetentionReport {
   /** Versions a rule matched that a protection keeps. */
   readonly held: readonly RetentionHold[];
   readonly notes: readonly string[];
+  /** Why the definition's retention could not run (a gallery's run goes on with the others). */
+  readonly error?: string;
 }
 
 export interface RetentionRun {
@@ -254,8 +256,15 @@ export function retentionOps(ctx: GalleryContext, options: RetentionOptions) {
         return { dryRun: run.dryRun, definitions: [await runDefinition(actor, gallery, image, run.dryRun)] };
       }
       const definitions: RetentionReport[] = [];
-      for (const d of await withRules(gallery))
-        definitions.push(await runDefinition(actor, d.gallery, d.image, run.dryRun));
+      for (const d of await withRules(gallery)) {
+        try {
+          definitions.push(await runDefinition(actor, d.gallery, d.image, run.dryRun));
+        } catch (error) {
+          if (!isGalleryError(error)) throw error;
+          const rules = (await mustLoadImage(ctx.db, d.gallery, d.image)).retention ?? {};
+          definitions.push({ ...d, rules, actions: [], held: [], notes: [], error: error.message });
+        }
+      }
       return { dryRun: run.dryRun, definitions };
     },
 

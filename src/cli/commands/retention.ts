@@ -26,6 +26,7 @@ interface Run {
     actions: Outcome[];
     held: { version: string; action: string; rule: string; reason: string }[];
     notes: string[];
+    error?: string;
   }[];
 }
 
@@ -74,6 +75,10 @@ export function registerRetention(program: Command, io: CliIo): void {
         }
         for (const [i, d] of run.definitions.entries()) {
           if (run.definitions.length > 1) io.stdout.write(`${i === 0 ? "" : "\n"}${d.gallery}/${d.image}\n`);
+          if (d.error !== undefined) {
+            io.stdout.write(`Error: ${d.error}\n`);
+            continue;
+          }
           printTable(
             io,
             [
@@ -89,9 +94,10 @@ export function registerRetention(program: Command, io: CliIo): void {
           for (const note of d.notes) io.stdout.write(`Note: ${note}\n`);
         }
       });
-      // An action that failed (its reason is printed) fails the command, as a refusal does.
-      const failed = (answer.body as Run).definitions.some((d) =>
-        d.actions.some((a) => a.status === "failed"),
+      // A definition or an action that failed (its reason is printed) fails the command, as a
+      // refusal does.
+      const failed = (answer.body as Run).definitions.some(
+        (d) => d.error !== undefined || d.actions.some((a) => a.status === "failed"),
       );
       if (failed) throw new SilentExit(1);
     });

@@ -321,6 +321,11 @@ export const RetentionRunOut = Type.Object(
             { description: "Versions a rule matched that a protection keeps" },
           ),
           notes: Type.Array(Type.String(), { description: "Rules that could not be applied, and why" }),
+          error: opt(
+            Type.String({
+              description: "Why the definition's retention could not run (invalid stored rules)",
+            }),
+          ),
         },
         strict,
       ),

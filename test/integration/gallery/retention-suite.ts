@@ -373,7 +373,10 @@ export function retentionSuite(h: Harness): void {
         assert.deepEqual(await states("fine"), { "2.0.0": "published", "1.0.0": "deprecated" });
         assert.deepEqual(await states("broken"), { "1.0.0": "published" });
         assert.ok(h.server.errors().some((line) => line.includes("retention of a definition failed")));
-        // Asked for, the same definition answers with the reason.
+        // A gallery's run reports it beside the others; asked for alone, it is refused.
+        const gallery = await retention("broken", undefined, true, "dave");
+        assert.equal(gallery.status, 200);
+        assert.match(gallery.body.definitions[0].error, /^Invalid retention rule deleteUnusedDays/);
         const asked = await retention("broken", "web", true, "dave");
         assert.equal(asked.status, 400);
         assert.match(
