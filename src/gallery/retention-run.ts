@@ -97,16 +97,7 @@ export function retentionOps(ctx: GalleryContext, options: RetentionOptions) {
       .where("image", "=", image)
       .groupBy("version")
       .execute();
-    const restores = await db
-      .selectFrom("gallery_audit")
-      .select(["version", (eb) => eb.fn.max("at").as("last")])
-      .where("gallery", "=", gallery)
-      .where("image", "=", image)
-      .where("action", "=", "version.restored")
-      .groupBy("version")
-      .execute();
     const lastPull = new Map(pulls.map((p) => [p.version, Number(p.last)]));
-    const lastRestore = new Map(restores.map((r) => [r.version ?? "", Number(r.last)]));
     // Versions of any gallery built on one of these (deleted ones included: they can be restored).
     const digests = [...new Set(rows.map((r) => r.digest))];
     const dependents = new Map<string, string[]>();
@@ -143,7 +134,7 @@ export function retentionOps(ctx: GalleryContext, options: RetentionOptions) {
         excludeFromLatest: r.exclude_from_latest !== 0,
         createdAt: r.created_at,
         lastPullAt: lastPull.get(r.version) ?? null,
-        restoredAt: lastRestore.get(r.version) ?? null,
+        restoredAt: r.restored_at,
       })),
       channels,
       dependents,

@@ -273,6 +273,7 @@ export function versionLifecycleOps(ctx: GalleryContext) {
             state_before_delete: null,
             deleted_at: null,
             deleted_by: null,
+            restored_at: ctx.now(),
           })
           .execute();
         await emit(ctx, trx, { type: "version.restored", ...key, digest: before.digest }, actor);
