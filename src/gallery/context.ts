@@ -58,6 +58,12 @@ export interface GalleryContext {
   readonly generation: { value: number };
 }
 
+/**
+ * The server itself (the sweep): holds every role in every gallery. Only this object is the
+ * system: a caller signed in as a user named "system" is an ordinary user.
+ */
+export const SYSTEM: Actor = Object.freeze({ user: "system" });
+
 export const actorName = (actor: Actor): string => actor.user ?? "anonymous";
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -133,14 +139,14 @@ export async function emit(
   }
 }
 
-/** The caller's role in a gallery: admin for everyone when authentication is off. */
+/** The caller's role in a gallery: admin for everyone when authentication is off, and for SYSTEM. */
 export async function roleOf(
   ctx: GalleryContext,
   db: Db,
   actor: Actor,
   gallery: string,
 ): Promise<Role | undefined> {
-  if (!ctx.authEnabled) return "admin";
+  if (!ctx.authEnabled || actor === SYSTEM) return "admin";
   if (actor.user === undefined) return undefined;
   const row = await db
     .selectFrom("gallery_members")

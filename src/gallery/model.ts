@@ -71,7 +71,7 @@ export interface DefinitionMetadata {
   readonly replicateTo?: readonly string[];
   /** Versions built longer ago than this many days count as stale in usage reports. */
   readonly rebuildDays?: number;
-  /** What the sweep retires on its own; see docs/usage.md. */
+  /** What the sweep retires on its own; see docs/retention.md. */
   readonly retention?: RetentionRules;
 }
 

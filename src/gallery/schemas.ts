@@ -71,16 +71,18 @@ export const VmSchema = Type.Object(
   strict,
 );
 
-const days = (description: string) =>
-  Type.Optional(Type.Integer({ minimum: 0, maximum: 36500, description }));
+const days = (minimum: number, description: string) =>
+  Type.Optional(Type.Integer({ minimum, maximum: 36500, description }));
+// Retention rules (retention.ts). 0 days is allowed only for the EOL grace: deprecating at
+// publication or deleting whatever was not pulled today is a mistake, not a rule.
 export const RetentionSchema = Type.Object(
   {
     keepLast: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 100000, description: "Newest published versions kept" }),
     ),
-    deprecateAfterDays: days("Deprecate this long after publication"),
-    deleteAfterEolDays: days("Delete this long after end of life"),
-    deleteUnusedDays: days("Delete when not pulled this long"),
+    deprecateAfterDays: days(1, "Deprecate this long after publication"),
+    deleteAfterEolDays: days(0, "Delete this long after end of life"),
+    deleteUnusedDays: days(1, "Delete when not pulled this long"),
   },
   strict,
 );

@@ -16,7 +16,8 @@ import { createPolicyEnforcer, type PolicyEnforcer, type PolicySetup } from "./p
 import { policyOps } from "./policy-ops.ts";
 import { promotionOps } from "./promotion.ts";
 import { createPullPath, type PullPath } from "./pull-path.ts";
-import { sweepOps } from "./sweep.ts";
+import { retentionOps } from "./retention-run.ts";
+import { sweepOps, type SweepResult } from "./sweep.ts";
 import { createDeliverer, type Deliverer, type DeliveryOptions } from "./webhooks.ts";
 import { versionOps } from "./versions.ts";
 
@@ -38,8 +39,10 @@ export interface GalleryServiceOptions {
   /** Keys by gallery: versions published or copied into a gallery with a key are signed. */
   readonly signing?: ReadonlyMap<string, GallerySigning>;
   readonly delivery?: Partial<DeliveryOptions>;
-  /** How often scheduled revocations and expired deletions are applied (ms). */
+  /** How often scheduled revocations, retention and expired deletions are applied (ms). */
   readonly sweepMs?: number;
+  /** Whether pulls are counted (usage.enabled); without counts retention's unused rule is off. */
+  readonly countsPulls?: boolean;
   readonly now?: () => number;
   /** The image policies decided at pull, run, admission and check; none: nothing is decided. */
   readonly policy?: PolicySetup;
@@ -96,9 +99,10 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
   const pullPath: PullPath = withPolicy(createPullPath(ctx), policy);
 
   const promotion = promotionOps(ctx, { images, versions, channels });
-  const sweepLifecycle = sweepOps(ctx);
-  /** Scheduled revocations, expired deletions, and approvals a crash interrupted. */
-  async function sweep(): Promise<{ revoked: number; purged: number; resumed: number }> {
+  const retention = retentionOps(ctx, { countsPulls: options.countsPulls ?? true });
+  const sweepLifecycle = sweepOps(ctx, retention.sweep);
+  /** Scheduled revocations, retention, expired deletions, and approvals a crash interrupted. */
+  async function sweep(): Promise<SweepResult & { resumed: number }> {
     const done = await sweepLifecycle();
     return { ...done, resumed: await promotion.resumeInterrupted(RESUME_AFTER_MS) };
   }
@@ -121,6 +125,8 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
       rollback: promotion.rollback,
     },
     promote: promotion.promote,
+    /** Retention: planned (dry run) or applied, for one definition or a gallery's. */
+    retention: { run: retention.run },
     requests: promotion.requests,
     audit: auditLog,
     deliveries: deliveryOps(ctx, deliverer),

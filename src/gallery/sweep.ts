@@ -1,18 +1,30 @@
-// The sweep: applies scheduled revocations once their time has come (recording them) and purges
-// deleted versions whose restore window has ended, with their registry tags and what only they
-// used in their repository (release.ts).
+// The sweep: applies scheduled revocations once their time has come (recording them), the
+// retention rules of every definition that has them (retention-run.ts), and purges deleted
+// versions whose restore window has ended, with their registry tags and what only they used in
+// their repository (release.ts).
 import type { Digest } from "../oci/index.ts";
-import { type Actor, type GalleryContext, audit, inTransaction } from "./context.ts";
+import { type GalleryContext, SYSTEM, audit, inTransaction } from "./context.ts";
 import { releaseContent } from "./release.ts";
 
 const DAY = 86_400_000;
 
-export function sweepOps(ctx: GalleryContext) {
+export interface SweepResult {
+  readonly revoked: number;
+  /** Versions the retention rules deprecated and deleted, and their failures. */
+  readonly deprecated: number;
+  readonly deleted: number;
+  readonly retentionFailed: number;
+  readonly purged: number;
+}
+
+export function sweepOps(
+  ctx: GalleryContext,
+  retention: () => Promise<{ deprecated: number; deleted: number; failed: number }>,
+) {
   const db = ctx.db;
-  /** Applies due scheduled revocations and purges deletions whose restore window ended. */
-  return async function sweep(): Promise<{ revoked: number; purged: number }> {
+  /** Applies due scheduled revocations and retention, and purges deletions whose restore window ended. */
+  return async function sweep(): Promise<SweepResult> {
     const now = ctx.now();
-    const system: Actor = { user: "system" };
     const due = await db
       .selectFrom("gallery_versions")
       .selectAll()
@@ -29,7 +41,7 @@ export function sweepOps(ctx: GalleryContext) {
           .where("version", "=", row.version)
           .where("state", "=", row.state)
           .execute();
-        await audit(ctx, trx, system, {
+        await audit(ctx, trx, SYSTEM, {
           action: "version.revoked.scheduled",
           gallery: row.gallery,
           image: row.image,
@@ -39,6 +51,8 @@ export function sweepOps(ctx: GalleryContext) {
         });
       });
     }
+    // Retention is isolated per definition: one that fails is logged and counted, not thrown.
+    const retained = await retention();
     const deleted = await db
       .selectFrom("gallery_versions")
       .innerJoin("gallery_galleries", "gallery_galleries.name", "gallery_versions.gallery")
@@ -65,7 +79,7 @@ export function sweepOps(ctx: GalleryContext) {
           .executeTakeFirst();
         if (Number(gone.numDeletedRows) > 0) {
           purged++;
-          await audit(ctx, trx, system, {
+          await audit(ctx, trx, SYSTEM, {
             action: "version.purged",
             gallery: row.gallery,
             image: row.image,
@@ -81,6 +95,12 @@ export function sweepOps(ctx: GalleryContext) {
       const released = await releaseContent(ctx, repository, row.digest as Digest);
       ctx.log.debug({ repository, version: row.version, ...released }, "purged version released");
     }
-    return { revoked: due.length, purged };
+    return {
+      revoked: due.length,
+      deprecated: retained.deprecated,
+      deleted: retained.deleted,
+      retentionFailed: retained.failed,
+      purged,
+    };
   };
 }

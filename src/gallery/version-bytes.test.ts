@@ -94,6 +94,7 @@ async function pin(gallery: string, image: string, version: string, top: Node): 
     deleted_at: null,
     deleted_by: null,
     state_before_delete: null,
+    restored_at: null,
     created_at: 0,
     published_by: "test",
   };

@@ -31,20 +31,40 @@ export interface RevokeResult {
   readonly skipped: readonly { gallery: string; image: string; version: string }[];
 }
 
+/**
+ * A change the definition's retention rules make (retention-run.ts): the rule, why, and a check
+ * run first in the change's transaction that throws when the rule no longer applies.
+ */
+export interface RetentionCause {
+  readonly rule: string;
+  readonly reason: string;
+  readonly guard: (trx: Transaction<GalleryDatabase>) => Promise<void>;
+}
+
+/** The role a change needs, and the retention rule that makes it, if one does. */
+interface Access {
+  readonly role: "publisher" | "admin";
+  readonly cause?: RetentionCause | undefined;
+}
+
 export function versionLifecycleOps(ctx: GalleryContext) {
   async function transition(
     actor: Actor,
     key: { gallery: string; image: string; version: string },
-    role: "publisher" | "admin",
+    access: Access,
     change: (trx: Transaction<GalleryDatabase>, row: VersionsTable, before: ImageVersion) => Promise<string>,
   ): Promise<ImageVersion> {
     return inTransaction(ctx, async (trx) => {
-      await requireRole(ctx, trx, actor, key.gallery, role);
+      await requireRole(ctx, trx, actor, key.gallery, access.role);
+      await access.cause?.guard(trx);
       const row = await mustLoadVersionRow(trx, key.gallery, key.image, key.version);
       const before = await viewVersion(ctx, trx, key.gallery, row);
       const action = await change(trx, row, before);
       const after = await reloadVersion(ctx, trx, key);
-      await audit(ctx, trx, actor, { action, ...key, before, after });
+      // A change made by retention names its rule in the audit entry.
+      const cause = access.cause;
+      const retention = cause === undefined ? {} : { retention: { rule: cause.rule, reason: cause.reason } };
+      await audit(ctx, trx, actor, { action, ...key, before, after: { ...after, ...retention } });
       return after;
     });
   }
@@ -68,7 +88,7 @@ export function versionLifecycleOps(ctx: GalleryContext) {
           : patch.eol === null
             ? null
             : parseFutureDate("eol", patch.eol, ctx.now());
-      return transition(actor, key, "publisher", async (trx, row, before) => {
+      return transition(actor, key, { role: "publisher" }, async (trx, row, before) => {
         if (before.state === "deleted")
           throw new GalleryError("CONFLICT", `Version ${q(key.version)} is deleted; restore it first`);
         await where(trx, key)
@@ -88,9 +108,11 @@ export function versionLifecycleOps(ctx: GalleryContext) {
       actor: Actor,
       key: { gallery: string; image: string; version: string },
       input: Deprecate,
+      options: { retention?: RetentionCause } = {},
     ): Promise<ImageVersion> {
       if (input.replacement !== undefined) parseVersionNumber(input.replacement);
-      const result = await transition(actor, key, "publisher", async (trx, _row, before) => {
+      const access = { role: "publisher", cause: options.retention } as const;
+      const result = await transition(actor, key, access, async (trx, _row, before) => {
         if (before.state !== "published") {
           throw new GalleryError(
             "CONFLICT",
@@ -150,7 +172,7 @@ export function versionLifecycleOps(ctx: GalleryContext) {
           skipped.push(next.key);
           continue;
         }
-        const after = await transition(actor, next.key, "publisher", async (trx, _row, before) => {
+        const after = await transition(actor, next.key, { role: "publisher" }, async (trx, _row, before) => {
           if (before.state === "revoked" || before.state === "deleted") {
             if (first) throw new GalleryError("CONFLICT", `Version ${q(id)} is already ${before.state}`);
             return "version.revoked";
@@ -194,14 +216,17 @@ export function versionLifecycleOps(ctx: GalleryContext) {
     async delete(
       actor: Actor,
       key: { gallery: string; image: string; version: string },
-      options: { force?: boolean } = {},
+      options: { force?: boolean; retention?: RetentionCause } = {},
     ): Promise<ImageVersion> {
       const role = options.force === true ? "admin" : "publisher";
-      return transition(actor, key, role, async (trx, row, before) => {
+      const retention = options.retention;
+      return transition(actor, key, { role, cause: retention }, async (trx, row, before) => {
         if (before.state === "deleted")
           throw new GalleryError("CONFLICT", `Version ${q(key.version)} is already deleted`);
         const now = ctx.now();
-        if (options.force !== true && (row.eol === null || row.eol > now)) {
+        // Retention may delete before the end of life (the unused rule): the definition's
+        // publishers set its rules, and the deletion stays restorable.
+        if (options.force !== true && retention === undefined && (row.eol === null || row.eol > now)) {
           throw new GalleryError(
             "DENIED",
             `Version ${q(`${key.gallery}/${key.image}:${key.version}`)} cannot be deleted before its end of life (${row.eol === null ? "none set" : iso(row.eol).slice(0, 10)}); an admin may force it`,
@@ -216,12 +241,13 @@ export function versionLifecycleOps(ctx: GalleryContext) {
             deleted_by: actorName(actor),
           })
           .execute();
-        await emit(
-          ctx,
-          trx,
-          { type: "version.deleted", ...key, digest: before.digest, data: { force: options.force === true } },
-          actor,
-        );
+        const data = {
+          force: options.force === true,
+          ...(retention === undefined
+            ? {}
+            : { retention: { rule: retention.rule, reason: retention.reason } }),
+        };
+        await emit(ctx, trx, { type: "version.deleted", ...key, digest: before.digest, data }, actor);
         return options.force === true ? "version.deleted.forced" : "version.deleted";
       });
     },
@@ -230,7 +256,7 @@ export function versionLifecycleOps(ctx: GalleryContext) {
       actor: Actor,
       key: { gallery: string; image: string; version: string },
     ): Promise<ImageVersion> {
-      return transition(actor, key, "publisher", async (trx, row, before) => {
+      return transition(actor, key, { role: "publisher" }, async (trx, row, before) => {
         if (before.state !== "deleted" || row.deleted_at === null) {
           throw new GalleryError("CONFLICT", `Version ${q(key.version)} is ${before.state}, not deleted`);
         }
@@ -247,6 +273,7 @@ export function versionLifecycleOps(ctx: GalleryContext) {
             state_before_delete: null,
             deleted_at: null,
             deleted_by: null,
+            restored_at: ctx.now(),
           })
           .execute();
         await emit(ctx, trx, { type: "version.restored", ...key, digest: before.digest }, actor);

@@ -95,6 +95,7 @@ export function versionOps(ctx: GalleryContext, changeOptions: RecordChangesOpti
           deleted_at: null,
           deleted_by: null,
           state_before_delete: null,
+          restored_at: null,
           created_at: now,
           published_by: actorName(actor),
         })

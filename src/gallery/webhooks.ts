@@ -8,6 +8,9 @@ import type { GalleryContext, WebhookTarget } from "./context.ts";
 import type { DeliveriesTable } from "./db/schema.ts";
 import { iso } from "./context.ts";
 
+/** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const SIGNATURE_HEADER = "X-Strata-Signature";
 export const EVENT_HEADER = "X-Strata-Event";
 export const DELIVERY_HEADER = "X-Strata-Delivery";
@@ -114,7 +117,9 @@ export function createDeliverer(ctx: GalleryContext, options: DeliveryOptions): 
     const at = next?.at === null || next?.at === undefined ? undefined : Number(next.at);
     if (at === undefined || stopped) return;
     clearTimeout(wake);
-    wake = setTimeout(kick, Math.max(0, at - ctx.now()) + 5);
+    // Node fires a longer timeout at once (and warns): a retry due weeks ahead, after the clock
+    // went back, would otherwise wake this every millisecond.
+    wake = setTimeout(kick, Math.min(Math.max(0, at - ctx.now()) + 5, MAX_TIMEOUT_MS));
     wake.unref();
   }
 

@@ -98,6 +98,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       signing,
       delivery: { backoffMs: config.gallery.delivery.backoff, timeoutMs: config.gallery.delivery.timeout },
       sweepMs: config.gallery.sweep,
+      countsPulls: config.usage.enabled,
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(policy === undefined ? {} : { policy }),
     },

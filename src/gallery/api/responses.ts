@@ -274,6 +274,66 @@ export const RevokeOut = Type.Object(
   { ...strict, $id: "RevokeResult" },
 );
 
+const RetentionRulesOut = Type.Object(
+  {
+    keepLast: opt(Type.Integer()),
+    deprecateAfterDays: opt(Type.Integer()),
+    deleteAfterEolDays: opt(Type.Integer()),
+    deleteUnusedDays: opt(Type.Integer()),
+  },
+  strict,
+);
+const retentionRule = literals(["keepLast", "deprecateAfterDays", "deleteAfterEolDays", "deleteUnusedDays"]);
+
+export const RetentionRunOut = Type.Object(
+  {
+    dryRun: Type.Boolean(),
+    definitions: Type.Array(
+      Type.Object(
+        {
+          gallery: Type.String(),
+          image: Type.String(),
+          rules: RetentionRulesOut,
+          actions: Type.Array(
+            Type.Object(
+              {
+                version: Type.String(),
+                action: literals(["deprecate", "delete"]),
+                rule: retentionRule,
+                reason: Type.String(),
+                status: literals(["planned", "applied", "skipped", "failed"]),
+                error: opt(Type.String({ description: "Why it was skipped or failed" })),
+              },
+              strict,
+            ),
+            { description: "Highest version first" },
+          ),
+          held: Type.Array(
+            Type.Object(
+              {
+                version: Type.String(),
+                action: literals(["deprecate", "delete"]),
+                rule: retentionRule,
+                reason: Type.String({ description: "What protects the version" }),
+              },
+              strict,
+            ),
+            { description: "Versions a rule matched that a protection keeps" },
+          ),
+          notes: Type.Array(Type.String(), { description: "Rules that could not be applied, and why" }),
+          error: opt(
+            Type.String({
+              description: "Why the definition's retention could not run (invalid stored rules)",
+            }),
+          ),
+        },
+        strict,
+      ),
+    ),
+  },
+  { ...strict, $id: "RetentionRun" },
+);
+
 export const WhoamiOut = Type.Object(
   { user: Type.Union([Type.String(), Type.Null()]), authentication: Type.Boolean() },
   { ...strict, $id: "Whoami" },

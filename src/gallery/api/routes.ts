@@ -30,6 +30,7 @@ import {
   PolicySpecOut,
   PromoteOutcomeOut,
   RequestOut,
+  RetentionRunOut,
   RevokeOut,
   VersionDetailOut,
   VersionOut,
@@ -378,6 +379,42 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: { 200: "The version after the change" },
     handler: async (s, req) =>
       ok(await s.versions.delete(req.actor, version(req), { force: req.query.force === "true" })),
+  },
+  {
+    method: "POST",
+    path: `${I}/retention`,
+    operationId: "runImageRetention",
+    response: RetentionRunOut,
+    summary:
+      "Applies the definition's retention rules now (publisher), or with ?dryRun=true lists what they would do (reader)",
+    tag: "versions",
+    query: strictQuery({ dryRun: Type.Optional(bool) }),
+    body: Type.Object({}, { additionalProperties: false }),
+    responses: { 200: "The actions planned or applied, and the versions protections keep" },
+    handler: async (s, req) =>
+      ok(
+        await s.retention.run(req.actor, p(req, "gallery"), p(req, "image"), {
+          dryRun: req.query.dryRun === "true",
+        }),
+      ),
+  },
+  {
+    method: "POST",
+    path: `${G}/retention`,
+    operationId: "runGalleryRetention",
+    response: RetentionRunOut,
+    summary:
+      "Applies the retention rules of every definition of the gallery that has them (publisher), or with ?dryRun=true lists what they would do (reader)",
+    tag: "versions",
+    query: strictQuery({ dryRun: Type.Optional(bool) }),
+    body: Type.Object({}, { additionalProperties: false }),
+    responses: { 200: "The actions planned or applied per definition" },
+    handler: async (s, req) =>
+      ok(
+        await s.retention.run(req.actor, p(req, "gallery"), undefined, {
+          dryRun: req.query.dryRun === "true",
+        }),
+      ),
   },
   {
     method: "GET",

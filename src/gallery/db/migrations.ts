@@ -236,5 +236,16 @@ export function galleryMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0005_version_restored_at": {
+      // When a version was last restored, so retention's delete rules start afresh from it
+      // (retention.ts); versions restored before are read from the audit log once.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("gallery_versions").addColumn("restored_at", "bigint").execute();
+        await sql`update gallery_versions set restored_at = (
+          select max(a.at) from gallery_audit a
+          where a.gallery = gallery_versions.gallery and a.image = gallery_versions.image
+            and a.version = gallery_versions.version and a.action = 'version.restored')`.execute(db);
+      },
+    },
   };
 }

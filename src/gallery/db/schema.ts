@@ -52,6 +52,8 @@ export interface VersionsTable {
   deleted_by: string | null;
   /** The state to return to on restore. */
   state_before_delete: string | null;
+  /** The last restore; retention's delete rules count from it afresh. */
+  restored_at: number | null;
   created_at: number;
   published_by: string;
 }

@@ -43,7 +43,8 @@ export function useHarness(database: () => Promise<string | undefined>): Harness
     const url = await database();
     const yaml = await authYaml(
       [...USERS],
-      `gallery:\n  webhooks:\n    ci: { url: "${hooks.url}", secret: "${SECRET}" }\n  delivery: { backoff: 50ms, timeout: 5s }\n`,
+      // The sweep runs when a test calls it, never on its own in the middle of one.
+      `gallery:\n  webhooks:\n    ci: { url: "${hooks.url}", secret: "${SECRET}" }\n  delivery: { backoff: 50ms, timeout: 5s }\n  sweep: 1d\n`,
     );
     server = await startInProcess({
       yaml,

@@ -6,6 +6,7 @@ import { chunkedDiskSuite } from "./chunked-disk-suite.ts";
 import { concurrencySuite } from "./concurrency-suite.ts";
 import { useHarness } from "./harness.ts";
 import { lifecycleSuite } from "./lifecycle-suite.ts";
+import { retentionSuite } from "./retention-suite.ts";
 
 describe("gallery on PostgreSQL", () => {
   let pg: Postgres | undefined;
@@ -20,4 +21,5 @@ describe("gallery on PostgreSQL", () => {
   badInputSuite(h);
   concurrencySuite(h);
   chunkedDiskSuite(h);
+  retentionSuite(h);
 });

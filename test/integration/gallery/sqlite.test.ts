@@ -5,6 +5,7 @@ import { chunkedDiskSuite } from "./chunked-disk-suite.ts";
 import { concurrencySuite } from "./concurrency-suite.ts";
 import { useHarness } from "./harness.ts";
 import { lifecycleSuite } from "./lifecycle-suite.ts";
+import { retentionSuite } from "./retention-suite.ts";
 
 describe("gallery on SQLite", () => {
   const h = useHarness(async () => undefined);
@@ -12,4 +13,5 @@ describe("gallery on SQLite", () => {
   badInputSuite(h);
   concurrencySuite(h);
   chunkedDiskSuite(h);
+  retentionSuite(h);
 });
