@@ -1,0 +1,149 @@
+// The web console's sign-in under /api/v1/session (POST signs in, GET answers the current
+// session, DELETE signs out) and the CSRF rule for cookie-authenticated changes: a POST, PUT,
+// PATCH or DELETE to /api or /v2 that carries the session cookie and no Authorization header
+// must carry the session's token in X-CSRF-Token, else it is refused with 403 before any
+// handler runs. Requests with Basic or Bearer credentials are not affected.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { API_PREFIX, GalleryError, sendApiError } from "../gallery/index.ts";
+import type { Authenticator } from "../registry/index.ts";
+import {
+  createSessionStore,
+  csrfMatches,
+  CSRF_HEADER,
+  readCookie,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  sessionCookie,
+  type Session,
+  type SessionStore,
+} from "./sessions.ts";
+
+export const SESSION_PATH = `${API_PREFIX}/session`;
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const MAX_CREDENTIAL = 1024;
+
+export interface SessionApi {
+  readonly store: SessionStore;
+  /** The session a request's cookie names, when it has no Authorization header. */
+  sessionOf(req: { headers: FastifyRequest["headers"] }): Session | undefined;
+}
+
+export function registerSessionApi(
+  app: FastifyInstance,
+  auth: Authenticator,
+  options: { secure: boolean; ttlMs?: number; now?: () => number },
+): SessionApi {
+  const ttlMs = options.ttlMs ?? SESSION_TTL_MS;
+  const store = createSessionStore({ ttlMs, ...(options.now === undefined ? {} : { now: options.now }) });
+  const sessionOf = (req: { headers: FastifyRequest["headers"] }): Session | undefined =>
+    req.headers.authorization === undefined
+      ? store.get(readCookie(req.headers.cookie, SESSION_COOKIE))
+      : undefined;
+
+  app.addHook("onRequest", async (req, reply) => {
+    if (SAFE_METHODS.has(req.method)) return;
+    const path = (req.raw.url ?? "/").split("?")[0] ?? "/";
+    if (!isGuarded(path) || (path === SESSION_PATH && req.method === "POST")) return;
+    const session = sessionOf(req);
+    if (session === undefined || csrfMatches(session, req.headers[CSRF_HEADER])) return;
+    return sendApiError(
+      reply,
+      new GalleryError(
+        "FORBIDDEN",
+        `Missing or wrong ${CSRF_HEADER} header: changes made with the session cookie must send the session's CSRF token`,
+      ),
+    );
+  });
+
+  app.register(
+    async (api) => {
+      api.removeAllContentTypeParsers();
+      api.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: 16 * 1024 }, (_req, body, done) => {
+        done(null, body);
+      });
+      api.setErrorHandler((error, _req, reply) => sendApiError(reply, error));
+
+      api.post("/", async (req, reply) => {
+        if (!auth.enabled) {
+          throw new GalleryError(
+            "CONFLICT",
+            "Authentication is off: there are no users to sign in as, and every caller may do everything",
+          );
+        }
+        const { username, password } = credentials(req.body);
+        const baseUrl = `${req.protocol}://${req.headers.host ?? req.hostname}`;
+        const basic = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+        const result = await auth.authorize({ headers: { authorization: basic }, baseUrl }, { actions: [] });
+        if (!result.ok || result.user === undefined) {
+          throw new GalleryError("UNAUTHORIZED", "Wrong user name or password");
+        }
+        // A sign-in replaces the session the browser had.
+        const previous = readCookie(req.headers.cookie, SESSION_COOKIE);
+        if (previous !== undefined) store.delete(previous);
+        const session = store.create(result.user);
+        reply
+          .code(201)
+          .header("Cache-Control", "no-store")
+          .header(
+            "Set-Cookie",
+            sessionCookie(session.id, { maxAgeSeconds: Math.floor(ttlMs / 1000), secure: options.secure }),
+          );
+        return answer(session);
+      });
+
+      api.get("/", async (req, reply) => {
+        const session = sessionOf(req);
+        if (session === undefined) {
+          throw new GalleryError(
+            "UNAUTHORIZED",
+            auth.enabled ? "Not signed in" : "Authentication is off: there is no session to sign in to",
+          );
+        }
+        reply.header("Cache-Control", "no-store");
+        return answer(session);
+      });
+
+      api.delete("/", async (req, reply) => {
+        const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+        if (id !== undefined) store.delete(id);
+        reply
+          .code(204)
+          .header("Cache-Control", "no-store")
+          .header("Set-Cookie", sessionCookie("", { maxAgeSeconds: 0, secure: options.secure }));
+        return reply.send();
+      });
+    },
+    { prefix: SESSION_PATH },
+  );
+
+  return { store, sessionOf };
+}
+
+function isGuarded(path: string): boolean {
+  return [API_PREFIX, "/v2"].some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
+function answer(session: Session) {
+  return {
+    user: session.user,
+    csrfToken: session.csrfToken,
+    expiresAt: new Date(session.expiresAt).toISOString(),
+  };
+}
+
+function credentials(raw: unknown): { username: string; password: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.isBuffer(raw) ? raw.toString("utf8") : "{}");
+  } catch (error) {
+    throw new GalleryError("INVALID", `Invalid JSON body: ${(error as Error).message}`, { cause: error });
+  }
+  const { username, password } = (body ?? {}) as Record<string, unknown>;
+  if (typeof username !== "string" || typeof password !== "string" || username === "") {
+    throw new GalleryError("INVALID", 'Invalid body: "username" and "password" must be strings');
+  }
+  if (username.length > MAX_CREDENTIAL || password.length > MAX_CREDENTIAL || username.includes(":")) {
+    throw new GalleryError("UNAUTHORIZED", "Wrong user name or password");
+  }
+  return { username, password };
+}
