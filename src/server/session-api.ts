@@ -55,6 +55,17 @@ export function registerSessionApi(
     );
   });
 
+  // A 401 with a Basic challenge makes browsers open their own password prompt over the page:
+  // answers to the console (which marks its requests with X-Requested-With) and to the session
+  // endpoint carry none; the console shows its sign-in page instead.
+  app.addHook("onSend", async (req, reply, payload) => {
+    if (reply.statusCode !== 401) return payload;
+    const path = (req.raw.url ?? "/").split("?")[0] ?? "/";
+    if (path === SESSION_PATH || req.headers["x-requested-with"] !== undefined)
+      reply.removeHeader("WWW-Authenticate");
+    return payload;
+  });
+
   app.register(
     async (api) => {
       api.removeAllContentTypeParsers();

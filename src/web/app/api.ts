@@ -151,7 +151,12 @@ export function setCsrfToken(token: string | undefined): void {
 
 /** Calls /api/v1 + path; answers the parsed JSON (undefined for 204). */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  // X-Requested-With: the server then answers 401 without a Basic challenge, which would make
+  // the browser open its own password prompt.
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    "X-Requested-With": "strata-console",
+  };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrfToken !== undefined) headers["X-CSRF-Token"] = csrfToken;
   const res = await fetch(`/api/v1${path}`, {

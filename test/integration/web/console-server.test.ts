@@ -134,6 +134,17 @@ describe("web console server", () => {
     assert.match(String(out.headers["set-cookie"]), /^strata_session=; .*Max-Age=0/);
     const me = await inject({ method: "GET", url: "/api/v1/session", headers: { cookie } });
     assert.equal(me.statusCode, 401);
+    // No Basic challenge: it would open the browser's own password prompt over the console.
+    assert.equal(me.headers["www-authenticate"], undefined);
+    const fromConsole = await inject({
+      method: "GET",
+      url: "/api/v1/galleries/none",
+      headers: { "x-requested-with": "strata-console" },
+    });
+    assert.equal(fromConsole.statusCode, 401);
+    assert.equal(fromConsole.headers["www-authenticate"], undefined);
+    const fromClient = await inject({ method: "GET", url: "/api/v1/galleries/none" });
+    assert.equal(fromClient.headers["www-authenticate"], 'Basic realm="strata"');
     const whoami = await inject({ method: "GET", url: "/api/v1/whoami", headers: { cookie } });
     assert.equal(JSON.parse(whoami.body).user, null);
   });
