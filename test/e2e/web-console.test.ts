@@ -396,8 +396,8 @@ describe(
 
     it("requests a promotion to the restricted channel, which the publisher cannot approve", async () => {
       await carol.goto(`${server.url}/galleries/demo/images/web`);
-      await carol.getByLabel("Version", { exact: true }).selectOption("1.1.0");
-      await carol.getByLabel("Channel").fill("production");
+      await carol.getByRole("combobox", { name: /^Version/ }).selectOption("1.1.0");
+      await carol.getByRole("combobox", { name: "Channel", exact: true }).fill("production");
       await carol.getByRole("button", { name: "Promote" }).click();
       await carol
         .getByRole("status")
