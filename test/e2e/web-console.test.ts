@@ -7,10 +7,11 @@
 // SameSite=Strict; a cookie-authenticated change without the CSRF token is refused and changes
 // nothing; axe-core finds no serious or critical violation on any page; nothing overflows a
 // 390-px viewport; the first load stays within its compressed-size budget. Screenshots of each
-// page go to a folder under the OS temp dir (and to $STRATA_WEB_SCREENSHOTS when set).
+// page go to a folder under the OS temp dir (and to $STRATA_WEB_SCREENSHOTS when set). The console
+// is built first when dist/web is missing or older than its sources.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -35,6 +36,16 @@ const HOSTILE_IMG = `<img src=x onerror="window.__pwned = 'img'">`;
 declare const window: any;
 declare const document: any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** The newest modification time of the console's sources: a build older than it is rebuilt. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
 
 const basic = (user: string) => `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString("base64")}`;
 
@@ -175,7 +186,10 @@ describe(
     }
 
     before(async () => {
-      if (!existsSync(join(WEB, "index.html"))) {
+      if (
+        !existsSync(join(WEB, "index.html")) ||
+        newestSource(join(ROOT, "src/web")) > statSync(join(WEB, "index.html")).mtimeMs
+      ) {
         const build = spawnSync(
           process.execPath,
           [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "src/web/vite.config.ts"],

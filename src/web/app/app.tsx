@@ -107,7 +107,7 @@ function Page(): ReactNode {
   let m: Record<string, string> | undefined;
   if (path === "/sign-in") return <SignInPage next={query.get("next") ?? "/"} />;
   if (session.authentication && session.user === null && path === "/") {
-    // Without a session the start page offers sign-in; the anonymous view is one link away.
+    // The gallery API answers only signed-in users when authentication is on: start by signing in.
     return <SignInPage next="/galleries" />;
   }
   if (path === "/" || path === "/galleries") return <GalleriesPage />;

@@ -2,6 +2,8 @@
 // again every few seconds while the tab is visible and shows when it last did), error and
 // loading notes, a confirmation dialog that says what will happen, and small formatters.
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import { ApiError } from "./api.ts";
+import { Link } from "./router.tsx";
 
 export const POLL_MS = 5000;
 
@@ -66,9 +68,17 @@ export function Updated({ at }: { at: Date | undefined }) {
 
 export function ErrorNote({ error }: { error: Error | undefined }) {
   if (error === undefined) return null;
+  const signIn = error instanceof ApiError && error.status === 401;
   return (
     <p className="error" role="alert">
       {error.message}
+      {signIn && (
+        <>
+          {" "}
+          ·{" "}
+          <Link to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`}>Sign in</Link>
+        </>
+      )}
     </p>
   );
 }

@@ -74,8 +74,7 @@ export function SignInPage({ next }: { next: string }) {
       </form>
       <p className="muted">
         The users are those of the server's configuration (<code>auth.users</code>), with the passwords the
-        registry accepts. <Link to="/galleries">Continue without signing in</Link> to see what anonymous
-        callers may read.
+        registry accepts.
       </p>
     </section>
   );
