@@ -81,6 +81,15 @@ export function registerSessionApi(
             "Authentication is off: there are no users to sign in as, and every caller may do everything",
           );
         }
+        // Only JSON: a form on another site can post text/plain or form data without the
+        // browser asking first, and would sign the visitor in as someone else.
+        const type = String(req.headers["content-type"] ?? "")
+          .split(";")[0]
+          ?.trim()
+          .toLowerCase();
+        if (type !== "application/json") {
+          throw new GalleryError("INVALID", "Sign-in needs a JSON body (Content-Type: application/json)");
+        }
         const { username, password } = credentials(req.body);
         const baseUrl = `${req.protocol}://${req.headers.host ?? req.hostname}`;
         const basic = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;

@@ -392,9 +392,49 @@ describe(
       );
     });
 
+    it("revokes a version with a required reason, cascading to what is built on it", async () => {
+      await carol.goto(`${server.url}/galleries/demo/images/web/versions/1.2.0`);
+      await carol.getByRole("button", { name: "Revoke…" }).click();
+      const dialog = carol.getByRole("dialog");
+      await dialog.getByText(/Pulls of demo\/web:1\.2\.0 are refused from now on/).waitFor();
+      // Without a reason nothing is sent.
+      await dialog.getByRole("button", { name: "Revoke" }).click();
+      await dialog.getByText("A revocation needs a reason").waitFor();
+      assert.equal(
+        (await apiOk("alice", "GET", "/galleries/demo/images/web/versions/1.2.0"))?.state,
+        "published",
+      );
+      await dialog.getByLabel("Reason (required)").fill("CVE-2026-0001 <b>critical</b>");
+      await dialog.getByLabel("Also revoke the versions built on it").check();
+      await dialog.getByRole("button", { name: "Revoke" }).click();
+      await carol.getByRole("status").getByText("Revoked web:1.2.0").waitFor();
+      await carol.getByText("CVE-2026-0001 <b>critical</b>", { exact: false }).waitFor();
+      const v = await apiOk("alice", "GET", "/galleries/demo/images/web/versions/1.2.0");
+      assert.equal(v?.state, "revoked");
+      assert.equal((v?.revocation as { reason: string }).reason, "CVE-2026-0001 <b>critical</b>");
+    });
+
+    it("shows a reader no lifecycle or promotion action, and moves by keyboard", async () => {
+      const dave = await newPage();
+      await signIn(dave, "dave");
+      await dave.goto(`${server.url}/galleries/demo/images/web/versions/1.1.0`);
+      await dave.getByText("Your role in this gallery allows no lifecycle action on this version.").waitFor();
+      assert.equal(await dave.getByRole("button", { name: /Deprecate|Revoke|Delete|Restore/ }).count(), 0);
+      await dave.goto(`${server.url}/galleries/demo/images/web`);
+      await dave.getByRole("heading", { name: "Channels" }).waitFor();
+      assert.equal(await dave.getByRole("heading", { name: "Promote" }).count(), 0);
+      assert.equal(await dave.getByRole("button", { name: "Roll back" }).count(), 0);
+      // The first Tab reaches the skip link, which moves focus to the page's content.
+      await dave.keyboard.press("Tab");
+      assert.equal(await dave.evaluate(() => document.activeElement?.textContent), "Skip to content");
+      await dave.keyboard.press("Enter");
+      assert.equal(await dave.evaluate(() => document.activeElement?.id), "main");
+      await dave.context().close();
+    });
+
     it("refuses a cookie-authenticated change without the CSRF token and changes nothing", async () => {
       const status = await carol.evaluate(async () => {
-        const res = await fetch("/api/v1/galleries/demo/images/web/versions/1.2.0/deprecate", {
+        const res = await fetch("/api/v1/galleries/demo/images/web/versions/1.1.0/deprecate", {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: "{}",
@@ -403,7 +443,7 @@ describe(
       });
       assert.equal(status, 403);
       assert.equal(
-        (await apiOk("alice", "GET", "/galleries/demo/images/web/versions/1.2.0"))?.state,
+        (await apiOk("alice", "GET", "/galleries/demo/images/web/versions/1.1.0"))?.state,
         "published",
       );
     });

@@ -86,6 +86,15 @@ describe("web console server", () => {
       payload: "{not json",
     });
     assert.equal(malformed.statusCode, 400);
+    // A cross-site form can send text/plain without a preflight: not accepted.
+    const form = await inject({
+      method: "POST",
+      url: "/api/v1/session",
+      headers: { "content-type": "text/plain" },
+      payload: JSON.stringify({ username: "carol", password: PASSWORD }),
+    });
+    assert.equal(form.statusCode, 400);
+    assert.equal(form.headers["set-cookie"], undefined);
     assert.match(JSON.parse(malformed.body).errors[0].message, /^Invalid JSON body/);
   });
 
