@@ -35,6 +35,7 @@ const HOSTILE_IMG = `<img src=x onerror="window.__pwned = 'img'">`;
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any;
 declare const document: any;
+declare const getComputedStyle: any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** The newest modification time of the console's sources: a build older than it is rebuilt. */
@@ -352,6 +353,14 @@ describe(
         null,
       );
       await checkPage(carol, "version");
+      // The dark colours (the system setting) pass the same check.
+      await carol.emulateMedia({ colorScheme: "dark" });
+      assert.equal(
+        await carol.evaluate(() => getComputedStyle(document.body).backgroundColor),
+        "rgb(13, 17, 23)",
+      );
+      await checkAccessible(carol, "version (dark)");
+      await carol.emulateMedia({ colorScheme: "light" });
 
       // The VM definition shows its properties.
       await carol.goto(`${server.url}/galleries/demo/images/web-vm`);
