@@ -39,7 +39,7 @@ import { lazySchemaCompilers } from "./schema-compilers.ts";
 import { loadPolicySetup } from "./policy-setup.ts";
 import { loadGallerySigning } from "./signing-keys.ts";
 import { loadServerTls } from "./tls.ts";
-import { registerSessionApi } from "./session-api.ts";
+import { registerSessionApi, withSessionReads } from "./session-api.ts";
 import { createWebConsole } from "./web-console.ts";
 
 export interface StrataServer {
@@ -145,13 +145,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     reply.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return metricsRegistry.render();
   });
+  const sessions = registerSessionApi(app, auth, {
+    secure: tls !== undefined,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const registry = registerRegistry(
     app,
     {
       blobs,
       uploads,
       meta,
-      auth,
+      // The console's session cookie identifies its user for pulls (reads) too.
+      auth: withSessionReads(auth, sessions.sessionOf),
       log,
       events,
       options: { manifestMaxBytes: config.limits.manifestMaxBytes },
@@ -159,10 +164,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
     { metrics: registryMetrics },
   );
-  const sessions = registerSessionApi(app, auth, {
-    secure: tls !== undefined,
-    ...(options.now === undefined ? {} : { now: options.now }),
-  });
   const identify: Identify = async (req) => {
     if (!auth.enabled) return {};
     // The web console's session cookie identifies its user; credentials take precedence.

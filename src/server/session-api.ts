@@ -3,9 +3,9 @@
 // PATCH or DELETE to /api or /v2 that carries the session cookie and no Authorization header
 // must carry the session's token in X-CSRF-Token, else it is refused with 403 before any
 // handler runs. Requests with Basic or Bearer credentials are not affected.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { API_PREFIX, GalleryError, sendApiError } from "../gallery/index.ts";
-import type { Authenticator } from "../registry/index.ts";
+import type { AccessRequest, Authenticator, AuthResult } from "../registry/index.ts";
 import {
   createSessionStore,
   csrfMatches,
@@ -18,6 +18,8 @@ import {
   type SessionStore,
 } from "./sessions.ts";
 
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
 export const SESSION_PATH = `${API_PREFIX}/session`;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const MAX_CREDENTIAL = 1024;
@@ -25,7 +27,7 @@ const MAX_CREDENTIAL = 1024;
 export interface SessionApi {
   readonly store: SessionStore;
   /** The session a request's cookie names, when it has no Authorization header. */
-  sessionOf(req: { headers: FastifyRequest["headers"] }): Session | undefined;
+  sessionOf(req: { headers: Headers }): Session | undefined;
 }
 
 export function registerSessionApi(
@@ -35,7 +37,7 @@ export function registerSessionApi(
 ): SessionApi {
   const ttlMs = options.ttlMs ?? SESSION_TTL_MS;
   const store = createSessionStore({ ttlMs, ...(options.now === undefined ? {} : { now: options.now }) });
-  const sessionOf = (req: { headers: FastifyRequest["headers"] }): Session | undefined =>
+  const sessionOf = (req: { headers: Headers }): Session | undefined =>
     req.headers.authorization === undefined
       ? store.get(readCookie(req.headers.cookie, SESSION_COOKIE))
       : undefined;
@@ -166,4 +168,42 @@ function credentials(raw: unknown): { username: string; password: string } {
     throw new GalleryError("UNAUTHORIZED", "Wrong user name or password");
   }
   return { username, password };
+}
+
+/**
+ * The registry's authenticator, with the console's session cookie accepted for reads: a request
+ * without an Authorization header whose cookie names a live session may pull what that user may
+ * pull (and list the catalog). Pushes and deletes still need credentials.
+ */
+export function withSessionReads(
+  auth: Authenticator,
+  sessionOf: (req: { headers: Headers }) => Session | undefined,
+): Authenticator {
+  async function authorize(
+    req: { headers: Headers; baseUrl: string },
+    access: AccessRequest,
+  ): Promise<AuthResult> {
+    const session = auth.enabled ? sessionOf(req) : undefined;
+    if (session === undefined || access.actions.some((action) => action !== "pull")) {
+      return auth.authorize(req, access);
+    }
+    if (access.repository === undefined || (await auth.canPull(session.user, access.repository))) {
+      return { ok: true, user: session.user };
+    }
+    return {
+      ok: false,
+      status: 403,
+      code: "DENIED",
+      message: `User ${JSON.stringify(session.user)} may not pull ${JSON.stringify(access.repository)}`,
+      headers: {},
+    };
+  }
+  return {
+    get enabled() {
+      return auth.enabled;
+    },
+    authorize,
+    token: (req) => auth.token(req),
+    canPull: (user, repository) => auth.canPull(user, repository),
+  };
 }

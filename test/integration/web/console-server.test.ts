@@ -130,6 +130,24 @@ describe("web console server", () => {
     assert.equal(upload.statusCode, 403);
   });
 
+  it("accepts the session cookie for registry reads, not for pushes", async () => {
+    const { cookie, csrf } = await signIn("carol");
+    const base = await inject({ method: "GET", url: "/v2/", headers: { cookie } });
+    assert.equal(base.statusCode, 200, base.body);
+    const catalog = await inject({ method: "GET", url: "/v2/_catalog", headers: { cookie } });
+    assert.equal(catalog.statusCode, 200, catalog.body);
+    const tags = await inject({ method: "GET", url: "/v2/team/app/tags/list", headers: { cookie } });
+    assert.equal(tags.statusCode, 404, tags.body); // allowed, and there is no such repository
+    const anonymous = await inject({ method: "GET", url: "/v2/_catalog" });
+    assert.equal(anonymous.statusCode, 401);
+    const push = await inject({
+      method: "POST",
+      url: "/v2/team/app/blobs/uploads/",
+      headers: { cookie, "x-csrf-token": csrf },
+    });
+    assert.equal(push.statusCode, 401, push.body);
+  });
+
   it("signs out: the session is gone and the cookie cleared", async () => {
     const { cookie, csrf } = await signIn("carol");
     const noToken = await inject({ method: "DELETE", url: "/api/v1/session", headers: { cookie } });
