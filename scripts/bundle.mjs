@@ -5,7 +5,7 @@
 //
 //   node scripts/bundle.mjs
 import { build } from "esbuild";
-import { rm, stat, writeFile } from "node:fs/promises";
+import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 // Packages not bundled: the native addon; pg, imported only for a postgres:// database; the
@@ -27,7 +27,10 @@ const EXTERNAL = [
 
 const root = resolve(new URL("..", import.meta.url).pathname);
 const out = join(root, "dist");
-await rm(out, { recursive: true, force: true });
+// The web console's build (dist/web, made by Vite) is not this script's: it stays.
+for (const entry of await readdir(out).catch(() => [])) {
+  if (entry !== "web") await rm(join(out, entry), { recursive: true, force: true });
+}
 const result = await build({
   entryPoints: [join(root, "src/cli/main.ts")],
   bundle: true,

@@ -5,7 +5,9 @@
 // domains form no import cycle, and neither do files: every import counts for file cycles —
 // static, type-only (`import type`, `export type … from`), side-effect (`import "./x.ts"`) and
 // dynamic (`import("./x.ts")`) — since a lazy or type-only cycle still ties the two files
-// together. Exits non-zero and lists every violation.
+// together. web/ is the browser console: it imports no other domain and no node: builtin (it
+// talks to the server only over HTTP), and no domain imports it. Exits non-zero and lists every
+// violation.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 
@@ -32,7 +34,7 @@ function files(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) files(path, out);
-    else if (entry.endsWith(".ts") && !entry.endsWith(".test.ts")) out.push(path);
+    else if (/\.tsx?$/.test(entry) && !/\.test\.tsx?$/.test(entry)) out.push(path);
   }
   return out;
 }
@@ -55,6 +57,8 @@ for (const file of files(src)) {
     const spec = m[1] ?? m[2] ?? m[3] ?? "";
     const where = `${relative(root, file)}: "${spec}"`;
     if (!spec.startsWith(".")) {
+      if (from === "web" && spec.startsWith("node:") && relative(src, file) !== join("web", "vite.config.ts"))
+        violations.push(`${where}: web/ runs in the browser and imports no node: builtin`);
       if (PURE.has(from) && !PURE_BUILTINS.has(spec) && !PURE_PACKAGES.has(spec))
         violations.push(`${where}: ${from}/ is pure and imports no I/O`);
       continue;
@@ -64,6 +68,12 @@ for (const file of files(src)) {
     fileEdges.get(file)?.add(target);
     const to = domainOf(target);
     if (to === from) continue;
+    if (from === "web" || to === "web") {
+      violations.push(
+        `${where}: web/ is the browser console and shares no imports with ${from === "web" ? to : from}/`,
+      );
+      continue;
+    }
     const banned = FORBIDDEN[from] ?? [];
     const pureToPure = PURE.has(from) && PURE.has(to);
     if (banned.includes("*") && to !== "lib" && !pureToPure)

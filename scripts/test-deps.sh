@@ -29,6 +29,7 @@ declare -A need=(
   [rpm]=rpm
   [rpmbuild]=rpm
   [kubectl]=kubernetes-client # Debian's kubectl: real objects for the admission webhook tests
+  [chromium]=chromium          # the web console's browser test, driven through playwright-core
 )
 # Files a package brings without a command of its own: GRUB's BIOS and UEFI modules, OVMF.
 declare -A need_file=(

@@ -17,6 +17,8 @@ import { lingerOnLastResponse, lingeringClose } from "./lingering-close.ts";
 export interface HttpEdgeOptions {
   /** Methods a path is served with, or undefined for a path no route serves. */
   readonly allowedMethods: (path: string) => readonly string[] | undefined;
+  /** Answers a request no route serves (the web console), or returns undefined to refuse it. */
+  readonly fallback?: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> | undefined;
 }
 
 export function installHttpEdge(app: FastifyInstance, options: HttpEdgeOptions): void {
@@ -46,6 +48,8 @@ export function installHttpEdge(app: FastifyInstance, options: HttpEdgeOptions):
   // ran (an invalid Content-Type) or by the small endpoints (/metrics, /token).
   app.setErrorHandler(answerFrameworkError);
   app.setNotFoundHandler((req, reply) => {
+    const answered = options.fallback?.(req, reply);
+    if (answered !== undefined) return answered;
     const path = pathOf(req.raw.url ?? "/");
     const allowed = options.allowedMethods(path);
     const shown = JSON.stringify(path.slice(0, 200));

@@ -39,6 +39,8 @@ import { lazySchemaCompilers } from "./schema-compilers.ts";
 import { loadPolicySetup } from "./policy-setup.ts";
 import { loadGallerySigning } from "./signing-keys.ts";
 import { loadServerTls } from "./tls.ts";
+import { registerSessionApi, withSessionReads } from "./session-api.ts";
+import { createWebConsole } from "./web-console.ts";
 
 export interface StrataServer {
   readonly app: FastifyInstance;
@@ -64,6 +66,8 @@ export interface StartOptions {
   readonly now?: () => number;
   /** The decision and the tag resolver of the admission webhooks (default: refuse every image). */
   readonly admission?: AdmissionDeps;
+  /** The built web console's folder (default: dist/web of the package). */
+  readonly webRoot?: string;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<StrataServer> {
@@ -142,13 +146,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     reply.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return metricsRegistry.render();
   });
+  const sessions = registerSessionApi(app, auth, {
+    secure: tls !== undefined,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const registry = registerRegistry(
     app,
     {
       blobs,
       uploads,
       meta,
-      auth,
+      // The console's session cookie identifies its user for pulls (reads) too.
+      auth: withSessionReads(auth, sessions.sessionOf),
       log,
       events,
       options: { manifestMaxBytes: config.limits.manifestMaxBytes },
@@ -157,13 +166,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     { metrics: registryMetrics },
   );
   const identify: Identify = async (req) => {
-    if (!auth.enabled || req.headers.authorization === undefined) return {};
+    if (!auth.enabled) return {};
+    // The web console's session cookie identifies its user; credentials take precedence.
+    if (req.headers.authorization === undefined) {
+      const session = sessions.sessionOf(req);
+      return session === undefined ? {} : { user: session.user };
+    }
     const result = await auth.authorize(req, { actions: [] });
     if (!result.ok) throw new GalleryError("UNAUTHORIZED", result.message);
     return { user: result.user };
   };
   registerGalleryApi(app, gallery, identify);
-  installHttpEdge(app, { allowedMethods: (path) => (path === "/metrics" ? ["GET"] : allowedMethods(path)) });
+  const webConsole = createWebConsole(options.webRoot === undefined ? {} : { root: options.webRoot });
+  installHttpEdge(app, {
+    allowedMethods: (path) => (path === "/metrics" ? ["GET"] : allowedMethods(path)),
+    fallback: (req, reply) => webConsole.handle(req, reply),
+  });
 
   const ttlMs = config.uploads.ttl;
   const sweep = setInterval(

@@ -31,6 +31,8 @@ export async function startInProcess(
     now?: () => number;
     /** The admission webhooks' decision and resolver. */
     admission?: AdmissionDeps;
+    /** The built web console's folder. */
+    webRoot?: string;
   } = {},
 ): Promise<InProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "strata-test-"));
@@ -57,6 +59,7 @@ export async function startInProcess(
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.admission === undefined ? {} : { admission: options.admission }),
+    ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
   });
   return {
     server,

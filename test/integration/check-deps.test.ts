@@ -85,4 +85,26 @@ describe("check-deps", () => {
       ].join("\n"),
     );
   });
+
+  it("keeps the browser console apart: web/ imports no domain and no node: builtin, none imports it", async () => {
+    const src = await tree("web", {
+      "server/index.ts": 'import { api } from "../web/app/api.ts";\nexport const s = api;\n',
+      "web/vite.config.ts": 'import { fileURLToPath } from "node:url";\nexport default fileURLToPath;\n',
+      "web/app/api.ts": "export const api = 1;\n",
+      "web/app/main.tsx":
+        'import { readFile } from "node:fs";\nimport { s } from "../../server/index.ts";\nimport { api } from "./api.ts";\nexport const m = [readFile, s, api];\n',
+    });
+    const result = await check(src);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      [
+        "Dependency rules broken (3):",
+        '  src/server/index.ts: "../web/app/api.ts": web/ is the browser console and shares no imports with server/',
+        '  src/web/app/main.tsx: "node:fs": web/ runs in the browser and imports no node: builtin',
+        '  src/web/app/main.tsx: "../../server/index.ts": web/ is the browser console and shares no imports with server/',
+        "",
+      ].join("\n"),
+    );
+  });
 });

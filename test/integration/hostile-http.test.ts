@@ -241,8 +241,9 @@ const cases: Case[] = [
     closes: true,
   },
   {
+    // A GET of such a path is the web console's (a client route answered with index.html).
     name: "a path no endpoint serves",
-    request: `GET /nowhere HTTP/1.1\r\n${H}\r\n${ping}`,
+    request: `DELETE /nowhere HTTP/1.1\r\n${H}\r\n${ping}`,
     want: [{ status: 404, code: "UNSUPPORTED" }, 200],
     closes: false,
   },

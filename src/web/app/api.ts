@@ -1,0 +1,198 @@
+// The console's only way to the server: fetch against the public gallery API (/api/v1), with the
+// session cookie sent by the browser and the session's CSRF token on every change. Errors come
+// back as ApiError with the API's message, which pages show as they are.
+
+export type Role = "reader" | "publisher" | "approver" | "admin";
+const RANK: Record<Role, number> = { reader: 0, publisher: 1, approver: 2, admin: 3 };
+
+export interface Gallery {
+  name: string;
+  description: string;
+  mode: string;
+  approvals: number;
+  restoreDays: number;
+  members: Record<string, Role>;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface Definition {
+  gallery: string;
+  name: string;
+  repository: string;
+  kind: "container" | "vm";
+  description?: string;
+  os?: string;
+  arch?: string;
+  publisher?: string;
+  owner?: string;
+  releaseNotesUrl?: string;
+  labels?: Record<string, string>;
+  vm?: {
+    generation?: string;
+    bootMode?: string;
+    secureBoot?: boolean;
+    recommendedVcpus?: number;
+    recommendedMemoryMiB?: number;
+  };
+  replicateTo?: string[];
+  rebuildDays?: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+export type VersionState = "published" | "deprecated" | "revoked" | "end-of-life" | "deleted";
+
+export interface Version {
+  gallery: string;
+  image: string;
+  version: string;
+  digest: string;
+  mediaType: string;
+  state: VersionState;
+  changelog?: string;
+  buildId?: string;
+  sourceRevision?: string;
+  owner?: string;
+  baseDigest?: string;
+  eol?: string;
+  excludeFromLatest: boolean;
+  createdAt: string;
+  publishedBy: string;
+  deprecation?: { reason: string; replacement?: string; at: string };
+  revocation?: { reason: string; at: string; by: string };
+  deletion?: { at: string; by: string; restorableUntil: string };
+}
+
+export interface VersionDetail extends Version {
+  bytes: { total: number; own: number; shared: number };
+  changes?: {
+    against: { version?: string; digest: string };
+    packages?: { added: number; removed: number; upgraded: number; downgraded: number };
+    files?: { added: number; removed: number; changed: number };
+    config?: string[];
+  };
+}
+
+export interface Channel {
+  name: string;
+  version: string | null;
+  restricted: boolean;
+  approvals: number;
+  seq: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface Move {
+  seq: number;
+  version: string | null;
+  previous: string | null;
+  action: "set" | "rollback" | "approved";
+  actor: string;
+  at: string;
+  request?: string;
+}
+
+export interface ApprovalRequest {
+  id: string;
+  kind: "channel" | "copy";
+  gallery: string;
+  image: string;
+  version: string;
+  target: { gallery: string; image: string; channel?: string };
+  requestedBy: string;
+  requestedAt: string;
+  required: number;
+  approvals: { user: string; at: string; comment?: string }[];
+  state: "pending" | "applying" | "applied" | "rejected" | "failed";
+  decidedBy?: string;
+  decidedAt?: string;
+  reason?: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  gallery: string;
+  image?: string;
+  version?: string;
+  target?: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface SessionInfo {
+  /** null: anonymous (or authentication off). */
+  user: string | null;
+  /** False when the server has no users: everyone may do everything. */
+  authentication: boolean;
+  csrfToken?: string;
+}
+
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | undefined;
+
+/** Set after sign-in; sent as X-CSRF-Token with every change. */
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+/** Calls /api/v1 + path; answers the parsed JSON (undefined for 204). */
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  // X-Requested-With: the server then answers 401 without a Basic challenge, which would make
+  // the browser open its own password prompt.
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    "X-Requested-With": "strata-console",
+  };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrfToken !== undefined) headers["X-CSRF-Token"] = csrfToken;
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    credentials: "same-origin",
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    throw new ApiError(res.status, `The server answered ${res.status} with a body that is not JSON`);
+  }
+  if (!res.ok) {
+    const first = (parsed as { errors?: { message?: string }[] } | undefined)?.errors?.[0];
+    throw new ApiError(res.status, first?.message ?? `The server answered ${res.status}`);
+  }
+  return parsed as T;
+}
+
+/** Path segment, encoded. */
+export const seg = (value: string): string => encodeURIComponent(value);
+
+export const versionPath = (g: string, i: string, v: string): string =>
+  `/galleries/${seg(g)}/images/${seg(i)}/versions/${seg(v)}`;
+
+/** The caller's role in a gallery: admin when authentication is off, undefined for none. */
+export function roleIn(gallery: Gallery | undefined, session: SessionInfo): Role | undefined {
+  if (!session.authentication) return "admin";
+  if (gallery === undefined || session.user === null) return undefined;
+  return gallery.members[session.user];
+}
+
+export function atLeast(role: Role | undefined, needed: Role): boolean {
+  return role !== undefined && RANK[role] >= RANK[needed];
+}
