@@ -65,6 +65,14 @@ export function sweepOps(ctx: GalleryContext) {
           .executeTakeFirst();
         if (Number(gone.numDeletedRows) > 0) {
           purged++;
+          // Its copies at other sites go too: the reconciler removes them, then their rows.
+          await trx
+            .updateTable("gallery_replicas")
+            .set({ state: "removing", next_at: now, attempts: 0, error: null, updated_at: now })
+            .where("gallery", "=", row.gallery)
+            .where("image", "=", row.image)
+            .where("version", "=", row.version)
+            .execute();
           await audit(ctx, trx, system, {
             action: "version.purged",
             gallery: row.gallery,
@@ -81,6 +89,7 @@ export function sweepOps(ctx: GalleryContext) {
       const released = await releaseContent(ctx, repository, row.digest as Digest);
       ctx.log.debug({ repository, version: row.version, ...released }, "purged version released");
     }
+    if (purged > 0) ctx.replicasChanged();
     return { revoked: due.length, purged };
   };
 }

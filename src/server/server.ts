@@ -98,6 +98,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       signing,
       delivery: { backoffMs: config.gallery.delivery.backoff, timeoutMs: config.gallery.delivery.timeout },
       sweepMs: config.gallery.sweep,
+      sites: new Map(
+        Object.entries(config.sites).map(([name, site]) => [
+          name,
+          { kind: site.kind, ...(site.region === undefined ? {} : { region: site.region }) },
+        ]),
+      ),
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(policy === undefined ? {} : { policy }),
     },

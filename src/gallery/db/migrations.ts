@@ -236,5 +236,12 @@ export function galleryMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0005_replicas_more": {
+      // The lifecycle (state, deprecation, revocation) last mirrored to a Strata site, so the
+      // reconciler finds copies whose source changed since without asking the site.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("gallery_replicas").addColumn("lifecycle", "text").execute();
+      },
+    },
   };
 }
