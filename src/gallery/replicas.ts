@@ -3,7 +3,15 @@
 // definition's `replicateTo` sites; a publisher sets them later; a site dropped from the targets
 // or a purged version leaves its rows in `removing` until the copy is gone. The copying itself is
 // replicate/'s reconciler, which reads and updates these rows.
-import { type Actor, type Db, type GalleryContext, audit, inTransaction, iso, requireRole } from "./context.ts";
+import {
+  type Actor,
+  type Db,
+  type GalleryContext,
+  audit,
+  inTransaction,
+  iso,
+  requireRole,
+} from "./context.ts";
 import type { ReplicasTable } from "./db/schema.ts";
 import { GalleryError, q } from "./errors.ts";
 import type { ReplicaState, ReplicaStatus } from "./model.ts";

@@ -347,6 +347,70 @@ export class RegistryClient {
     return true;
   }
 
+  /**
+   * Mounts a blob the registry holds in repository `from` into `repository` without sending it
+   * (`POST …/blobs/uploads/?mount=&from=`); false when the registry did not mount it (it opened
+   * an upload instead, which is left to expire).
+   */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const response = await this.request("POST", `/v2/${repository}/blobs/uploads/?${query}`, {
+      scope: `repository:${repository}:pull,push`,
+      what: `mount of ${digest}`,
+    });
+    await response.body?.cancel();
+    return response.status === 201;
+  }
+
+  /**
+   * Uploads a blob the caller knows the repository lacks (no HEAD first), its bytes read from
+   * the stream `open` gives, counted through `progress`.
+   */
+  async uploadBlob(
+    repository: string,
+    blob: { digest: string; size: number },
+    open: () => Promise<Readable>,
+    progress?: BytesProgress,
+  ): Promise<void> {
+    const scope = `repository:${repository}:pull,push`;
+    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, {
+      scope,
+      what: `upload of ${blob.digest}`,
+    });
+    if (start.status !== 202) return this.fail(start, `Cannot start an upload to ${repository}`);
+    await start.body?.cancel();
+    const location = start.headers.get("location");
+    if (location === null) throw new RemoteError(`Registry ${this.registry} gave no upload location`);
+    const url = new URL(location, this.base);
+    url.searchParams.set("digest", blob.digest);
+    // The POST answered for this scope, so the PUT is sent once: its body is opened once.
+    const stream = (await open()).pipe(counting(blob.digest, blob.size, progress));
+    const put = await this.request("PUT", url.href, {
+      scope,
+      headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+      body: () => Readable.toWeb(stream) as unknown as RequestBody,
+      what: `upload of ${blob.digest}`,
+    });
+    if (put.status !== 201) return this.fail(put, `Cannot push blob ${blob.digest} to ${repository}`);
+    await put.body?.cancel();
+  }
+
+  /** Deletes a manifest by digest; false when the registry did not have it. */
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const response = await this.request("DELETE", `/v2/${repository}/manifests/${digest}`, {
+      scope: `repository:${repository}:pull,push,delete`,
+      what: `manifest ${repository}@${digest}`,
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return false;
+    }
+    if (response.status !== 202 && response.status !== 200)
+      return this.fail(response, `Cannot delete manifest ${repository}@${digest}`);
+    await response.body?.cancel();
+    return true;
+  }
+
   /** Pushes a manifest; returns the answer's headers (OCI-Subject tells a referrer was indexed). */
   async putManifest(
     repository: string,

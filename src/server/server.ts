@@ -29,6 +29,7 @@ import {
   type MetadataStore,
 } from "../store/index.ts";
 import type { AdmissionDeps } from "../admission/index.ts";
+import { startReconciler, type Reconciler } from "../replicate/index.ts";
 import { loadAdmissionTls, startAdmissionListener, type AdmissionListener } from "./admission-listener.ts";
 import { ownHosts, policyAdmission } from "./admission-policy.ts";
 import type { Config } from "./config.ts";
@@ -47,6 +48,8 @@ export interface StrataServer {
   readonly meta: MetadataStore;
   readonly events: RegistryEvents;
   readonly gallery: GalleryService;
+  /** The replication reconciler, when sites are configured. */
+  readonly replication?: Reconciler;
   readonly log: Logger;
   /** The admission webhooks' listener, when `admission.addr` is set. */
   readonly admission?: AdmissionListener;
@@ -109,6 +112,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   );
   galleryGrants = gallery.pullPath.grants;
+  // Copies versions to their target sites (none configured: nothing to reconcile).
+  const siteSpecs = Object.entries(config.sites).map(([name, site]) => ({ name, ...site }));
+  const reconciler: Reconciler | undefined =
+    siteSpecs.length === 0
+      ? undefined
+      : await startReconciler(
+          { gallery, store: { meta, blobs }, log: log.child({ component: "replication" }) },
+          { sites: siteSpecs, ...config.replication },
+        );
   const hooks: RegistryHooks = options.hooks ?? gallery.pullPath;
 
   const enforcer = gallery.policy;
@@ -208,6 +220,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       tls?.close();
       admissionTls.close();
       await app.close();
+      await reconciler?.stop();
       await gallery.close();
       await meta.close();
       throw error;
@@ -230,6 +243,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Handlers of aborted requests finish their clean-up before the database closes.
       await registry.drain();
       clearTimeout(force);
+      await reconciler?.stop();
       await gallery.close();
       await meta.close();
       log.info("stopped");
@@ -248,7 +262,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   }
 
-  return { app, url, meta, events, gallery, log, close, ...(admission === undefined ? {} : { admission }) };
+  return {
+    app,
+    url,
+    meta,
+    events,
+    gallery,
+    log,
+    close,
+    ...(admission === undefined ? {} : { admission }),
+    ...(reconciler === undefined ? {} : { replication: reconciler }),
+  };
 }
 
 function redact(database: string): string {
