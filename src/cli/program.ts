@@ -27,6 +27,7 @@ import { registerSign } from "./commands/sign.ts";
 import { registerDiff } from "./commands/diff.ts";
 import { registerSbom } from "./commands/sbom.ts";
 import { registerPolicy } from "./commands/policy.ts";
+import { registerReplicate } from "./commands/replicate.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -74,6 +75,7 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   diff: registerDiff,
   sbom: registerSbom,
   policy: registerPolicy,
+  replicate: registerReplicate,
 };
 
 /**
