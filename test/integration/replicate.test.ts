@@ -16,6 +16,7 @@ import { after, before, describe, it } from "node:test";
 import { RegistryClient } from "../../src/remote/index.ts";
 import { runStrata } from "../helpers/cli-run.ts";
 import { startDistribution, type RunningDistribution } from "../helpers/distribution.ts";
+import { makeChunkedDisk, rawChunk } from "../helpers/chunked-disk.ts";
 import { buildImage, randomImage, type Layer, type TestImage } from "../helpers/images.ts";
 import { blobBytesIn, startSiteProxy, uploadDigest, type SiteProxy } from "../helpers/site-proxy.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
@@ -329,6 +330,64 @@ describe("replication", { timeout: 300_000 }, () => {
       (await client.getManifest("mirror/apps/web", "3.0.0", [v3.mediaType])).digest,
       v3.manifestDigest,
     );
+  });
+
+  it("mounts blobs the site holds in another repository instead of sending them", async () => {
+    const defined = await api(source.url, "POST", "/galleries/apps/images", {
+      name: "api",
+      kind: "container",
+      replicateTo: ["dr"],
+    });
+    assert.equal(defined.status, 201, JSON.stringify(defined.body));
+    // The same layers as web 1.0.0, which the registry site holds in mirror/apps/web.
+    const image = buildImage({ layers: v1.layers, execution: { Cmd: ["/api"] } });
+    const from = toRegistry.exchanges.length;
+    await publish("1.0.0", image, "api");
+    await reached("1.0.0", "dr", "completed", "api");
+    const exchanges = toRegistry.exchanges.slice(from);
+    for (const layer of v1.layers) {
+      const mount = exchanges.find(
+        (e) => e.method === "POST" && e.path.includes(`mount=${encodeURIComponent(layer.digest)}`),
+      );
+      assert.equal(mount?.status, 201, `layer ${layer.digest} was mounted`);
+      assert.ok(!exchanges.map(uploadDigest).includes(layer.digest), `layer ${layer.digest} was sent`);
+    }
+    const client = new RegistryClient({ registry: registry.host, insecure: true });
+    assert.equal(
+      (await client.getManifest("mirror/apps/api", "1.0.0", [image.mediaType])).digest,
+      image.manifestDigest,
+    );
+  });
+
+  it("copies a chunked VM disk chunk by chunk to both sites", async () => {
+    const defined = await api(source.url, "POST", "/galleries/apps/images", {
+      name: "disk",
+      kind: "vm",
+      replicateTo: ["dr", "eu"],
+    });
+    assert.equal(defined.status, 201, JSON.stringify(defined.body));
+    const disk = await makeChunkedDisk([rawChunk("r-1"), rawChunk("r-2"), rawChunk("r-3"), rawChunk("r-1")]);
+    const client = new RegistryClient({ registry: source.host, insecure: true });
+    for (const blob of disk.blobs)
+      await client.putBlob("apps/disk", { digest: blob.digest, size: blob.size, bytes: blob.bytes });
+    for (const manifest of disk.manifests)
+      await client.putManifest("apps/disk", manifest.digest, manifest.bytes, manifest.mediaType);
+    const published = await api(source.url, "POST", "/galleries/apps/images/disk/versions", {
+      version: "1.0.0",
+      from: `apps/disk@${disk.digest}`,
+    });
+    assert.equal(published.status, 201, JSON.stringify(published.body));
+    await reached("1.0.0", "dr", "completed", "disk");
+    await reached("1.0.0", "eu", "completed", "disk");
+    const atRegistry = new RegistryClient({ registry: registry.host, insecure: true });
+    assert.equal(
+      (await atRegistry.getManifest("mirror/apps/disk", "1.0.0", [disk.artifact.top.mediaType])).digest,
+      disk.digest,
+    );
+    for (const blob of disk.blobs) assert.ok(await atRegistry.hasBlob("mirror/apps/disk", blob.digest));
+    const atSite = await api(site.url, "GET", "/galleries/apps/images/disk/versions/1.0.0");
+    assert.equal(atSite.body.digest, disk.digest);
+    assert.equal((await api(site.url, "GET", "/galleries/apps/images/disk")).body.kind, "vm");
   });
 
   it("resumes after the source is killed mid-copy without sending completed blobs again", async () => {
