@@ -46,9 +46,7 @@ async function randomLayer(name: string, size: number): Promise<Blob> {
   const pack = tar.pack();
   const parts: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    pack.on("data", (c: Buffer) => {
-      parts.push(c);
-    });
+    pack.on("data", (c: unknown) => parts.push(c as Buffer));
     pack.on("end", resolve);
     pack.on("error", reject);
   });

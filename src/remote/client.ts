@@ -388,7 +388,8 @@ export class RegistryClient {
     const put = await this.request("PUT", url.href, {
       scope,
       headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
-      body: () => Readable.toWeb(stream) as unknown as RequestBody,
+      // A Node stream is an async iterable, which fetch sends as it is (no web stream between).
+      body: () => stream as unknown as RequestBody,
       what: `upload of ${blob.digest}`,
     });
     if (put.status !== 201) return this.fail(put, `Cannot push blob ${blob.digest} to ${repository}`);
