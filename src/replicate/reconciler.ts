@@ -33,7 +33,7 @@ export interface ReconcilerOptions {
 }
 
 export interface ReconcilerDeps {
-  readonly gallery: Pick<GalleryService, "db" | "now" | "onReplicasChanged">;
+  readonly gallery: Pick<GalleryService, "db" | "now" | "onReplicasChanged" | "backgroundIdle">;
   readonly store: StoreParts;
   readonly log: Logger;
 }
@@ -41,6 +41,11 @@ export interface ReconcilerDeps {
 export interface Reconciler {
   /** Runs a pass soon (after the one running, if any). */
   kick(): void;
+  /**
+   * A referrer of `subject` was pushed to `repository` (a signature, an SBOM added later): the
+   * completed copies of the version with that digest are made again, which sends only the new.
+   */
+  referrerPushed(repository: string, subject: string): void;
   /** Resolves when no due row is left (tests). */
   idle(): Promise<void>;
   /** Stops the timers and ends the running pass (a copy in flight stops and stays pending). */
@@ -275,6 +280,9 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
       await failed(row, attempts, new ReplicateError(`Site "${row.site}" is not configured`));
       return;
     }
+    // Work a publish left for after its answer (the computed changes, attached as a referrer)
+    // is waited for, so the copy carries it.
+    await deps.gallery.backgroundIdle();
     const claimed = await where(row)
       .set({ state: "copying", attempts, bytes_done: 0, bytes_total: 0, updated_at: now() })
       .where("state", "=", row.state)
@@ -477,6 +485,24 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
   kick();
   return {
     kick,
+    referrerPushed(repository, subject) {
+      const [gallery, image, ...rest] = repository.split("/");
+      if (gallery === undefined || image === undefined || rest.length > 0 || stopped) return;
+      const at = now();
+      db.updateTable("gallery_replicas")
+        .set({ state: "pending", next_at: at, attempts: 0, updated_at: at })
+        .where("gallery", "=", gallery)
+        .where("image", "=", image)
+        .where("digest", "=", subject)
+        .where("state", "=", "completed")
+        .execute()
+        .then(
+          (result) => {
+            if (result.some((r) => Number(r.numUpdatedRows) > 0)) kick();
+          },
+          (err: unknown) => log.error({ err }, "replication of a new referrer not queued"),
+        );
+    },
     async idle() {
       while (running !== undefined) await running;
     },

@@ -129,6 +129,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     events.on("manifest.pushed", (event) => {
       if (event.subject !== undefined) enforcer.invalidate(event.subject);
     });
+  // A referrer pushed later (a signature, an SBOM) goes to the sites holding its subject too.
+  if (reconciler !== undefined)
+    events.on("manifest.pushed", (event) => {
+      if (event.subject !== undefined) reconciler.referrerPushed(event.repository, event.subject);
+    });
   const registryMetrics = createRegistryMetrics(metricsRegistry);
   metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());
   metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());

@@ -17,7 +17,7 @@ import { RegistryClient } from "../../src/remote/index.ts";
 import { runStrata } from "../helpers/cli-run.ts";
 import { startDistribution, type RunningDistribution } from "../helpers/distribution.ts";
 import { makeChunkedDisk, rawChunk } from "../helpers/chunked-disk.ts";
-import { buildImage, randomImage, type Layer, type TestImage } from "../helpers/images.ts";
+import { buildImage, randomImage, sha256, type Layer, type TestImage } from "../helpers/images.ts";
 import { blobBytesIn, startSiteProxy, uploadDigest, type SiteProxy } from "../helpers/site-proxy.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
 
@@ -208,6 +208,38 @@ describe("replication", { timeout: 300_000 }, () => {
     ]);
     assert.equal(verified.code, 0, verified.stderr + verified.stdout);
     assert.equal((JSON.parse(verified.stdout) as { verified: boolean }).verified, true);
+  });
+
+  it("sends a referrer pushed after the copy completed to the site as well", async () => {
+    const note = Buffer.from("reviewed by the release team");
+    const empty = Buffer.from("{}");
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        artifactType: "application/vnd.example.review",
+        config: { mediaType: "application/vnd.oci.empty.v1+json", digest: sha256(empty), size: empty.length },
+        layers: [{ mediaType: "text/plain", digest: sha256(note), size: note.length }],
+        subject: { mediaType: v1.mediaType, digest: v1.manifestDigest, size: v1.manifest.length },
+      }),
+    );
+    const client = new RegistryClient({ registry: source.host, insecure: true });
+    for (const blob of [empty, note])
+      await client.putBlob("apps/web", { digest: sha256(blob), size: blob.length, bytes: blob });
+    await client.putManifest(
+      "apps/web",
+      sha256(manifest),
+      manifest,
+      "application/vnd.oci.image.manifest.v1+json",
+    );
+    const atSite = new RegistryClient({ registry: registry.host, insecure: true });
+    await until("the review at the registry site", async () => {
+      const index = await atSite.getManifest("mirror/apps/web", v1.manifestDigest.replace(":", "-"), [
+        "application/vnd.oci.image.index.v1+json",
+      ]);
+      return index.bytes.toString().includes(sha256(manifest)) ? true : undefined;
+    });
+    await reached("1.0.0", "dr", "completed");
   });
 
   it("publishes at a Strata site with the gallery and definition made there, signature included", async () => {
