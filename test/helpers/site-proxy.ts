@@ -13,6 +13,8 @@ export interface SiteExchange {
   bytesIn: number;
   /** The site's status; 0 until it answered. */
   status: number;
+  /** True once the request to the site is over (answered, failed or cut). */
+  settled: boolean;
 }
 
 export interface SiteProxy {
@@ -55,7 +57,13 @@ export async function startSiteProxy(target: string): Promise<SiteProxy> {
       req.socket.destroy();
       return;
     }
-    const exchange: SiteExchange = { method: req.method ?? "", path: req.url ?? "", bytesIn: 0, status: 0 };
+    const exchange: SiteExchange = {
+      method: req.method ?? "",
+      path: req.url ?? "",
+      bytesIn: 0,
+      status: 0,
+      settled: false,
+    };
     exchanges.push(exchange);
     const forward = request(
       {
@@ -74,6 +82,9 @@ export async function startSiteProxy(target: string): Promise<SiteProxy> {
       },
     );
     forward.on("error", () => res.destroy());
+    forward.on("close", () => {
+      exchange.settled = true;
+    });
     req.on("error", () => forward.destroy());
     const counting = new Transform({
       transform(chunk: Buffer, _encoding, callback) {

@@ -440,6 +440,11 @@ describe("replication", { timeout: 300_000 }, () => {
     const copying = await stateOf("2.0.0", "dr");
     assert.equal(copying?.state, "copying");
     await source.kill9();
+    // A blob whose bytes had all left the source before the kill may still arrive after it: what
+    // the site holds is known once every request that was under way is over.
+    await until("the requests under way at the kill to end", async () =>
+      toRegistry.exchanges.slice(from).every((e) => e.settled) ? true : undefined,
+    );
     const sent = new Set(
       toRegistry.exchanges
         .slice(from)
