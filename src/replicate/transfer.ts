@@ -1,13 +1,20 @@
 // One version's content sent to a site's repository: the manifest or index with every manifest
 // it lists and every referrer of each (signatures, SBOMs, provenance, changelog diffs, chunk
-// indexes of disks), recursively; manifests byte for byte; blobs only when the site lacks them.
+// indexes of disks), recursively, and the manifests cosign tags `sha256-<hex>.sig|.att|.sbom`;
+// manifests byte for byte; blobs only when the site lacks them.
 // It works in three steps, so a copy cut short and started again does not send again what
 // arrived: every blob is HEADed first; a blob the site holds in another repository is mounted
 // from there; the rest is sent `concurrency` at a time, its bytes counted as they go. Manifests
 // follow, children before the manifests that name them, referrers after their subject.
 import type { Readable } from "node:stream";
 import { parseManifest } from "../oci/index.ts";
-import { createRegistryEndpoint, type Endpoint, type Entry, type RegistryClient } from "../remote/index.ts";
+import {
+  createRegistryEndpoint,
+  fallbackTag,
+  type Endpoint,
+  type Entry,
+  type RegistryClient,
+} from "../remote/index.ts";
 
 export interface TransferOptions {
   /** Blobs sent (and HEADed) at once. */
@@ -43,7 +50,12 @@ interface Node {
   readonly bytes: Buffer;
   /** The manifest this one is a referrer of. */
   readonly subject?: string;
+  /** The tag it has at the source and gets at the site (cosign's `sha256-<hex>.sig` and kin). */
+  readonly tag?: string;
 }
+
+/** Tags cosign keeps a manifest's signatures, attestations and SBOMs under, beside referrers. */
+const COSIGN_SUFFIXES = [".sig", ".att", ".sbom"];
 
 /** Runs `work` over `items`, at most `limit` at once; the first failure is thrown once all settle. */
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
@@ -67,14 +79,24 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
 async function collect(source: Endpoint, top: Entry): Promise<Node[]> {
   const order: Node[] = [];
   const seen = new Set<string>();
-  const visit = async (entry: Entry, subject?: string): Promise<void> => {
+  const visit = async (entry: Entry, subject?: string, tag?: string): Promise<void> => {
     if (seen.has(entry.digest)) return;
     seen.add(entry.digest);
     const bytes = await source.readManifest(entry.digest);
     const manifest = parseManifest(bytes, entry.mediaType);
     if (manifest.kind === "index") for (const child of manifest.manifests) await visit(child);
-    order.push({ entry, bytes, ...(subject === undefined ? {} : { subject }) });
+    order.push({
+      entry,
+      bytes,
+      ...(subject === undefined ? {} : { subject }),
+      ...(tag === undefined ? {} : { tag }),
+    });
     for (const referrer of await source.referrers(entry.digest)) await visit(referrer, entry.digest);
+    for (const suffix of COSIGN_SUFFIXES) {
+      const named = `${fallbackTag(entry.digest)}${suffix}`;
+      const found = await source.resolve(named).catch(() => undefined);
+      if (found !== undefined) await visit(found, undefined, named);
+    }
   };
   await visit(top);
   return order;
@@ -156,7 +178,7 @@ export async function transferVersion(
   let referrers = 0;
   for (const node of nodes) {
     const top = node.entry.digest === digest;
-    await endpoint.putManifest(node.entry, node.bytes, top ? options.tag : undefined);
+    await endpoint.putManifest(node.entry, node.bytes, node.tag ?? (top ? options.tag : undefined));
     if (node.subject !== undefined) {
       await endpoint.attachReferrer(node.subject, node.entry);
       referrers += 1;

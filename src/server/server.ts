@@ -132,7 +132,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // A referrer pushed later (a signature, an SBOM) goes to the sites holding its subject too.
   if (reconciler !== undefined)
     events.on("manifest.pushed", (event) => {
-      if (event.subject !== undefined) reconciler.referrerPushed(event.repository, event.subject);
+      // cosign's tags name their subject: sha256-<hex>.sig, .att, .sbom
+      const tagged = /^sha256-([0-9a-f]{64})\.(?:sig|att|sbom)$/.exec(event.tag ?? "")?.[1];
+      const subject = event.subject ?? (tagged === undefined ? undefined : `sha256:${tagged}`);
+      if (subject !== undefined) reconciler.referrerPushed(event.repository, subject);
     });
   const registryMetrics = createRegistryMetrics(metricsRegistry);
   metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());

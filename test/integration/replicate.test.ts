@@ -242,6 +242,42 @@ describe("replication", { timeout: 300_000 }, () => {
     await reached("1.0.0", "dr", "completed");
   });
 
+  it("carries cosign's signature tag (sha256-<hex>.sig) beside the referrers", async () => {
+    const payload = Buffer.from(
+      JSON.stringify({ critical: { image: { "docker-manifest-digest": v1.manifestDigest } } }),
+    );
+    const config = Buffer.from("{}");
+    const signature = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: sha256(config),
+          size: config.length,
+        },
+        layers: [
+          {
+            mediaType: "application/vnd.dev.cosign.simplesigning.v1+json",
+            digest: sha256(payload),
+            size: payload.length,
+            annotations: { "dev.cosignproject.cosign/signature": "MEUCIQ==" },
+          },
+        ],
+      }),
+    );
+    const tag = `${v1.manifestDigest.replace(":", "-")}.sig`;
+    const client = new RegistryClient({ registry: source.host, insecure: true });
+    for (const blob of [config, payload])
+      await client.putBlob("apps/web", { digest: sha256(blob), size: blob.length, bytes: blob });
+    await client.putManifest("apps/web", tag, signature, "application/vnd.oci.image.manifest.v1+json");
+    const atSite = new RegistryClient({ registry: registry.host, insecure: true });
+    const copied = await until("the cosign tag at the registry site", () =>
+      atSite.getManifest("mirror/apps/web", tag, ["application/vnd.oci.image.manifest.v1+json"]),
+    );
+    assert.equal(copied.digest, sha256(signature));
+  });
+
   it("publishes at a Strata site with the gallery and definition made there, signature included", async () => {
     const set = await api(source.url, "PUT", `${V("1.0.0")}/replication`, { sites: ["dr", "eu"] });
     assert.equal(set.status, 200, JSON.stringify(set.body));
