@@ -5,6 +5,8 @@
 // registry is tried over HTTPS first and spoken to over plain HTTP when it does not speak TLS
 // (docker's rule for localhost), so a local registry works whichever it serves.
 import { createReadStream, createWriteStream } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -383,17 +385,46 @@ export class RegistryClient {
     if (location === null) throw new RemoteError(`Registry ${this.registry} gave no upload location`);
     const url = new URL(location, this.base);
     url.searchParams.set("digest", blob.digest);
-    // The POST answered for this scope, so the PUT is sent once: its body is opened once.
-    const stream = (await open()).pipe(counting(blob.digest, blob.size, progress));
-    const put = await this.request("PUT", url.href, {
-      scope,
-      headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
-      // A Node stream is an async iterable, which fetch sends as it is (no web stream between).
-      body: () => stream as unknown as RequestBody,
-      what: `upload of ${blob.digest}`,
+    // The POST answered for this scope, so the PUT carries the authorization it settled on and
+    // is sent once, its body piped straight from the stream to the socket.
+    const authorization = this.authorizations.get(scope);
+    const source = await open();
+    const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const put = (url.protocol === "https:" ? httpsRequest : httpRequest)(
+        url,
+        {
+          method: "PUT",
+          headers: {
+            "content-type": "application/octet-stream",
+            "content-length": String(blob.size),
+            ...(authorization === undefined ? {} : { authorization }),
+          },
+          timeout: this.timeoutMs,
+        },
+        (response) => {
+          let body = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            if (body.length < 4096) body += chunk;
+          });
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+          response.on("error", reject);
+        },
+      );
+      put.on("timeout", () => put.destroy(new Error("timed out")));
+      pipeline(source, counting(blob.digest, blob.size, progress), put).catch(reject);
+    }).catch((error: unknown) => {
+      source.destroy();
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
+      throw new RemoteError(`Cannot reach registry ${this.registry} (upload of ${blob.digest}): ${reason}`, {
+        cause: error,
+      });
     });
-    if (put.status !== 201) return this.fail(put, `Cannot push blob ${blob.digest} to ${repository}`);
-    await put.body?.cancel();
+    if (status.status !== 201)
+      return this.fail(
+        new Response(status.body, { status: status.status }),
+        `Cannot push blob ${blob.digest} to ${repository}`,
+      );
   }
 
   /** Deletes a manifest by digest; false when the registry did not have it. */
