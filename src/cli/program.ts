@@ -28,6 +28,7 @@ import { registerDiff } from "./commands/diff.ts";
 import { registerSbom } from "./commands/sbom.ts";
 import { registerPolicy } from "./commands/policy.ts";
 import { registerRetention } from "./commands/retention.ts";
+import { registerReplicate } from "./commands/replicate.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -76,6 +77,7 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   sbom: registerSbom,
   policy: registerPolicy,
   retention: registerRetention,
+  replicate: registerReplicate,
 };
 
 /**

@@ -36,6 +36,12 @@ export interface GallerySigning {
   readonly trusted: readonly TrustedKey[];
 }
 
+/** A site versions may be replicated to, as the gallery needs to know it. */
+export interface ReplicationSite {
+  readonly kind: "strata" | "registry";
+  readonly region?: string;
+}
+
 export interface GalleryContext {
   readonly db: Kysely<GalleryDatabase>;
   readonly dialect: Dialect;
@@ -54,6 +60,10 @@ export interface GalleryContext {
   readonly signing: ReadonlyMap<string, GallerySigning>;
   /** Called after a transaction that queued deliveries commits. */
   readonly deliveriesQueued: () => void;
+  /** The replication sites the server knows (from its configuration), by name. */
+  readonly sites: ReadonlyMap<string, ReplicationSite>;
+  /** Called after replication targets changed (the reconciler wakes up). */
+  readonly replicasChanged: () => void;
   /** Bumped after every local change; caches of gallery state are valid only within one value. */
   readonly generation: { value: number };
 }

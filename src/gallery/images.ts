@@ -11,6 +11,7 @@ import {
 } from "./context.ts";
 import { GalleryError, q } from "./errors.ts";
 import { checkComponentName, type DefinitionMetadata, type ImageDefinition } from "./model.ts";
+import { checkSites } from "./replicas.ts";
 import { toDefinition } from "./rows.ts";
 import type { ImageDefine, ImageUpdate } from "./schemas.ts";
 
@@ -46,6 +47,7 @@ export function imageOps(ctx: GalleryContext) {
     async define(actor: Actor, gallery: string, input: ImageDefine): Promise<ImageDefinition> {
       const name = checkComponentName("image definition", input.name);
       const { name: _n, kind, ...rest } = input;
+      if (rest.replicateTo !== undefined) checkSites(ctx, rest.replicateTo, "replicateTo");
       const metadata = metadataOf(rest, kind);
       return inTransaction(ctx, async (trx) => {
         await requireRole(ctx, trx, actor, gallery, "publisher");
@@ -99,6 +101,9 @@ export function imageOps(ctx: GalleryContext) {
           createdBy: _b,
           ...current
         } = before;
+        // Only sites named by this change are checked: one removed from the configuration since
+        // it was named does not block other changes.
+        if (patch.replicateTo !== undefined) checkSites(ctx, patch.replicateTo, "replicateTo");
         const metadata = metadataOf({ ...current, ...patch } as ImageUpdate, kind);
         await trx
           .updateTable("gallery_images")

@@ -18,7 +18,9 @@ export {
   type PolicySetup,
 } from "./policy-enforcer.ts";
 export { DECISIONS_KEPT, DECISIONS_MAX_AGE_DAYS, type DecisionEntry } from "./policy-log.ts";
-export type { WebhookTarget, Actor, GallerySigning } from "./context.ts";
+export type { WebhookTarget, Actor, GallerySigning, ReplicationSite } from "./context.ts";
+export { storeEndpoint, type StoreParts } from "./store-endpoint.ts";
+export type { GalleryDatabase, ReplicasTable, VersionsTable } from "./db/schema.ts";
 export {
   GalleryError,
   GALLERY_ERROR_STATUS,

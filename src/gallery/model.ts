@@ -134,6 +134,8 @@ export interface ImageVersionDetail extends ImageVersion {
   readonly bytes: VersionBytes;
   /** What changed since the previous version, computed on publish (see changes.ts). */
   readonly changes?: VersionChanges;
+  /** The version's copies at its target sites, when it has targets. */
+  readonly replication?: readonly ReplicaStatus[];
 }
 
 /** A version's computed changes against the previous version, summarised. */
@@ -269,4 +271,28 @@ export function checkRole(role: string): Role {
     throw new GalleryError("INVALID", `Invalid role ${q(role)}: expected one of ${ROLES.join(", ")}`);
   }
   return role as Role;
+}
+
+/** A version's copy at one site: see docs/replication.md. */
+export const REPLICA_STATES = ["pending", "copying", "completed", "failed", "removing"] as const;
+export type ReplicaState = (typeof REPLICA_STATES)[number];
+
+export interface ReplicaStatus {
+  readonly gallery: string;
+  readonly image: string;
+  readonly version: string;
+  readonly site: string;
+  readonly region?: string;
+  readonly digest: string;
+  readonly state: ReplicaState;
+  /** Bytes the site lacked when the copy started, and how many of them have been sent. */
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly attempts: number;
+  /** Why the last attempt failed. */
+  readonly error?: string;
+  /** When a failed copy is tried again. */
+  readonly nextAttemptAt?: string;
+  readonly updatedAt: string;
+  readonly completedAt?: string;
 }

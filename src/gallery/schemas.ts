@@ -200,3 +200,15 @@ export type Promote = Static<typeof Promote>;
 
 export const Decision = Type.Object({ comment: Type.Optional(text(1000)) }, strict);
 export type Decision = Static<typeof Decision>;
+
+export const ReplicationSet = Type.Object(
+  {
+    sites: Type.Array(text(64, "A site name of the server's configuration"), {
+      maxItems: 64,
+      uniqueItems: true,
+      description: "The version's target sites; an empty list removes every copy",
+    }),
+  },
+  strict,
+);
+export type ReplicationSet = Static<typeof ReplicationSet>;

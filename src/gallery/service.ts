@@ -7,7 +7,7 @@ import { auditOps } from "./audit-log.ts";
 import { channelOps } from "./channels.ts";
 import { deliveryOps } from "./deliveries.ts";
 import { createBackground } from "./background.ts";
-import type { GalleryContext, GallerySigning, WebhookTarget } from "./context.ts";
+import type { GalleryContext, GallerySigning, ReplicationSite, WebhookTarget } from "./context.ts";
 import type { GalleryDatabase } from "./db/schema.ts";
 import { galleryMigrations } from "./db/migrations.ts";
 import { galleryOps } from "./galleries.ts";
@@ -15,6 +15,7 @@ import { imageOps } from "./images.ts";
 import { createPolicyEnforcer, type PolicyEnforcer, type PolicySetup } from "./policy-enforcer.ts";
 import { policyOps } from "./policy-ops.ts";
 import { promotionOps } from "./promotion.ts";
+import { replicaOps } from "./replicas.ts";
 import { createPullPath, type PullPath } from "./pull-path.ts";
 import { retentionOps } from "./retention-run.ts";
 import { sweepOps, type SweepResult } from "./sweep.ts";
@@ -44,6 +45,8 @@ export interface GalleryServiceOptions {
   /** Whether pulls are counted (usage.enabled); without counts retention's unused rule is off. */
   readonly countsPulls?: boolean;
   readonly now?: () => number;
+  /** Sites versions may be replicated to, by name (the server's `sites`). */
+  readonly sites?: ReadonlyMap<string, ReplicationSite>;
   /** The image policies decided at pull, run, admission and check; none: nothing is decided. */
   readonly policy?: PolicySetup;
 }
@@ -65,6 +68,7 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     await release();
     throw error;
   }
+  const replicaListeners = new Set<() => void>();
   const ctx: GalleryContext = {
     db,
     dialect,
@@ -79,6 +83,10 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     background: createBackground(deps.log),
     // Called only after the deliverer below exists (after a commit).
     deliveriesQueued: () => deliverer.kick(),
+    sites: options.sites ?? new Map(),
+    replicasChanged: () => {
+      for (const listener of replicaListeners) listener();
+    },
     generation: { value: 0 },
   };
   const deliverer: Deliverer = createDeliverer(ctx, {
@@ -129,6 +137,16 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     retention: { run: retention.run },
     requests: promotion.requests,
     audit: auditLog,
+    replication: replicaOps(ctx),
+    /** Calls `listener` after replication targets changed; returns the unsubscribe. */
+    onReplicasChanged(listener: () => void): () => void {
+      replicaListeners.add(listener);
+      return () => replicaListeners.delete(listener);
+    },
+    /** The gallery's tables, for the replication reconciler (replicate/), which keeps its rows. */
+    db,
+    /** Clock of the gallery. */
+    now: ctx.now,
     deliveries: deliveryOps(ctx, deliverer),
     /** Resolves when no due webhook delivery is left. */
     deliveriesIdle: () => deliverer.idle(),

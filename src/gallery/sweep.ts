@@ -79,6 +79,14 @@ export function sweepOps(
           .executeTakeFirst();
         if (Number(gone.numDeletedRows) > 0) {
           purged++;
+          // Its copies at other sites go too: the reconciler removes them, then their rows.
+          await trx
+            .updateTable("gallery_replicas")
+            .set({ state: "removing", next_at: now, attempts: 0, error: null, updated_at: now })
+            .where("gallery", "=", row.gallery)
+            .where("image", "=", row.image)
+            .where("version", "=", row.version)
+            .execute();
           await audit(ctx, trx, SYSTEM, {
             action: "version.purged",
             gallery: row.gallery,
@@ -95,6 +103,7 @@ export function sweepOps(
       const released = await releaseContent(ctx, repository, row.digest as Digest);
       ctx.log.debug({ repository, version: row.version, ...released }, "purged version released");
     }
+    if (purged > 0) ctx.replicasChanged();
     return {
       revoked: due.length,
       deprecated: retained.deprecated,

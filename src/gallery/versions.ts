@@ -23,6 +23,7 @@ import type { Approval, ImageVersion, ImageVersionDetail } from "./model.ts";
 import { latestVersion, resolveDigest, versionRow, versionRows } from "./resolve.ts";
 import { toVersion } from "./rows.ts";
 import type { VersionPublish } from "./schemas.ts";
+import { replicaRows, toReplicaStatus, writeTargets } from "./replicas.ts";
 import { parseVersionNumber } from "./semver.ts";
 import { checkSigningKey, signVersion } from "./signing.ts";
 import { changesOf, previousVersion, recordChanges, type RecordChangesOptions } from "./changes.ts";
@@ -111,8 +112,15 @@ export function versionOps(ctx: GalleryContext, changeOptions: RecordChangesOpti
         { type: "version.published", gallery, image, version: input.version, digest: input.digest },
         actor,
       );
+      // The definition's sites become the version's replication targets (sites no longer
+      // configured are left out).
+      const definition = await mustLoadImage(trx, gallery, image);
+      const sites = (definition.replicateTo ?? []).filter((site) => ctx.sites.has(site));
+      if (sites.length > 0)
+        await writeTargets(ctx, trx, { gallery, image, version: input.version, digest: input.digest }, sites);
       return { row, created: true };
     });
+    if (outcome.created) ctx.replicasChanged();
     if (!outcome.created) {
       if (outcome.row.digest !== input.digest) {
         throw new GalleryError(
@@ -276,10 +284,12 @@ export function versionOps(ctx: GalleryContext, changeOptions: RecordChangesOpti
       const row = await mustLoadVersionRow(ctx.db, gallery, image, version);
       const previous = await previousVersion(ctx, gallery, image, version);
       const changes = await changesOf(ctx, `${gallery}/${image}`, row.digest, previous);
+      const replicas = await replicaRows(ctx.db, { gallery, image, version });
       return {
         ...(await view(ctx.db, gallery, row)),
         bytes: await versionBytes(ctx, row),
         ...(changes === undefined ? {} : { changes: changes.summary }),
+        ...(replicas.length === 0 ? {} : { replication: replicas.map((r) => toReplicaStatus(ctx, r)) }),
       };
     },
 

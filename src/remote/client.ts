@@ -5,6 +5,8 @@
 // registry is tried over HTTPS first and spoken to over plain HTTP when it does not speak TLS
 // (docker's rule for localhost), so a local registry works whichever it serves.
 import { createReadStream, createWriteStream } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -344,6 +346,100 @@ export class RegistryClient {
     });
     if (put.status !== 201) return this.fail(put, `Cannot push blob ${blob.digest} to ${repository}`);
     await put.body?.cancel();
+    return true;
+  }
+
+  /**
+   * Mounts a blob the registry holds in repository `from` into `repository` without sending it
+   * (`POST …/blobs/uploads/?mount=&from=`); false when the registry did not mount it (it opened
+   * an upload instead, which is left to expire).
+   */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const response = await this.request("POST", `/v2/${repository}/blobs/uploads/?${query}`, {
+      scope: `repository:${repository}:pull,push`,
+      what: `mount of ${digest}`,
+    });
+    await response.body?.cancel();
+    return response.status === 201;
+  }
+
+  /**
+   * Uploads a blob the caller knows the repository lacks (no HEAD first), its bytes read from
+   * the stream `open` gives, counted through `progress`.
+   */
+  async uploadBlob(
+    repository: string,
+    blob: { digest: string; size: number },
+    open: () => Promise<Readable>,
+    progress?: BytesProgress,
+  ): Promise<void> {
+    const scope = `repository:${repository}:pull,push`;
+    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, {
+      scope,
+      what: `upload of ${blob.digest}`,
+    });
+    if (start.status !== 202) return this.fail(start, `Cannot start an upload to ${repository}`);
+    await start.body?.cancel();
+    const location = start.headers.get("location");
+    if (location === null) throw new RemoteError(`Registry ${this.registry} gave no upload location`);
+    const url = new URL(location, this.base);
+    url.searchParams.set("digest", blob.digest);
+    // The POST answered for this scope, so the PUT carries the authorization it settled on and
+    // is sent once, its body piped straight from the stream to the socket.
+    const authorization = this.authorizations.get(scope);
+    const source = await open();
+    const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const put = (url.protocol === "https:" ? httpsRequest : httpRequest)(
+        url,
+        {
+          method: "PUT",
+          headers: {
+            "content-type": "application/octet-stream",
+            "content-length": String(blob.size),
+            ...(authorization === undefined ? {} : { authorization }),
+          },
+          timeout: this.timeoutMs,
+        },
+        (response) => {
+          let body = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            if (body.length < 4096) body += chunk;
+          });
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+          response.on("error", reject);
+        },
+      );
+      put.on("timeout", () => put.destroy(new Error("timed out")));
+      pipeline(source, counting(blob.digest, blob.size, progress), put).catch(reject);
+    }).catch((error: unknown) => {
+      source.destroy();
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
+      throw new RemoteError(`Cannot reach registry ${this.registry} (upload of ${blob.digest}): ${reason}`, {
+        cause: error,
+      });
+    });
+    if (status.status !== 201)
+      return this.fail(
+        new Response(status.body, { status: status.status }),
+        `Cannot push blob ${blob.digest} to ${repository}`,
+      );
+  }
+
+  /** Deletes a manifest by digest; false when the registry did not have it. */
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const response = await this.request("DELETE", `/v2/${repository}/manifests/${digest}`, {
+      scope: `repository:${repository}:pull,push,delete`,
+      what: `manifest ${repository}@${digest}`,
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return false;
+    }
+    if (response.status !== 202 && response.status !== 200)
+      return this.fail(response, `Cannot delete manifest ${repository}@${digest}`);
+    await response.body?.cancel();
     return true;
   }
 

@@ -29,6 +29,7 @@ import {
   type MetadataStore,
 } from "../store/index.ts";
 import type { AdmissionDeps } from "../admission/index.ts";
+import { startReconciler, type Reconciler } from "../replicate/index.ts";
 import { loadAdmissionTls, startAdmissionListener, type AdmissionListener } from "./admission-listener.ts";
 import { ownHosts, policyAdmission } from "./admission-policy.ts";
 import type { Config } from "./config.ts";
@@ -49,6 +50,8 @@ export interface StrataServer {
   readonly meta: MetadataStore;
   readonly events: RegistryEvents;
   readonly gallery: GalleryService;
+  /** The replication reconciler, when sites are configured. */
+  readonly replication?: Reconciler;
   readonly log: Logger;
   /** The admission webhooks' listener, when `admission.addr` is set. */
   readonly admission?: AdmissionListener;
@@ -103,11 +106,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       delivery: { backoffMs: config.gallery.delivery.backoff, timeoutMs: config.gallery.delivery.timeout },
       sweepMs: config.gallery.sweep,
       countsPulls: config.usage.enabled,
+      sites: new Map(
+        Object.entries(config.sites).map(([name, site]) => [
+          name,
+          { kind: site.kind, ...(site.region === undefined ? {} : { region: site.region }) },
+        ]),
+      ),
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(policy === undefined ? {} : { policy }),
     },
   );
   galleryGrants = gallery.pullPath.grants;
+  // Copies versions to their target sites (none configured: nothing to reconcile).
+  const siteSpecs = Object.entries(config.sites).map(([name, site]) => ({ name, ...site }));
+  const reconciler: Reconciler | undefined =
+    siteSpecs.length === 0
+      ? undefined
+      : await startReconciler(
+          { gallery, store: { meta, blobs }, log: log.child({ component: "replication" }) },
+          { sites: siteSpecs, ...config.replication },
+        );
   const hooks: RegistryHooks = options.hooks ?? gallery.pullPath;
 
   const enforcer = gallery.policy;
@@ -115,6 +133,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (enforcer !== undefined)
     events.on("manifest.pushed", (event) => {
       if (event.subject !== undefined) enforcer.invalidate(event.subject);
+    });
+  // A referrer pushed later (a signature, an SBOM) goes to the sites holding its subject too.
+  if (reconciler !== undefined)
+    events.on("manifest.pushed", (event) => {
+      // cosign's tags name their subject: sha256-<hex>.sig, .att, .sbom
+      const tagged = /^sha256-([0-9a-f]{64})\.(?:sig|att|sbom)$/.exec(event.tag ?? "")?.[1];
+      const subject = event.subject ?? (tagged === undefined ? undefined : `sha256:${tagged}`);
+      if (subject !== undefined) reconciler.referrerPushed(event.repository, subject);
     });
   const registryMetrics = createRegistryMetrics(metricsRegistry);
   metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());
@@ -221,6 +247,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       tls?.close();
       admissionTls.close();
       await app.close();
+      await reconciler?.stop();
       await gallery.close();
       await meta.close();
       throw error;
@@ -243,6 +270,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Handlers of aborted requests finish their clean-up before the database closes.
       await registry.drain();
       clearTimeout(force);
+      await reconciler?.stop();
       await gallery.close();
       await meta.close();
       log.info("stopped");
@@ -261,7 +289,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   }
 
-  return { app, url, meta, events, gallery, log, close, ...(admission === undefined ? {} : { admission }) };
+  return {
+    app,
+    url,
+    meta,
+    events,
+    gallery,
+    log,
+    close,
+    ...(admission === undefined ? {} : { admission }),
+    ...(reconciler === undefined ? {} : { replication: reconciler }),
+  };
 }
 
 function redact(database: string): string {

@@ -13,6 +13,7 @@ export interface Version extends Record<string, unknown> {
   deletion?: { at: string; by: string; restorableUntil: string };
   /** In the answer of GET of one version. */
   bytes?: { total: number; own: number; shared: number };
+  replication?: { site: string; state: string; bytesDone: number; bytesTotal: number; error?: string }[];
   changes?: {
     against: { version?: string; digest: string };
     referrer: string;

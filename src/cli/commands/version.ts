@@ -19,6 +19,7 @@ import { keyForSign, signInRegistry } from "../sign-content.ts";
 import { formatBytes } from "../sizes.ts";
 import { type Version, versionName as name } from "./version-answer.ts";
 import { registerVersionLifecycle } from "./version-lifecycle.ts";
+import { progressText } from "./replicate.ts";
 
 async function readChangelog(file: string): Promise<string> {
   try {
@@ -44,7 +45,7 @@ function changesLine(c: NonNullable<Version["changes"]>): string {
 
 /** A version's fields for `key: value` lines, its bytes and computed changes in one line each. */
 function shownVersion(v: Version): Record<string, unknown> {
-  const { bytes, changes, ...rest } = v;
+  const { bytes, changes, replication, ...rest } = v;
   return {
     ...rest,
     ...(bytes === undefined
@@ -53,6 +54,16 @@ function shownVersion(v: Version): Record<string, unknown> {
           bytes: `${formatBytes(bytes.total)} total, ${formatBytes(bytes.own)} own, ${formatBytes(bytes.shared)} shared with other versions`,
         }),
     ...(changes === undefined ? {} : { changes: changesLine(changes) }),
+    ...(replication === undefined
+      ? {}
+      : {
+          replication: replication
+            .map(
+              (r) =>
+                `${r.site} ${r.state} (${progressText(r)})${r.error === undefined ? "" : `: ${r.error}`}`,
+            )
+            .join("; "),
+        }),
   };
 }
 

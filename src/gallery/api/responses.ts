@@ -158,8 +158,33 @@ export const ImageDiffOut = Type.Object(
   { ...strict, description: "The diff's JSON as docs/diff.md describes it" },
 );
 
+export const ReplicaOut = Type.Object(
+  {
+    gallery: Type.String(),
+    image: Type.String(),
+    version: Type.String(),
+    site: Type.String(),
+    region: opt(Type.String()),
+    digest: Type.String(),
+    state: literals(["pending", "copying", "completed", "failed", "removing"]),
+    bytesDone: Type.Integer({ description: "Bytes of bytesTotal sent so far" }),
+    bytesTotal: Type.Integer({ description: "Bytes the site lacked when the copy started" }),
+    attempts: Type.Integer(),
+    error: opt(Type.String({ description: "Why the last attempt failed" })),
+    nextAttemptAt: opt(time),
+    updatedAt: time,
+    completedAt: opt(time),
+  },
+  { ...strict, $id: "Replica" },
+);
+
 export const VersionDetailOut = Type.Object(
-  { ...versionFields, bytes: VersionBytesOut, changes: opt(VersionChangesOut) },
+  {
+    ...versionFields,
+    bytes: VersionBytesOut,
+    changes: opt(VersionChangesOut),
+    replication: opt(Type.Array(ReplicaOut)),
+  },
   { ...strict, $id: "ImageVersionDetail" },
 );
 

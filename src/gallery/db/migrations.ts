@@ -247,5 +247,12 @@ export function galleryMigrations(dialect: Dialect): Record<string, Migration> {
             and a.version = gallery_versions.version and a.action = 'version.restored')`.execute(db);
       },
     },
+    "0006_replicas_lifecycle": {
+      // The lifecycle (state, deprecation, revocation) last mirrored to a Strata site, so the
+      // reconciler finds copies whose source changed since without asking the site.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("gallery_replicas").addColumn("lifecycle", "text").execute();
+      },
+    },
   };
 }

@@ -171,6 +171,8 @@ export interface ReplicasTable {
   error: string | null;
   updated_at: number;
   completed_at: number | null;
+  /** At a Strata site: the source's lifecycle last mirrored there (see replicate/). */
+  lifecycle: string | null;
 }
 
 /** Pulls of a version at a site, per UTC day (epoch ms of its midnight). */
