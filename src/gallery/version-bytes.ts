@@ -45,7 +45,7 @@ export async function versionBytes(
 }
 
 /** Every digest reachable from `top` in `repository`, with its size. */
-async function reachableSizes(
+export async function reachableSizes(
   ctx: GalleryContext,
   repository: string,
   top: Digest,

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import {
+  bindRoutes,
   createGalleryService,
   GalleryError,
   registerGalleryApi,
@@ -28,6 +29,7 @@ import {
   createUploadStore,
   type MetadataStore,
 } from "../store/index.ts";
+import { createUsage, USAGE_ROUTES, type UsageService } from "../usage/index.ts";
 import type { AdmissionDeps } from "../admission/index.ts";
 import { loadAdmissionTls, startAdmissionListener, type AdmissionListener } from "./admission-listener.ts";
 import { ownHosts, policyAdmission } from "./admission-policy.ts";
@@ -47,6 +49,8 @@ export interface StrataServer {
   readonly meta: MetadataStore;
   readonly events: RegistryEvents;
   readonly gallery: GalleryService;
+  /** Pull counting, usage reports, costs and replication plans. */
+  readonly usage: UsageService;
   readonly log: Logger;
   /** The admission webhooks' listener, when `admission.addr` is set. */
   readonly admission?: AdmissionListener;
@@ -103,6 +107,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     },
   );
   galleryGrants = gallery.pullPath.grants;
+  const usage = createUsage(gallery.access, log, {
+    enabled: config.usage.enabled,
+    flushMs: config.usage.flush,
+    sites: { self: config.site, remote: config.sites },
+  });
+  // A manifest GET of a gallery version counts; the counter never waits on the request.
+  if (config.usage.enabled) events.on("manifest.pulled", (event) => usage.record(event));
   const hooks: RegistryHooks = options.hooks ?? gallery.pullPath;
 
   const enforcer = gallery.policy;
@@ -161,7 +172,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (!result.ok) throw new GalleryError("UNAUTHORIZED", result.message);
     return { user: result.user };
   };
-  registerGalleryApi(app, gallery, identify);
+  registerGalleryApi(app, gallery, identify, bindRoutes(USAGE_ROUTES, usage));
   installHttpEdge(app, { allowedMethods: (path) => (path === "/metrics" ? ["GET"] : allowedMethods(path)) });
 
   const ttlMs = config.uploads.ttl;
@@ -202,6 +213,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       tls?.close();
       admissionTls.close();
       await app.close();
+      await usage.close();
       await gallery.close();
       await meta.close();
       throw error;
@@ -224,6 +236,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Handlers of aborted requests finish their clean-up before the database closes.
       await registry.drain();
       clearTimeout(force);
+      // The pulls counted since the last write, before the database closes.
+      await usage
+        .close()
+        .catch((err: unknown) => log.error({ err }, "counted pulls not written at shutdown"));
       await gallery.close();
       await meta.close();
       log.info("stopped");
@@ -242,7 +258,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   }
 
-  return { app, url, meta, events, gallery, log, close, ...(admission === undefined ? {} : { admission }) };
+  return {
+    app,
+    url,
+    meta,
+    events,
+    gallery,
+    usage,
+    log,
+    close,
+    ...(admission === undefined ? {} : { admission }),
+  };
 }
 
 function redact(database: string): string {
