@@ -27,6 +27,8 @@ import { registerSign } from "./commands/sign.ts";
 import { registerDiff } from "./commands/diff.ts";
 import { registerSbom } from "./commands/sbom.ts";
 import { registerPolicy } from "./commands/policy.ts";
+import { registerReplicatePlan } from "./commands/replicate-plan.ts";
+import { registerUsage } from "./commands/usage.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -74,6 +76,8 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   diff: registerDiff,
   sbom: registerSbom,
   policy: registerPolicy,
+  usage: registerUsage,
+  replicate: registerReplicatePlan,
 };
 
 /**
