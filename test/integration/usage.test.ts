@@ -13,6 +13,7 @@ import { authYaml, basic, galleryApi, PASSWORD, type ApiAnswer } from "../helper
 import { startInProcess, type InProcess } from "../helpers/in-process.ts";
 import { EMPTY_CONFIG, imageManifest } from "../helpers/manifests.ts";
 import { freePort } from "../helpers/ports.ts";
+import { startPostgres, type Postgres } from "../helpers/postgres.ts";
 import { runStrata } from "../helpers/cli-run.ts";
 
 const DAY = 86_400_000;
@@ -579,6 +580,60 @@ describe("usage counting switched off and at shutdown", () => {
         rows.map((r) => [r.version, Number(r.count)]),
         [["1.0.0", 4]],
       );
+    } finally {
+      await second?.stop();
+      await first.stop();
+    }
+  });
+});
+
+describe("usage counting on PostgreSQL with two servers", () => {
+  let pg: Postgres | undefined;
+  after(async () => {
+    await pg?.stop();
+  });
+
+  it("adds the counts of both servers to the same rows", async () => {
+    pg = await startPostgres();
+    const first = await startInProcess({ database: pg.url, yaml: "usage: { flush: 10m }\n" });
+    let second: InProcess | undefined;
+    try {
+      second = await startInProcess({
+        database: pg.url,
+        data: `${first.dataDir}/data`,
+        yaml: "usage: { flush: 10m }\n",
+      });
+      const call = galleryApi(first.server.app);
+      assert.equal((await call("POST", "/galleries", { name: "team" })).status, 201);
+      assert.equal(
+        (await call("POST", "/galleries/team/images", { name: "app", kind: "container" })).status,
+        201,
+      );
+      const pushed = await push(first.server.app, "builds/app", "1", EMPTY_CONFIG, [randomBytes(100)]);
+      const r = await call("POST", "/galleries/team/images/app/versions", {
+        version: "1.0.0",
+        from: `builds/app@${pushed.digest}`,
+      });
+      assert.equal(r.status, 201);
+      for (const [s, n] of [
+        [first, 3],
+        [second, 5],
+        [first, 2],
+      ] as const) {
+        for (let i = 0; i < n; i++) {
+          const res = await s.server.app.inject({ method: "GET", url: "/v2/team/app/manifests/1.0.0" });
+          assert.equal(res.statusCode, 200);
+        }
+        await s.server.usage.flush();
+      }
+      const rows = await pullsRows(second, "team");
+      assert.deepEqual(
+        rows.map((row) => [row.version, row.site, Number(row.count)]),
+        [["1.0.0", "local", 10]],
+      );
+      const report = await galleryApi(second.server.app)("GET", "/usage?gallery=team");
+      assert.equal(report.body.versions[0].pulls.total, 10);
+      assert.ok(report.body.versions[0].pulls.lastPulledAt !== null);
     } finally {
       await second?.stop();
       await first.stop();
