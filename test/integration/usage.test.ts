@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
 import { digestOf, MediaType } from "../../src/oci/index.ts";
 import { startDistribution, type RunningDistribution } from "../helpers/distribution.ts";
 import { authYaml, basic, galleryApi, PASSWORD, type ApiAnswer } from "../helpers/gallery.ts";
@@ -469,6 +470,59 @@ describe("usage, costs and replication plans", () => {
     assert.match(unknown.stderr, /Unknown site "nowhere": configured sites are dist, fra, gone/);
   });
 
+  it("plans an index with its platform manifests, and counts a pull of it once", async () => {
+    const app = m().server.app;
+    const amd = await push(app, "builds/multi", "amd64", configWith("amd64"), [randomBytes(2048)], "alice");
+    const arm = await push(app, "builds/multi", "arm64", configWith("arm64"), [randomBytes(4096)], "alice");
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ImageIndex,
+        manifests: [amd, arm].map((p, i) => ({
+          mediaType: MediaType.ImageManifest,
+          digest: p.digest,
+          size: p.sizes.get(p.digest),
+          platform: { os: "linux", architecture: i === 0 ? "amd64" : "arm64" },
+        })),
+      }),
+    );
+    const put = await app.inject({
+      method: "PUT",
+      url: "/v2/builds/multi/manifests/both",
+      headers: { authorization: basic("alice"), "content-type": MediaType.ImageIndex },
+      payload: index,
+    });
+    assert.equal(put.statusCode, 201, put.body);
+    assert.equal(
+      (await api("POST", "/galleries/dev/images", { name: "multi", kind: "container" })).status,
+      201,
+    );
+    const published = await api("POST", "/galleries/dev/images/multi/versions", {
+      version: "1.0.0",
+      from: `builds/multi@${digestOf(index)}`,
+    });
+    assert.equal(published.status, 201, JSON.stringify(published.body));
+
+    const r = await api("GET", "/galleries/dev/images/multi/versions/1.0.0/replication/plan?sites=dist");
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const total = sum(amd.sizes, arm.sizes) + index.length;
+    assert.deepEqual(r.body.total, { blobs: 4, manifests: 3, bytes: total });
+    assert.deepEqual(r.body.sites[0].missing, { blobs: 4, manifests: 3, bytes: total });
+    assert.equal(r.body.sites[0].repository, "mirror/dev/multi");
+
+    // A client pulls the index, then its platform's manifest: one pull of the version.
+    const before = m().server.usage.stats()?.written ?? 0;
+    await pull("1.0.0", "GET", "dev/multi");
+    await pull(amd.digest, "GET", "dev/multi");
+    await m().server.usage.flush();
+    assert.equal((m().server.usage.stats()?.written ?? 0) - before, 1);
+    const rows = await pullsRows(m(), "dev");
+    assert.deepEqual(
+      rows.map((row) => [row.image, row.version, Number(row.count)]),
+      [["multi", "1.0.0", 1]],
+    );
+  });
+
   it("refuses bad input with a clear error and changes nothing", async () => {
     const rowsBefore = await pullsRows(m(), "prod");
     const replicasBefore = await m()
@@ -533,7 +587,7 @@ describe("usage, costs and replication plans", () => {
   });
 });
 
-describe("usage counting switched off and at shutdown", () => {
+describe("usage counting switched off, failing and at shutdown", () => {
   async function publishOne(s: InProcess): Promise<void> {
     const call = galleryApi(s.server.app);
     assert.equal((await call("POST", "/galleries", { name: "team" })).status, 201);
@@ -561,6 +615,29 @@ describe("usage counting switched off and at shutdown", () => {
       await s.server.usage.flush();
       assert.equal(s.server.usage.stats(), undefined);
       assert.deepEqual(await pullsRows(s, "team"), []);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("keeps the counts of a write that failed for the next one", async () => {
+    const s = await startInProcess({ yaml: "usage: { flush: 10m }\n" });
+    try {
+      await publishOne(s);
+      for (let i = 0; i < 3; i++) await get(s);
+      const db = s.server.gallery.access.db;
+      // The table out of the way: the write fails.
+      await sql`alter table gallery_pulls rename to gallery_pulls_away`.execute(db);
+      await assert.rejects(s.server.usage.flush());
+      assert.equal(s.server.usage.stats()?.pending, 3);
+      await get(s);
+      await sql`alter table gallery_pulls_away rename to gallery_pulls`.execute(db);
+      await s.server.usage.flush();
+      assert.equal(s.server.usage.stats()?.pending, 0);
+      assert.deepEqual(
+        (await pullsRows(s, "team")).map((r) => [r.version, Number(r.count)]),
+        [["1.0.0", 4]],
+      );
     } finally {
       await s.stop();
     }
