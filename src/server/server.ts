@@ -125,6 +125,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const registryMetrics = createRegistryMetrics(metricsRegistry);
   metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());
   metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());
+  if (config.usage.enabled)
+    metricsRegistry.gauge(
+      "strata_usage_pulls_pending",
+      "Pulls counted and not yet written (the next usage.flush writes them)",
+      () => usage.stats()?.pending ?? 0,
+    );
 
   const app = Fastify({
     ...(tls === undefined ? {} : { https: tls.options }),

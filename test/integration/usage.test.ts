@@ -630,6 +630,8 @@ describe("usage counting switched off, failing and at shutdown", () => {
       await sql`alter table gallery_pulls rename to gallery_pulls_away`.execute(db);
       await assert.rejects(s.server.usage.flush());
       assert.equal(s.server.usage.stats()?.pending, 3);
+      const metrics = await s.server.app.inject({ method: "GET", url: "/metrics" });
+      assert.match(metrics.body, /^strata_usage_pulls_pending 3$/m);
       await get(s);
       await sql`alter table gallery_pulls_away rename to gallery_pulls`.execute(db);
       await s.server.usage.flush();
