@@ -3,7 +3,13 @@
 // the repository the version would land in), the one-time egress cost of those bytes and the
 // monthly cost of storing the version there. A site that cannot be reached is reported with the
 // reason; the others are still planned.
-import { GalleryError, type Actor, type GalleryAccess } from "../gallery/index.ts";
+import {
+  GalleryError,
+  type Actor,
+  type DefinitionMetadata,
+  type GalleryAccess,
+  type VersionsTable,
+} from "../gallery/index.ts";
 import type { Digest } from "../oci/index.ts";
 import { RegistryClient } from "../remote/index.ts";
 import { cost, pickSites, siteRepository, type RemoteSite, type Sites } from "./sites.ts";
@@ -54,7 +60,7 @@ export async function replicationPlan(
   options: PlanOptions = {},
 ): Promise<ReplicationPlan> {
   // Input first: an unknown site is refused before anything is read or asked.
-  const chosen = pickSites(sites, names ?? Object.keys(sites.remote));
+  if (names !== undefined) pickSites(sites, names);
   await access.requireRole(actor, key.gallery, "reader");
   const row = await access.db
     .selectFrom("gallery_versions")
@@ -70,6 +76,7 @@ export async function replicationPlan(
       { detail: { ...key } },
     );
   }
+  const chosen = pickSites(sites, names ?? (await defaultSites(access, row, sites)));
   const graph = await versionGraph(access, `${row.gallery}/${row.image}`, row.digest as Digest);
   const total = {
     blobs: graph.blobs.size,
@@ -87,6 +94,36 @@ export async function replicationPlan(
     total,
     sites: planned,
   };
+}
+
+/**
+ * The sites a plan without names covers: the version's targets (its replica rows), else its
+ * definition's `replicateTo`, else every configured site; names no longer configured left out.
+ */
+async function defaultSites(access: GalleryAccess, row: VersionsTable, sites: Sites): Promise<string[]> {
+  const known = (names: readonly string[]) => names.filter((name) => Object.hasOwn(sites.remote, name));
+  const targets = await access.db
+    .selectFrom("gallery_replicas")
+    .select("site")
+    .where("gallery", "=", row.gallery)
+    .where("image", "=", row.image)
+    .where("version", "=", row.version)
+    .where("state", "!=", "removing")
+    .orderBy("site")
+    .execute();
+  if (known(targets.map((t) => t.site)).length > 0) return known(targets.map((t) => t.site));
+  const definition = await access.db
+    .selectFrom("gallery_images")
+    .select("metadata")
+    .where("gallery", "=", row.gallery)
+    .where("name", "=", row.image)
+    .executeTakeFirst();
+  const replicateTo =
+    definition === undefined
+      ? []
+      : ((JSON.parse(definition.metadata) as DefinitionMetadata).replicateTo ?? []);
+  if (known(replicateTo).length > 0) return known(replicateTo);
+  return Object.keys(sites.remote);
 }
 
 function sum(sizes: ReadonlyMap<string, number>): number {

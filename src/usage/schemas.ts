@@ -43,7 +43,8 @@ export const PlanQueryIn = query({
   sites: opt(
     Type.String({
       maxLength: 2000,
-      description: "Comma-separated site names (default: every configured site)",
+      description:
+        "Comma-separated site names (default: the version's targets, else its definition's replicateTo, else every configured site)",
     }),
   ),
 });

@@ -449,6 +449,17 @@ describe("usage, costs and replication plans", () => {
     assert.equal(atGone.repository, "prod/web");
     assert.match(atGone.reason, /ECONNREFUSED/);
     assert.equal(atGone.missing, undefined);
+    // Without sites: the version's targets (1.0.0 is replicated to dist), else every site.
+    const targets = await api("GET", "/galleries/prod/images/web/versions/1.0.0/replication/plan");
+    assert.deepEqual(
+      targets.body.sites.map((x: { site: string }) => x.site),
+      ["dist"],
+    );
+    const every = await api("GET", "/galleries/prod/images/old/versions/1.0.0/replication/plan");
+    assert.deepEqual(
+      every.body.sites.map((x: { site: string; status: string }) => `${x.site} ${x.status}`),
+      ["dist ok", "fra ok", "gone unreachable"],
+    );
     // Planning moved nothing.
     const head = await fetch(`${d.url}/v2/mirror/prod/web/blobs/${digestOf(top2)}`, { method: "HEAD" });
     assert.equal(head.status, 404);

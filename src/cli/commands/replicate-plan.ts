@@ -25,7 +25,10 @@ export function registerReplicatePlan(program: Command, io: CliIo): void {
     "plan <version>",
     "Show per site what replicating GALLERY/NAME@VERSION would move and cost",
   )
-    .option("--sites <names>", "comma-separated site names (default: every configured site)")
+    .option(
+      "--sites <names>",
+      "comma-separated site names (default: the version's targets, else the definition's, else all)",
+    )
     .action(async (reference: string, flags: ApiFlags & { sites?: string }) => {
       const ref = parseVersionRef(reference);
       if (flags.sites !== undefined && flags.sites.split(",").some((s) => s.trim() === ""))
