@@ -12,6 +12,7 @@ import { digestOf, MediaType } from "../../src/oci/index.ts";
 import { startDistribution, type RunningDistribution } from "../helpers/distribution.ts";
 import { authYaml, basic, galleryApi, PASSWORD, type ApiAnswer } from "../helpers/gallery.ts";
 import { startInProcess, type InProcess } from "../helpers/in-process.ts";
+import { diskSizes, makeChunkedDisk, pushChunkedDisk, rawChunk } from "../helpers/chunked-disk.ts";
 import { EMPTY_CONFIG, imageManifest } from "../helpers/manifests.ts";
 import { freePort } from "../helpers/ports.ts";
 import { startPostgres, type Postgres } from "../helpers/postgres.ts";
@@ -532,6 +533,40 @@ describe("usage, costs and replication plans", () => {
       rows.map((row) => [row.image, row.version, Number(row.count)]),
       [["multi", "1.0.0", 1]],
     );
+  });
+
+  it("plans a chunked disk chunk by chunk: chunks the site holds do not move", async () => {
+    const disk = await makeChunkedDisk([
+      rawChunk("disk-a"),
+      rawChunk("disk-b"),
+      rawChunk("disk-c"),
+      rawChunk("disk-d"),
+    ]);
+    await pushChunkedDisk(m().server.app, "builds/disk", disk, { user: "alice" });
+    assert.equal((await api("POST", "/galleries/dev/images", { name: "disk", kind: "vm" })).status, 201);
+    const published = await api("POST", "/galleries/dev/images/disk/versions", {
+      version: "1.0.0",
+      from: `builds/disk@${disk.digest}`,
+    });
+    assert.equal(published.status, 201, JSON.stringify(published.body));
+    // The site holds two of the chunks already (an earlier version of the disk).
+    const held = disk.chunks.slice(0, 2);
+    for (const chunk of held)
+      await pushToDistribution((dist as RunningDistribution).url, "mirror/dev/disk", chunk.bytes);
+    const r = await api("GET", "/galleries/dev/images/disk/versions/1.0.0/replication/plan?sites=dist");
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const total = sum(diskSizes(disk));
+    assert.deepEqual(r.body.total, {
+      blobs: disk.blobs.length,
+      manifests: disk.manifests.length,
+      bytes: total,
+    });
+    const heldBytes = held.reduce((n, c) => n + c.size, 0);
+    assert.deepEqual(r.body.sites[0].missing, {
+      blobs: disk.blobs.length - 2,
+      manifests: disk.manifests.length,
+      bytes: total - heldBytes,
+    });
   });
 
   it("refuses bad input with a clear error and changes nothing", async () => {
