@@ -36,7 +36,7 @@ function tail(side: SideResult): number {
 }
 
 const COLUMNS = [
-  ["Scenario", 20],
+  ["Scenario", 22],
   ["Unit", 6],
   ["Strata", 9],
   ["Distrib.", 9],
