@@ -633,26 +633,29 @@ describe("usage, costs and replication plans", () => {
   });
 });
 
-describe("usage counting switched off, failing and at shutdown", () => {
-  async function publishOne(s: InProcess): Promise<void> {
-    const call = galleryApi(s.server.app);
-    assert.equal((await call("POST", "/galleries", { name: "team" })).status, 201);
-    assert.equal(
-      (await call("POST", "/galleries/team/images", { name: "app", kind: "container" })).status,
-      201,
-    );
-    const pushed = await push(s.server.app, "builds/app", "1", EMPTY_CONFIG, [randomBytes(100)]);
-    const r = await call("POST", "/galleries/team/images/app/versions", {
-      version: "1.0.0",
-      from: `builds/app@${pushed.digest}`,
-    });
-    assert.equal(r.status, 201);
-  }
-  const get = async (s: InProcess): Promise<void> => {
-    const res = await s.server.app.inject({ method: "GET", url: "/v2/team/app/manifests/1.0.0" });
-    assert.equal(res.statusCode, 200);
-  };
+/** A gallery `team` with definition `app` and its version 1.0.0, on a fresh server. */
+async function publishOne(s: InProcess): Promise<void> {
+  const call = galleryApi(s.server.app);
+  assert.equal((await call("POST", "/galleries", { name: "team" })).status, 201);
+  assert.equal(
+    (await call("POST", "/galleries/team/images", { name: "app", kind: "container" })).status,
+    201,
+  );
+  const pushed = await push(s.server.app, "builds/app", "1", EMPTY_CONFIG, [randomBytes(100)]);
+  const r = await call("POST", "/galleries/team/images/app/versions", {
+    version: "1.0.0",
+    from: `builds/app@${pushed.digest}`,
+  });
+  assert.equal(r.status, 201);
+}
 
+/** A GET of team/app:1.0.0, a counted pull. */
+async function get(s: InProcess): Promise<void> {
+  const res = await s.server.app.inject({ method: "GET", url: "/v2/team/app/manifests/1.0.0" });
+  assert.equal(res.statusCode, 200);
+}
+
+describe("usage counting switched off, failing and at shutdown", () => {
   it("counts nothing when usage is disabled", async () => {
     const s = await startInProcess({ yaml: "usage: { enabled: false }\n" });
     try {
@@ -728,27 +731,13 @@ describe("usage counting on PostgreSQL with two servers", () => {
         data: `${first.dataDir}/data`,
         yaml: "usage: { flush: 10m }\n",
       });
-      const call = galleryApi(first.server.app);
-      assert.equal((await call("POST", "/galleries", { name: "team" })).status, 201);
-      assert.equal(
-        (await call("POST", "/galleries/team/images", { name: "app", kind: "container" })).status,
-        201,
-      );
-      const pushed = await push(first.server.app, "builds/app", "1", EMPTY_CONFIG, [randomBytes(100)]);
-      const r = await call("POST", "/galleries/team/images/app/versions", {
-        version: "1.0.0",
-        from: `builds/app@${pushed.digest}`,
-      });
-      assert.equal(r.status, 201);
+      await publishOne(first);
       for (const [s, n] of [
         [first, 3],
         [second, 5],
         [first, 2],
       ] as const) {
-        for (let i = 0; i < n; i++) {
-          const res = await s.server.app.inject({ method: "GET", url: "/v2/team/app/manifests/1.0.0" });
-          assert.equal(res.statusCode, 200);
-        }
+        for (let i = 0; i < n; i++) await get(s);
         await s.server.usage.flush();
       }
       const rows = await pullsRows(second, "team");
