@@ -22,8 +22,8 @@ export interface GalleryAccess {
   requireRole(actor: Actor, gallery: string, role: Role): Promise<void>;
   /** Names of the galleries the caller may read (all when authentication is off). */
   readableGalleries(actor: Actor): Promise<string[]>;
-  /** Total, own and shared bytes of a version (see version-bytes.ts). */
-  versionBytes(row: VersionsTable): Promise<VersionBytes>;
+  /** Total, own and shared bytes of a version (see version-bytes.ts); `sizes`: from reachable(). */
+  versionBytes(row: VersionsTable, sizes?: ReadonlyMap<Digest, number>): Promise<VersionBytes>;
   /** Every digest reachable from a manifest of a repository (itself, children, blobs), with its size. */
   reachable(repository: string, digest: Digest): Promise<Map<Digest, number>>;
 }
@@ -41,7 +41,7 @@ export function galleryAccess(
     generation: ctx.generation,
     requireRole: (actor, gallery, role) => requireRole(ctx, ctx.db, actor, gallery, role),
     readableGalleries: async (actor) => (await readable(actor)).map((g) => g.name),
-    versionBytes: (row) => versionBytes(ctx, row),
+    versionBytes: (row, sizes) => versionBytes(ctx, row, sizes === undefined ? {} : { sizes }),
     reachable: (repository, digest) => reachableSizes(ctx, repository, digest),
   };
 }

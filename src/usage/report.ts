@@ -180,6 +180,8 @@ export async function usageReport(
       }
     }
     const built = await builtAt(access, row);
+    // Read once: the version's bytes and sprawl both work on what it reaches.
+    const sizes = await access.reachable(`${row.gallery}/${row.image}`, row.digest as Digest);
     const createdAt = Number(row.created_at);
     versions.push({
       gallery: row.gallery,
@@ -199,7 +201,7 @@ export async function usageReport(
           .map(([day, count]) => ({ day: dayText(day), count })),
         lastPulledAt: last === 0 ? null : iso(last),
       },
-      bytes: await access.versionBytes(row),
+      bytes: await access.versionBytes(row, sizes),
     });
     const since = last === 0 ? createdAt : last;
     if (now - since >= query.unusedDays * DAY_MS) {
@@ -227,7 +229,7 @@ export async function usageReport(
       gallery: row.gallery,
       image: row.image,
       version: row.version,
-      sizes: await access.reachable(`${row.gallery}/${row.image}`, row.digest as Digest),
+      sizes,
     });
   }
   return {
