@@ -39,6 +39,8 @@ function selectScenarios(options: Options) {
   return SCENARIOS.filter(
     (s) =>
       (only.length === 0 || only.includes(s.name)) &&
+      // A scenario comparing Strata with itself needs Strata.
+      !(options.peerOnly && s.peer !== undefined) &&
       (options.stream || !s.name.startsWith("stream-") || only.includes(s.name)),
   );
 }
@@ -143,6 +145,9 @@ async function main(): Promise<void> {
       `\nStrata side: ${run.labels.strata ?? ""}; Distribution side: ${run.labels.distribution ?? ""}\n`,
     );
     console.log(formatTable(run.results));
+    for (const r of run.results)
+      if (r.distribution.label !== run.labels.distribution)
+        console.log(`${r.name}: the Distribution columns are ${r.distribution.label}`);
     console.log(
       "Figures: medians of the rounds after a warm-up. Latency: over every request of every round.\n" +
         "CPU s: server user + system time over the timed rounds. RSS: each server's peak during the scenario.",

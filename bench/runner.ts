@@ -47,6 +47,26 @@ interface Collected {
 
 export async function runScenario(
   scenario: Scenario,
+  running: readonly Target[],
+  env: Env,
+  rounds: number,
+): Promise<ScenarioResult> {
+  if (scenario.peer === undefined) return runOn(scenario, running, env, rounds);
+  const peer = await scenario.peer();
+  try {
+    return await runOn(
+      scenario,
+      running.map((t) => (t.side === peer.side ? peer : t)),
+      env,
+      rounds,
+    );
+  } finally {
+    await peer.stop();
+  }
+}
+
+async function runOn(
+  scenario: Scenario,
   targets: readonly Target[],
   env: Env,
   rounds: number,

@@ -42,6 +42,11 @@ export interface Scenario<State = unknown> {
   readonly unit: Unit;
   /** One timed round per server and no warm-up (the multi-GiB stream). */
   readonly single?: boolean;
+  /**
+   * Runs against this server in the peer's place, started for the scenario and stopped after
+   * it (a Strata configured otherwise, to compare Strata with itself); needs Strata to run.
+   */
+  peer?(): Promise<Target>;
   setup(target: Target, env: Env): Promise<State>;
   round(target: Target, state: State, env: Env): Promise<RoundResult>;
 }

@@ -103,6 +103,22 @@ export async function startStrataTarget(): Promise<Target> {
   return wrap("strata", "Strata", { url: s.url, pid: s.pid, dir: dirname(s.dataDir), stop: () => s.stop() });
 }
 
+/**
+ * Strata with pull counting off, in the peer's slot: the scenario comparing usage on with off
+ * (manifest-read-usage-c4) runs against the Strata side and this one.
+ */
+export async function startStrataUsageOffTarget(): Promise<Target> {
+  // The Strata side's configuration (its pull policy included), with pull counting off.
+  const config = `${policyYaml()}\nusage:\n  enabled: false\n`;
+  const s = await startStrata({ args: ["--log-level", "warn"], config });
+  return wrap("distribution", "Strata, usage off", {
+    url: s.url,
+    pid: s.pid,
+    dir: dirname(s.dataDir),
+    stop: () => s.stop(),
+  });
+}
+
 export async function startDistributionTarget(side: Side): Promise<Target> {
   const d = await startDistribution({ deleteEnabled: true });
   const label = side === "strata" ? "Distribution (stand-in)" : "Distribution 2.8";

@@ -6,6 +6,7 @@ import { manifestReadPolicyC4 } from "./policy.ts";
 import { getLarge, pullSmall, pullStorm } from "./pull.ts";
 import { pushChunks, pushLarge, pushSmall } from "./push.ts";
 import { streamGet, streamPush } from "./stream.ts";
+import { manifestReadUsageC4 } from "./usage.ts";
 
 export const SCENARIOS: readonly Scenario[] = [
   pushSmall,
@@ -20,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   pullStorm,
   tagsList,
   galleryPullC4,
+  manifestReadUsageC4,
   streamPush,
   streamGet,
 ];

@@ -70,7 +70,7 @@ export function createApiClient(server: string, credentials: Credentials | undef
           response.status === 401 && authorization === undefined
             ? ` (log in first: strata login --server ${server} --username USER --password-stdin)`
             : "";
-        throw new CliError(`${message}${hint}`);
+        throw new CliError(`${message}${hint}`, 1, { status: response.status });
       }
       return { status: response.status, body: parsed };
     },

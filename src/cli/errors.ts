@@ -2,12 +2,15 @@
 
 export class CliError extends Error {
   override readonly name = "CliError";
+  /** The HTTP status of the server's error answer, when the error is one. */
+  readonly status: number | undefined;
   constructor(
     message: string,
     readonly exitCode: 1 | 2 = 1,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; status?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = options?.status;
   }
 }
 

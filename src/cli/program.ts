@@ -29,6 +29,8 @@ import { registerSbom } from "./commands/sbom.ts";
 import { registerPolicy } from "./commands/policy.ts";
 import { registerRetention } from "./commands/retention.ts";
 import { registerReplicate } from "./commands/replicate.ts";
+import { registerReplicatePlan } from "./commands/replicate-plan.ts";
+import { registerUsage } from "./commands/usage.ts";
 
 import { VERSION } from "./version.ts";
 
@@ -77,7 +79,11 @@ const REGISTRARS: Readonly<Record<string, Registrar>> = {
   sbom: registerSbom,
   policy: registerPolicy,
   retention: registerRetention,
-  replicate: registerReplicate,
+  usage: registerUsage,
+  replicate: (program, io) => {
+    registerReplicate(program, io);
+    registerReplicatePlan(program, io);
+  },
 };
 
 /**

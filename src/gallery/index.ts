@@ -8,6 +8,16 @@ export {
 } from "./service.ts";
 export { registerGalleryApi, sendApiError, API_PREFIX, type Identify } from "./api/register.ts";
 export { API_ROUTES } from "./api/routes.ts";
+export {
+  bindRoutes,
+  ok,
+  type ApiRequest,
+  type ApiResult,
+  type ApiRoute,
+  type ApiRouteShape,
+} from "./api/route.ts";
+export type { GalleryAccess } from "./access.ts";
+export type { GalleryDatabase, PullsTable, ReplicasTable, VersionsTable } from "./db/schema.ts";
 export { buildOpenApi } from "./api/openapi.ts";
 export type { PullPath } from "./pull-path.ts";
 export {
@@ -20,7 +30,6 @@ export {
 export { DECISIONS_KEPT, DECISIONS_MAX_AGE_DAYS, type DecisionEntry } from "./policy-log.ts";
 export type { WebhookTarget, Actor, GallerySigning, ReplicationSite } from "./context.ts";
 export { storeEndpoint, type StoreParts } from "./store-endpoint.ts";
-export type { GalleryDatabase, ReplicasTable, VersionsTable } from "./db/schema.ts";
 export {
   GalleryError,
   GALLERY_ERROR_STATUS,

@@ -3,6 +3,7 @@
 // changes state in one transaction with its audit entry and queued webhook events.
 import type { Logger } from "pino";
 import { connectDatabase, migrateSet, type BlobStore, type MetadataStore } from "../store/index.ts";
+import { galleryAccess } from "./access.ts";
 import { auditOps } from "./audit-log.ts";
 import { channelOps } from "./channels.ts";
 import { deliveryOps } from "./deliveries.ts";
@@ -156,6 +157,8 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     /** The policies, the decision log and checks, as the API offers them. */
     policies: policyOps(ctx, policy, options.policy?.specs ?? []),
     sweep,
+    /** The database, clock, role check and content bytes, for usage and replication. */
+    access: galleryAccess(ctx, galleries.list),
     /** Resolves when the work left for after changes (computed changes) is done. */
     backgroundIdle: () => ctx.background.idle(),
     async close(): Promise<void> {

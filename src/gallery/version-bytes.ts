@@ -26,6 +26,8 @@ const CLIMB_LIST = 500;
 export interface VersionBytesOptions {
   /** A digest named by more manifests than this has its holders set aside (default 64). */
   readonly manyHolders?: number;
+  /** The version's reachable digests and sizes, when the caller read them already. */
+  readonly sizes?: ReadonlyMap<Digest, number>;
 }
 
 export async function versionBytes(
@@ -33,7 +35,8 @@ export async function versionBytes(
   row: VersionsTable,
   options: VersionBytesOptions = {},
 ): Promise<VersionBytes> {
-  const sizes = await reachableSizes(ctx, `${row.gallery}/${row.image}`, row.digest as Digest);
+  const sizes =
+    options.sizes ?? (await reachableSizes(ctx, `${row.gallery}/${row.image}`, row.digest as Digest));
   const shared = await sharedDigests(ctx, row, [...sizes.keys()], options.manyHolders ?? MANY_HOLDERS);
   let total = 0;
   let sharedBytes = 0;
@@ -45,7 +48,7 @@ export async function versionBytes(
 }
 
 /** Every digest reachable from `top` in `repository`, with its size. */
-async function reachableSizes(
+export async function reachableSizes(
   ctx: GalleryContext,
   repository: string,
   top: Digest,

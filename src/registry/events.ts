@@ -8,6 +8,8 @@ export interface RegistryEventMap {
     { repository: string; digest: Digest; mediaType: string; tag?: string; subject?: Digest; user?: string },
   ];
   "manifest.deleted": [{ repository: string; digest: Digest; user?: string }];
+  /** A manifest GET answered (HEAD is not a pull); `reference` as asked, a tag or the digest. */
+  "manifest.pulled": [{ repository: string; reference: string; digest: Digest; user?: string }];
   "tag.deleted": [{ repository: string; tag: string; user?: string }];
   "blob.pushed": [{ repository: string; digest: Digest; size: number; user?: string }];
   "blob.mounted": [{ repository: string; from: string; digest: Digest; user?: string }];

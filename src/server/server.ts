@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import {
+  bindRoutes,
   createGalleryService,
   GalleryError,
   registerGalleryApi,
@@ -28,6 +29,7 @@ import {
   createUploadStore,
   type MetadataStore,
 } from "../store/index.ts";
+import { createUsage, USAGE_ROUTES, type UsageService } from "../usage/index.ts";
 import type { AdmissionDeps } from "../admission/index.ts";
 import { startReconciler, type Reconciler } from "../replicate/index.ts";
 import { loadAdmissionTls, startAdmissionListener, type AdmissionListener } from "./admission-listener.ts";
@@ -52,6 +54,8 @@ export interface StrataServer {
   readonly gallery: GalleryService;
   /** The replication reconciler, when sites are configured. */
   readonly replication?: Reconciler;
+  /** Pull counting, usage reports, costs and replication plans. */
+  readonly usage: UsageService;
   readonly log: Logger;
   /** The admission webhooks' listener, when `admission.addr` is set. */
   readonly admission?: AdmissionListener;
@@ -126,6 +130,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           { gallery, store: { meta, blobs }, log: log.child({ component: "replication" }) },
           { sites: siteSpecs, ...config.replication },
         );
+  const usage = createUsage(gallery.access, log, {
+    enabled: config.usage.enabled,
+    flushMs: config.usage.flush,
+    sites: { self: config.site, remote: config.sites },
+  });
+  // A manifest GET of a gallery version counts; the counter never waits on the request.
+  if (config.usage.enabled) events.on("manifest.pulled", (event) => usage.record(event));
   const hooks: RegistryHooks = options.hooks ?? gallery.pullPath;
 
   const enforcer = gallery.policy;
@@ -145,6 +156,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const registryMetrics = createRegistryMetrics(metricsRegistry);
   metricsRegistry.gauge("strata_uploads_open", "Upload sessions in progress", () => meta.uploads.count());
   metricsRegistry.gauge("strata_stored_bytes", "Bytes held in the blob pool", storedBytes());
+  if (config.usage.enabled)
+    metricsRegistry.gauge(
+      "strata_usage_pulls_pending",
+      "Pulls counted and not yet written (the next usage.flush writes them)",
+      () => usage.stats()?.pending ?? 0,
+    );
 
   const app = Fastify({
     ...(tls === undefined ? {} : { https: tls.options }),
@@ -202,7 +219,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (!result.ok) throw new GalleryError("UNAUTHORIZED", result.message);
     return { user: result.user };
   };
-  registerGalleryApi(app, gallery, identify);
+  registerGalleryApi(app, gallery, identify, bindRoutes(USAGE_ROUTES, usage));
   const webConsole = createWebConsole(options.webRoot === undefined ? {} : { root: options.webRoot });
   installHttpEdge(app, {
     allowedMethods: (path) => (path === "/metrics" ? ["GET"] : allowedMethods(path)),
@@ -248,6 +265,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       admissionTls.close();
       await app.close();
       await reconciler?.stop();
+      await usage.close();
       await gallery.close();
       await meta.close();
       throw error;
@@ -271,6 +289,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await registry.drain();
       clearTimeout(force);
       await reconciler?.stop();
+      // The pulls counted since the last write, before the database closes.
+      await usage
+        .close()
+        .catch((err: unknown) => log.error({ err }, "counted pulls not written at shutdown"));
       await gallery.close();
       await meta.close();
       log.info("stopped");
@@ -295,6 +317,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     meta,
     events,
     gallery,
+    usage,
     log,
     close,
     ...(admission === undefined ? {} : { admission }),

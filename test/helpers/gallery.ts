@@ -2,7 +2,11 @@
 // API as a given user, both in-process through Fastify's inject().
 import type { FastifyInstance } from "fastify";
 import { Value } from "@sinclair/typebox/value";
-import { API_ROUTES } from "../../src/gallery/index.ts";
+import { API_ROUTES, type ApiRouteShape } from "../../src/gallery/index.ts";
+import { USAGE_ROUTES } from "../../src/usage/index.ts";
+
+/** Every route under /api/v1: the gallery's and those mounted beside them. */
+const ROUTES: readonly ApiRouteShape[] = [...API_ROUTES, ...USAGE_ROUTES];
 import { digestOf, MediaType } from "../../src/oci/index.ts";
 import { hashPassword } from "../../src/registry/index.ts";
 import { EMPTY_CONFIG } from "./manifests.ts";
@@ -60,7 +64,7 @@ export function galleryApi(app: FastifyInstance) {
  */
 export function checkDocumented(method: string, path: string, body: unknown): void {
   const bare = path.split("?")[0] ?? "";
-  const route = API_ROUTES.find(
+  const route = ROUTES.find(
     (r) => r.method === method && new RegExp(`^${r.path.replace(/:[a-zA-Z]+/g, "[^/]+")}$`).test(bare),
   );
   if (route === undefined) throw new Error(`No documented route for ${method} ${bare}`);

@@ -47,6 +47,7 @@ describe("docs/gallery-api.md and docs/openapi.json", () => {
   it("is what the server serves at /api/v1/openapi.json, naming every route", async () => {
     const { startInProcess } = await import("../helpers/in-process.ts");
     const { API_ROUTES } = await import("../../src/gallery/index.ts");
+    const { USAGE_ROUTES } = await import("../../src/usage/index.ts");
     const s = await startInProcess();
     try {
       const res = await s.server.app.inject({ url: "/api/v1/openapi.json" });
@@ -56,7 +57,7 @@ describe("docs/gallery-api.md and docs/openapi.json", () => {
         paths: Record<string, Record<string, unknown>>;
       };
       assert.equal(served.openapi, "3.1.0");
-      for (const route of API_ROUTES) {
+      for (const route of [...API_ROUTES, ...USAGE_ROUTES]) {
         const path = `/api/v1${route.path.replace(/:([a-zA-Z]+)/g, "{$1}")}`;
         assert.ok(served.paths[path]?.[route.method.toLowerCase()] !== undefined, `${route.method} ${path}`);
       }

@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document of the gallery API, written from the route table and its schemas.
-import type { ApiRoute } from "./route.ts";
+import type { ApiRouteShape } from "./route.ts";
 
 const ERROR = {
   type: "object",
@@ -15,7 +15,7 @@ const ERROR = {
   },
 };
 
-export function buildOpenApi(routes: readonly ApiRoute[]): Record<string, unknown> {
+export function buildOpenApi(routes: readonly ApiRouteShape[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const components: Record<string, unknown> = { Error: ERROR };
   for (const route of routes) {

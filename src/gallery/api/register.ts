@@ -13,6 +13,7 @@ import { GalleryError, isGalleryError } from "../errors.ts";
 import type { GalleryService } from "../service.ts";
 import { pathMethods } from "./allowed-methods.ts";
 import { buildOpenApi } from "./openapi.ts";
+import type { ApiRoute } from "./route.ts";
 import { API_ROUTES } from "./routes.ts";
 
 export const API_PREFIX = "/api/v1";
@@ -21,10 +22,17 @@ export const API_BODY_LIMIT = 1024 * 1024;
 /** Identifies the caller from request headers; throws GalleryError("UNAUTHORIZED") on bad credentials. */
 export type Identify = (req: { headers: FastifyRequest["headers"]; baseUrl: string }) => Promise<Actor>;
 
-export function registerGalleryApi(app: FastifyInstance, service: GalleryService, identify: Identify): void {
+/** `more`: routes of other domains, bound to their services (see bindRoutes). */
+export function registerGalleryApi(
+  app: FastifyInstance,
+  service: GalleryService,
+  identify: Identify,
+  more: readonly ApiRoute[] = [],
+): void {
+  const routes = [...API_ROUTES, ...more];
   // Built on first request: a server that is never asked for it does not pay for it at start.
   let openapi: Record<string, unknown> | undefined;
-  const methodsOf = pathMethods(API_ROUTES, [{ method: "GET", path: "/openapi.json" }]);
+  const methodsOf = pathMethods(routes, [{ method: "GET", path: "/openapi.json" }]);
   app.register(
     async (api) => {
       api.removeAllContentTypeParsers();
@@ -50,8 +58,8 @@ export function registerGalleryApi(app: FastifyInstance, service: GalleryService
           }),
         );
       });
-      api.get("/openapi.json", async () => (openapi ??= buildOpenApi(API_ROUTES)));
-      for (const route of API_ROUTES) {
+      api.get("/openapi.json", async () => (openapi ??= buildOpenApi(routes)));
+      for (const route of routes) {
         api.route({
           method: route.method,
           url: route.path,

@@ -18,7 +18,8 @@ export interface ApiResult {
   readonly body: unknown;
 }
 
-export interface ApiRoute {
+/** `S`: what the handler calls; the gallery's service for the gallery's own table. */
+export interface ApiRoute<S = GalleryService> {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Fastify path relative to /api/v1, with :params. */
   readonly path: string;
@@ -31,7 +32,18 @@ export interface ApiRoute {
   readonly response: TSchema;
   /** Statuses this route answers with on success, with a description each. */
   readonly responses: Readonly<Record<number, string>>;
-  readonly handler: (service: GalleryService, req: ApiRequest) => Promise<ApiResult>;
+  readonly handler: (service: S, req: ApiRequest) => Promise<ApiResult>;
+}
+
+/** A route as documents and method lists see it: everything but the handler. */
+export type ApiRouteShape = Omit<ApiRoute<never>, "handler">;
+
+/**
+ * Routes of another domain (usage, replication) bound to that domain's service, so they mount
+ * beside the gallery's own under /api/v1 with the same identification, checks and errors.
+ */
+export function bindRoutes<S>(routes: readonly ApiRoute<S>[], service: S): ApiRoute[] {
+  return routes.map((route) => ({ ...route, handler: (_gallery, req) => route.handler(service, req) }));
 }
 
 export const ok = (body: unknown): ApiResult => ({ status: 200, body });

@@ -91,6 +91,12 @@ export async function getManifest(ctx: RequestContext): Promise<RegistryResponse
   }
   if (ctx.method === "HEAD") return { status: 200, headers };
   const body = await ctx.manifestBytes(record.digest, record.size);
+  ctx.deps.events.emit("manifest.pulled", {
+    repository: nameOf(ctx),
+    reference: ctx.params.reference ?? record.digest,
+    digest: record.digest,
+    ...userOf(ctx),
+  });
   return { status: 200, headers, body };
 }
 
