@@ -11,14 +11,17 @@
 // is built first when dist/web is missing or older than its sources.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { provenanceReferrer } from "../../src/builder/index.ts";
 import { MediaType } from "../../src/oci/index.ts";
+import { sbomReferrers, type Package } from "../../src/sbom/index.ts";
 import { authYaml, PASSWORD } from "../helpers/gallery.ts";
 import { buildImage, buildLayer, type TestImage } from "../helpers/images.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
@@ -55,6 +58,8 @@ describe(
   { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` },
   () => {
     let server: RunningStrata;
+    let site: RunningStrata;
+    let keys = "";
     let browser: Browser;
     let shots: string;
     const extraShots = process.env.STRATA_WEB_SCREENSHOTS;
@@ -105,6 +110,77 @@ describe(
       });
       assert.equal(res.status, 201, `manifest push: ${await res.text()}`);
       return image.manifestDigest;
+    }
+
+    /** Pushes a referrer (its blobs, then its manifest by digest). */
+    async function pushReferrer(
+      repository: string,
+      referrer: { digest: string; manifest: Buffer; blobs: readonly { digest: string; bytes: Buffer }[] },
+    ): Promise<void> {
+      for (const blob of referrer.blobs) {
+        const res = await fetch(`${server.url}/v2/${repository}/blobs/uploads/?digest=${blob.digest}`, {
+          method: "POST",
+          headers: { authorization: basic("alice"), "content-type": "application/octet-stream" },
+          body: blob.bytes,
+          signal: AbortSignal.timeout(WAIT_MS),
+        });
+        assert.equal(res.status, 201, `referrer blob push: ${await res.text()}`);
+      }
+      const res = await fetch(`${server.url}/v2/${repository}/manifests/${referrer.digest}`, {
+        method: "PUT",
+        headers: { authorization: basic("alice"), "content-type": MediaType.ImageManifest },
+        body: referrer.manifest,
+        signal: AbortSignal.timeout(WAIT_MS),
+      });
+      assert.equal(res.status, 201, `referrer manifest push: ${await res.text()}`);
+    }
+
+    /** An SBOM (SPDX and CycloneDX) with many packages, one named with markup, and provenance. */
+    async function attachSupplyChain(repository: string, image: TestImage): Promise<void> {
+      const subject = { digest: image.manifestDigest, size: image.manifest.length };
+      const packages: Package[] = [
+        {
+          type: "deb",
+          name: "openssl",
+          version: "3.0.15-1",
+          purl: "pkg:deb/debian/openssl@3.0.15-1",
+          licenses: [],
+        },
+        { type: "deb", name: HOSTILE_IMG, version: "1.0", purl: "pkg:deb/debian/hostile@1.0", licenses: [] },
+      ];
+      for (let i = 0; i < 60; i++)
+        packages.push({
+          type: "deb",
+          name: `lib${i}`,
+          version: `1.${i}`,
+          purl: `pkg:deb/debian/lib${i}@1.${i}`,
+          licenses: [],
+        });
+      const name = `${repository}@${image.manifestDigest}`;
+      for (const referrer of sbomReferrers({ packages }, { name, digest: image.manifestDigest }, subject))
+        await pushReferrer(repository, referrer);
+      await pushReferrer(
+        repository,
+        provenanceReferrer(subject, {
+          _type: "https://in-toto.io/Statement/v1",
+          subject: [{ name, digest: { sha256: image.manifestDigest.replace(/^sha256:/, "") } }],
+          predicateType: "https://slsa.dev/provenance/v1",
+          predicate: {
+            buildDefinition: {
+              buildType: "https://strata.dev/build/containerfile/v1",
+              externalParameters: { source: "https://git.example.com/web.git", revision: "0123abcd" },
+            },
+            runDetails: {
+              builder: { id: "https://ci.example.com/runners/7" },
+              metadata: {
+                invocationId: "build-4711",
+                startedOn: "2026-01-02T03:04:05.000Z",
+                finishedOn: "2026-01-02T03:09:05.000Z",
+              },
+            },
+          },
+        }),
+      );
     }
 
     async function release(name: string): Promise<TestImage> {
@@ -200,7 +276,28 @@ describe(
       }
       shots = await mkdtemp(join(tmpdir(), "strata-web-screenshots-"));
       console.log(`# screenshots: ${shots}`);
-      server = await startStrata({ config: await authYaml(["alice", "bob", "carol", "dave"]) });
+      // The gallery signs what it receives with a key made here; versions replicate to a second
+      // Strata (eu) and, for 1.0.0, to a site nothing listens at (moon), whose copy fails.
+      keys = await mkdtemp(join(tmpdir(), "strata-web-keys-"));
+      const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+      await writeFile(join(keys, "demo.key"), privateKey.export({ type: "pkcs8", format: "pem" }));
+      site = await startStrata();
+      server = await startStrata({
+        config: await authYaml(
+          ["alice", "bob", "carol", "dave"],
+          [
+            "gallery:",
+            "  signing:",
+            `    demo: { key: ${JSON.stringify(join(keys, "demo.key"))} }`,
+            "sites:",
+            `  eu: { url: "${site.url}", kind: strata, region: eu-west, cost: { storagePerGiBMonth: 0.023, egressPerGiB: 0.09 } }`,
+            `  moon: { url: "http://127.0.0.1:9", kind: registry }`,
+            "replication: { interval: 200ms, backoff: 1h, maxBackoff: 2h }",
+            "usage: { flush: 100ms }",
+            "",
+          ].join("\n"),
+        ),
+      });
       const { chromium } = await import("playwright-core");
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], timeout: WAIT_MS });
 
@@ -220,6 +317,7 @@ describe(
         description: `The web front end ${HOSTILE_SCRIPT}`,
         labels: { team: HOSTILE_IMG, tier: "frontend" },
         releaseNotesUrl: "https://example.com/notes",
+        replicateTo: ["eu"],
       });
       await apiOk("alice", "POST", "/galleries/demo/images", {
         name: "web-vm",
@@ -241,13 +339,18 @@ describe(
         "1.2.0": "Faster **start-up**.",
       };
       for (const [version, changelog] of Object.entries(changelogs)) {
-        const digest = await push("builds/web", `v${version}`, await release(`web ${version}`));
+        const image = await release(`web ${version}`);
+        const digest = await push("builds/web", `v${version}`, image);
+        if (version === "1.1.0") await attachSupplyChain("builds/web", image);
         await apiOk("carol", "POST", "/galleries/demo/images/web/versions", {
           version,
           from: `builds/web@${digest}`,
           changelog,
         });
       }
+      await apiOk("carol", "PUT", "/galleries/demo/images/web/versions/1.0.0/replication", {
+        sites: ["eu", "moon"],
+      });
       await apiOk("alice", "PUT", "/galleries/demo/images/web/channels/production", {
         version: "1.0.0",
         restricted: true,
@@ -270,6 +373,8 @@ describe(
       for (const context of contexts) await context.close().catch(() => undefined);
       await browser?.close().catch(() => undefined);
       await server?.stop();
+      await site?.stop();
+      if (keys !== "") await rm(keys, { recursive: true, force: true });
     });
 
     it("answers the console with its security headers, and the CSP refuses inline script", async () => {
@@ -366,6 +471,99 @@ describe(
       await carol.goto(`${server.url}/galleries/demo/images/web-vm`);
       await carol.getByText("uefi, Secure Boot").waitFor();
       await carol.getByText("2 vCPUs, 2048 MiB memory").waitFor();
+    });
+
+    it("shows a version's copies, pulls, provenance, SBOM packages and signatures", async () => {
+      // Two pulls of 1.1.0 through the registry, counted at this site.
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${server.url}/v2/demo/web/manifests/1.1.0`, {
+          headers: { authorization: basic("dave"), accept: MediaType.ImageManifest },
+          signal: AbortSignal.timeout(WAIT_MS),
+        });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }
+      await carol.goto(`${server.url}/galleries/demo/images/web/versions/1.1.0`);
+      const replication = carol.locator("section[aria-labelledby=replication-title]");
+      await replication.getByRole("row", { name: /eu \(eu-west\)\s+completed/ }).waitFor();
+      await carol
+        .locator("section[aria-labelledby=pulls-title]")
+        .getByText("2 in all, 2 in the last 30 days")
+        .waitFor();
+      const provenance = carol.locator("section[aria-labelledby=provenance-title]");
+      await provenance.getByText("https://ci.example.com/runners/7").waitFor();
+      await provenance.getByText("https://git.example.com/web.git").waitFor();
+      await provenance.getByText("build-4711").waitFor();
+      // The package named with markup is a text cell, and the list pages and searches.
+      const sbom = carol.locator("section[aria-labelledby=sbom-title]");
+      await sbom.getByText("62 packages in the SPDX 2.3 document").waitFor();
+      await sbom.getByText("Page 1 of 2 · 62 packages").waitFor();
+      await sbom.getByRole("cell", { name: HOSTILE_IMG, exact: true }).waitFor();
+      assert.equal(await carol.locator("main img, main script, main [onerror]").count(), 0);
+      await sbom.getByLabel("Package name contains").fill("openssl");
+      await sbom.getByText("Page 1 of 1 · 1 packages").waitFor();
+      await sbom.getByRole("cell", { name: "3.0.15-1", exact: true }).waitFor();
+      // The gallery's signature, with the key id the keys API names.
+      const signatures = carol.locator("section[aria-labelledby=signatures-title]");
+      await signatures.locator("tbody tr").first().waitFor();
+      const keyId = (await signatures.locator("tbody tr td").first().textContent()) ?? "";
+      assert.ok(keyId !== "" && keyId !== "—", "the signature names its key");
+      const galleryKeys = await apiOk("alice", "GET", "/galleries/demo/keys");
+      assert.ok(JSON.stringify(galleryKeys).includes(keyId), `${keyId} in ${JSON.stringify(galleryKeys)}`);
+      await signatures.getByText("does not check them").waitFor();
+      await checkPage(carol, "version-supply-chain");
+      await carol.emulateMedia({ colorScheme: "dark" });
+      await checkAccessible(carol, "version supply chain (dark)");
+      await carol.emulateMedia({ colorScheme: "light" });
+      // A copy to a site nothing listens at fails with its reason.
+      await carol.goto(`${server.url}/galleries/demo/images/web/versions/1.0.0`);
+      await replication.getByRole("row", { name: /moon\s+failed/ }).waitFor();
+    });
+
+    it("charts pulls and storage on the usage page, which alone loads uPlot", async () => {
+      const before = await carol.evaluate(() =>
+        [...document.querySelectorAll("link[rel=stylesheet], script[src]")].map(
+          (e: { href?: string; src?: string }) => e.href ?? e.src ?? "",
+        ),
+      );
+      await carol.getByRole("link", { name: "Usage" }).click();
+      await carol.getByRole("heading", { name: "Usage and costs" }).waitFor();
+      await carol.getByRole("heading", { name: "Pulls per day, last 30 days" }).waitFor();
+      const pulls = carol.locator("section[aria-labelledby=pulls-title]");
+      await pulls.locator("canvas").first().waitFor();
+      await pulls.getByRole("row", { name: /^demo 2 \d+$/ }).waitFor();
+      const storage = carol.locator("section[aria-labelledby=storage-title]");
+      assert.equal(await storage.locator("canvas").count(), 2);
+      await storage.getByRole("cell", { name: "eu (eu-west)" }).first().waitFor();
+      await carol.getByRole("heading", { name: "Most pulled versions" }).waitFor();
+      await carol.getByRole("link", { name: "demo/web:1.1.0" }).waitFor();
+      await carol.getByRole("heading", { name: /^Sprawl$/ }).waitFor();
+      // The chart's stylesheet came with the page, not with the first load.
+      assert.ok(!before.some((href: string) => /usage|chart/.test(href)), before.join(", "));
+      await checkPage(carol, "usage");
+      await carol.emulateMedia({ colorScheme: "dark" });
+      await checkAccessible(carol, "usage (dark)");
+      await carol.emulateMedia({ colorScheme: "light" });
+    });
+
+    it("lists copies by state on the replication page and plans a copy's bytes and costs", async () => {
+      await carol.getByRole("link", { name: "Replication" }).click();
+      await carol.getByRole("heading", { name: "Replication", exact: true }).waitFor();
+      await carol.getByRole("row", { name: /demo\/web:1\.0\.0 moon\s+failed/ }).waitFor();
+      await carol.getByLabel("State").selectOption("failed");
+      await carol.getByRole("button", { name: "Apply" }).click();
+      await carol.waitForURL(/state=failed/);
+      await carol.getByRole("row", { name: /moon\s+failed/ }).waitFor();
+      assert.equal(await carol.getByRole("row", { name: /completed/ }).count(), 0);
+      await checkPage(carol, "replication");
+      await carol.getByRole("button", { name: "Plan demo/web:1.0.0" }).click();
+      await carol.getByLabel("Sites (optional, comma-separated)").fill("eu");
+      await carol.getByRole("button", { name: "Plan", exact: true }).click();
+      const plan = carol.locator("section[aria-labelledby=plan-title]");
+      await plan.getByText(/demo\/web:1\.0\.0 brings \d+ blobs/).waitFor();
+      // eu holds the version already: nothing to send, and its storage has a monthly cost.
+      await plan.getByRole("row", { name: /^eu \(eu-west\) demo\/web 0 B/ }).waitFor();
+      await checkPage(carol, "replication-plan");
     });
 
     it("pages a definition with many versions 50 rows at a time", async () => {
@@ -527,7 +725,12 @@ describe(
       );
       assert.ok(assets.some((a) => a.endsWith(".js")) && assets.some((a) => a.endsWith(".css")), html);
       let total = 0;
-      for (const asset of assets) total += gzipSync(await readFile(join(WEB, asset)), { level: 9 }).length;
+      for (const asset of assets) {
+        const bytes = await readFile(join(WEB, asset));
+        total += gzipSync(bytes, { level: 9 }).length;
+        // uPlot (its legend's class names) loads with the usage page only.
+        assert.ok(!bytes.toString("utf8").includes("u-legend"), `${asset} carries uPlot`);
+      }
       console.log(`# first load: ${assets.length} files, ${(total / 1024).toFixed(1)} KB gzipped`);
       assert.ok(total <= BUDGET, `first load is ${total} bytes gzipped, over ${BUDGET}`);
     });

@@ -14,6 +14,8 @@ const DefinitionPage = lazy(() => import("./pages/definition.tsx"));
 const VersionPage = lazy(() => import("./pages/version.tsx"));
 const ApprovalsPage = lazy(() => import("./pages/approvals.tsx"));
 const AuditPage = lazy(() => import("./pages/audit.tsx"));
+const UsagePage = lazy(() => import("./pages/usage.tsx"));
+const ReplicationPage = lazy(() => import("./pages/replication.tsx"));
 
 export function App() {
   const [session, setSession] = useState<SessionInfo>();
@@ -75,6 +77,8 @@ function Header() {
         <ul>
           {nav("/", "Galleries", path === "/" || path.startsWith("/galleries"))}
           {nav("/approvals", "Approvals", path.startsWith("/approvals"))}
+          {nav("/replication", "Replication", path.startsWith("/replication"))}
+          {nav("/usage", "Usage", path.startsWith("/usage"))}
           {nav("/audit", "Audit log", path.startsWith("/audit"))}
         </ul>
       </nav>
@@ -117,6 +121,8 @@ function Page(): ReactNode {
     return <VersionPage gallery={m.gallery ?? ""} image={m.image ?? ""} version={m.version ?? ""} />;
   if (path === "/approvals") return <ApprovalsPage />;
   if (path === "/audit") return <AuditPage />;
+  if (path === "/usage") return <UsagePage />;
+  if (path === "/replication") return <ReplicationPage />;
   return (
     <>
       <h1>Not found</h1>

@@ -56,6 +56,38 @@ export function usePoll<T>(load: () => Promise<T>, key: string): Polled<T> {
   };
 }
 
+/** Loads with `load` once per key (for what is costly to read and rarely changes). */
+export function useLoad<T>(load: () => Promise<T>, key: string): Polled<T> {
+  const [state, setState] = useState<{ data?: T; error?: Error; updatedAt?: Date; key: string }>({ key });
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const [tick, setTick] = useState(0);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  useEffect(() => {
+    let live = true;
+    loadRef.current().then(
+      (data) => live && setState({ data, updatedAt: new Date(), key }),
+      (error: unknown) =>
+        live &&
+        setState({
+          error: error instanceof Error ? error : new Error(String(error)),
+          updatedAt: new Date(),
+          key,
+        }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [key, tick]);
+  const current = state.key === key;
+  return {
+    data: current ? state.data : undefined,
+    error: current ? state.error : undefined,
+    updatedAt: current ? state.updatedAt : undefined,
+    reload,
+  };
+}
+
 export function Updated({ at }: { at: Date | undefined }) {
   if (at === undefined) return null;
   return (

@@ -1,7 +1,8 @@
 // A version: its digest and how to pull it (registry references; `strata vm run` for VM
 // disks), its changelog rendered from Markdown as text, the changes computed against the previous
 // version, its lifecycle (deprecation, revocation, deletion) and the lifecycle actions the
-// caller's role allows, each behind a confirmation that says what will happen.
+// caller's role allows, each behind a confirmation that says what will happen; then its copies at
+// other sites, its pulls, and its provenance, SBOM and signatures (version-supply.tsx).
 import { useState, type ReactNode } from "react";
 import {
   api,
@@ -17,6 +18,7 @@ import {
 } from "../api.ts";
 import { Markdown } from "../markdown-view.tsx";
 import { Link } from "../router.tsx";
+import { Pulls, Replication, SupplyChain } from "./version-supply.tsx";
 import { useSession } from "../session.ts";
 import { bytes, Confirm, date, day, Loading, StateBadge, Updated, usePoll, useTitle } from "../ui.tsx";
 
@@ -64,6 +66,9 @@ export default function VersionPage(props: { gallery: string; image: string; ver
               )}
             </section>
             <Changes v={v} diff={changes} />
+            <Replication v={v} />
+            <Pulls v={v} />
+            <SupplyChain v={v} />
           </>
         )}
       </Loading>
