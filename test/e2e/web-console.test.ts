@@ -294,6 +294,8 @@ describe(
             `  moon: { url: "http://127.0.0.1:9", kind: registry }`,
             "replication: { interval: 200ms, backoff: 1h, maxBackoff: 2h }",
             "usage: { flush: 100ms }",
+            "policies:",
+            "  - { name: sbom-required, mode: warn, scope: { galleries: [demo] }, points: [check], rules: { sbom: true } }",
             "",
           ].join("\n"),
         ),
@@ -350,6 +352,11 @@ describe(
       }
       await apiOk("carol", "PUT", "/galleries/demo/images/web/versions/1.0.0/replication", {
         sites: ["eu", "moon"],
+      });
+      // A recorded decision: 1.0.0 has no SBOM, which the check point warns about.
+      await apiOk("alice", "POST", "/policy/check", {
+        references: [`${new URL(server.url).host}/demo/web:1.0.0`],
+        point: "check",
       });
       await apiOk("alice", "PUT", "/galleries/demo/images/web/channels/production", {
         version: "1.0.0",
@@ -510,7 +517,8 @@ describe(
       assert.ok(keyId !== "" && keyId !== "—", "the signature names its key");
       const galleryKeys = await apiOk("alice", "GET", "/galleries/demo/keys");
       assert.ok(JSON.stringify(galleryKeys).includes(keyId), `${keyId} in ${JSON.stringify(galleryKeys)}`);
-      await signatures.getByText("does not check them").waitFor();
+      await signatures.getByRole("cell", { name: "yes, its signing key" }).waitFor();
+      await signatures.getByText("it does not check them", { exact: false }).waitFor();
       await checkPage(carol, "version-supply-chain");
       await carol.emulateMedia({ colorScheme: "dark" });
       await checkAccessible(carol, "version supply chain (dark)");
@@ -564,6 +572,33 @@ describe(
       // eu holds the version already: nothing to send, and its storage has a monthly cost.
       await plan.getByRole("row", { name: /^eu \(eu-west\) demo\/web 0 B/ }).waitFor();
       await checkPage(carol, "replication-plan");
+    });
+
+    it("lists policy decisions with what was warned about, where and why, filtered on the server", async () => {
+      await carol.getByRole("link", { name: "Policy" }).click();
+      await carol.getByRole("heading", { name: "Policy decisions" }).waitFor();
+      const row = carol.getByRole("row", { name: /warn\s+check\s+.*demo\/web:1\.0\.0/ });
+      await row.waitFor();
+      await row.getByText(/sbom-required \(warn\) sbom:/).waitFor();
+      await checkPage(carol, "policy");
+      await carol.getByLabel("Outcome").selectOption("deny");
+      await carol.getByRole("button", { name: "Apply" }).click();
+      await carol.waitForURL(/outcome=deny/);
+      await carol.getByText("No decision is recorded that matches.").waitFor();
+    });
+
+    it("browses the registry's repositories and a repository's tags with their digests", async () => {
+      await carol.getByRole("link", { name: "Registry" }).click();
+      await carol.getByRole("heading", { name: "Registry" }).waitFor();
+      await carol.getByRole("row", { name: "builds/web no" }).waitFor();
+      await carol.getByRole("row", { name: "demo/web yes" }).waitFor();
+      await checkPage(carol, "registry");
+      await carol.getByRole("link", { name: "builds/web" }).click();
+      await carol.getByRole("heading", { name: "builds/web" }).waitFor();
+      await carol.getByRole("row", { name: /^v1\.1\.0 sha256:[0-9a-f]{12}…$/ }).waitFor();
+      // Read-only: the session cannot delete under /v2, so nothing offers to.
+      assert.equal(await carol.getByRole("button", { name: /Delete/ }).count(), 0);
+      await checkPage(carol, "registry-tags");
     });
 
     it("pages a definition with many versions 50 rows at a time", async () => {

@@ -149,9 +149,6 @@ export function setCsrfToken(token: string | undefined): void {
   csrfToken = token;
 }
 
-/** The session's CSRF token, for changes sent other than through `api` (the registry's). */
-export const currentCsrfToken = (): string | undefined => csrfToken;
-
 /** Calls /api/v1 + path; answers the parsed JSON (undefined for 204). */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   // X-Requested-With: the server then answers 401 without a Basic challenge, which would make

@@ -16,6 +16,8 @@ const ApprovalsPage = lazy(() => import("./pages/approvals.tsx"));
 const AuditPage = lazy(() => import("./pages/audit.tsx"));
 const UsagePage = lazy(() => import("./pages/usage.tsx"));
 const ReplicationPage = lazy(() => import("./pages/replication.tsx"));
+const PolicyPage = lazy(() => import("./pages/policy.tsx"));
+const RegistryPage = lazy(() => import("./pages/registry.tsx"));
 
 export function App() {
   const [session, setSession] = useState<SessionInfo>();
@@ -79,6 +81,8 @@ function Header() {
           {nav("/approvals", "Approvals", path.startsWith("/approvals"))}
           {nav("/replication", "Replication", path.startsWith("/replication"))}
           {nav("/usage", "Usage", path.startsWith("/usage"))}
+          {nav("/policy", "Policy", path.startsWith("/policy"))}
+          {nav("/registry", "Registry", path.startsWith("/registry"))}
           {nav("/audit", "Audit log", path.startsWith("/audit"))}
         </ul>
       </nav>
@@ -123,6 +127,8 @@ function Page(): ReactNode {
   if (path === "/audit") return <AuditPage />;
   if (path === "/usage") return <UsagePage />;
   if (path === "/replication") return <ReplicationPage />;
+  if (path === "/policy") return <PolicyPage />;
+  if (path === "/registry") return <RegistryPage />;
   return (
     <>
       <h1>Not found</h1>

@@ -24,15 +24,9 @@ export class RegistryError extends Error {
   }
 }
 
-/** Sends a request to /v2 + path with the session cookie (and the CSRF token for changes). */
-export async function v2(
-  method: string,
-  path: string,
-  accept: string,
-  csrfToken?: string,
-): Promise<Response> {
+/** Reads /v2 + path (GET or HEAD) with the session cookie, which /v2 accepts for reads only. */
+export async function v2(method: "GET" | "HEAD", path: string, accept: string): Promise<Response> {
   const headers: Record<string, string> = { Accept: accept, "X-Requested-With": "strata-console" };
-  if (method !== "GET" && method !== "HEAD" && csrfToken !== undefined) headers["X-CSRF-Token"] = csrfToken;
   const res = await fetch(`/v2/${path}`, { method, headers, credentials: "same-origin" });
   if (!res.ok) {
     let message = `The registry answered ${res.status}`;
@@ -176,11 +170,25 @@ function sbomOf(digest: string, predicateType: string, statement: unknown): Sbom
   return { digest, format: "CycloneDX 1.6", packages };
 }
 
+/**
+ * A key id as `strata verify` and the gallery's keys API spell it (hex SHA-256): cosign's hint is
+ * the same hash in base64.
+ */
+function hexKeyId(hint: string): string {
+  try {
+    const raw = atob(hint);
+    if (raw.length !== 32) return hint;
+    return [...raw].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+  } catch {
+    return hint;
+  }
+}
+
 function signatureOf(digest: string, created: string | undefined, bundle: unknown): Signature {
   const b = obj(bundle);
   const s: Signature = { digest };
   const keyId = str(obj(obj(b.verificationMaterial).publicKey).hint);
-  if (keyId !== undefined) s.keyId = keyId;
+  if (keyId !== undefined) s.keyId = hexKeyId(keyId);
   if (created !== undefined) s.created = created;
   const payload = str(obj(b.dsseEnvelope).payload);
   if (payload !== undefined) {

@@ -172,7 +172,13 @@ export function Pulls({ v }: { v: VersionDetail }) {
 
 export function SupplyChain({ v }: { v: VersionDetail }) {
   const repo = `${v.gallery}/${v.image}`;
-  const loaded = useLoad(() => supplyChain(repo, v.digest), `supply:${repo}@${v.digest}`);
+  const loaded = useLoad(async () => {
+    const [chain, keys] = await Promise.all([
+      supplyChain(repo, v.digest),
+      api<GalleryKeys>("GET", `/galleries/${seg(v.gallery)}/keys`).catch(() => undefined),
+    ]);
+    return { ...chain, keys };
+  }, `supply:${repo}@${v.digest}`);
   const chain = loaded.data;
   return (
     <>
@@ -229,16 +235,17 @@ export function SupplyChain({ v }: { v: VersionDetail }) {
       <section aria-labelledby="signatures-title">
         <h2 id="signatures-title">Signatures</h2>
         <p className="muted">
-          The console lists the signatures attached to this version as their bundles state them; it does not
-          check them. Whether a signature is valid is decided by <code>strata verify</code> with the trusted
-          keys and by the gallery's trust at pull and admission.
+          The console lists the signatures attached to this version as their bundles state them, and whether
+          the key id they name is one of this gallery's keys; it does not check them. Whether a signature is
+          valid is decided by <code>strata verify</code> with the trusted keys and by the gallery's trust at
+          pull and admission.
         </p>
         {chain === undefined ? (
           loaded.error === undefined && <p className="muted">Loading…</p>
         ) : chain.signatures.length === 0 ? (
           <p className="muted">No signature is attached to this version.</p>
         ) : (
-          <Signatures signatures={chain.signatures} />
+          <Signatures signatures={chain.signatures} keys={chain.keys} />
         )}
         {chain !== undefined && chain.problems.length > 0 && (
           <>
@@ -320,7 +327,18 @@ function Packages({ sbom }: { sbom: Sbom }) {
   );
 }
 
-function Signatures({ signatures }: { signatures: Signature[] }) {
+interface GalleryKeys {
+  signs: boolean;
+  keys: { keyId: string; signing: boolean }[];
+}
+
+function Signatures({ signatures, keys }: { signatures: Signature[]; keys: GalleryKeys | undefined }) {
+  const known = (keyId: string | undefined): string => {
+    if (keys === undefined || keyId === undefined) return "—";
+    const key = keys.keys.find((k) => k.keyId === keyId);
+    if (key === undefined) return "no";
+    return key.signing ? "yes, its signing key" : "yes, trusted";
+  };
   return (
     <div className="table-wrap">
       <table>
@@ -329,6 +347,7 @@ function Signatures({ signatures }: { signatures: Signature[] }) {
             <th scope="col">Key id</th>
             <th scope="col">Signed at (as stated)</th>
             <th scope="col">Reference signed</th>
+            <th scope="col">A key of this gallery</th>
             <th scope="col">Signature</th>
           </tr>
         </thead>
@@ -338,6 +357,7 @@ function Signatures({ signatures }: { signatures: Signature[] }) {
               <td className="mono">{s.keyId ?? "—"}</td>
               <td>{s.signedAt !== undefined ? date(s.signedAt) : date(s.created)}</td>
               <td>{s.reference ?? "—"}</td>
+              <td>{known(s.keyId)}</td>
               <td>
                 <code className="digest">{shortDigest(s.digest)}</code>
               </td>
