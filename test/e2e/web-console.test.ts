@@ -6,7 +6,13 @@
 // text and runs nothing; the CSP refuses inline script; the session cookie is HttpOnly and
 // SameSite=Strict; a cookie-authenticated change without the CSRF token is refused and changes
 // nothing; axe-core finds no serious or critical violation on any page; nothing overflows a
-// 390-px viewport; the first load stays within its compressed-size budget. Screenshots of each
+// 390-px viewport; the first load stays within its compressed-size budget and carries no uPlot.
+// The gallery signs with a key made here; a version carries an SBOM (one package named with
+// markup) and provenance, replicates to a second `strata serve` (and fails to a site nothing
+// listens at), and is pulled: the version page shows its copies, pulls, provenance, packages and
+// signature; the usage page draws its charts; the replication page filters by state and plans a
+// copy; the policy page lists a recorded warning; the registry page lists repositories and tags;
+// search finds definitions by label and versions by number. Screenshots of each
 // page go to a folder under the OS temp dir (and to $STRATA_WEB_SCREENSHOTS when set). The console
 // is built first when dist/web is missing or older than its sources.
 import assert from "node:assert/strict";
@@ -599,6 +605,19 @@ describe(
       // Read-only: the session cannot delete under /v2, so nothing offers to.
       assert.equal(await carol.getByRole("button", { name: /Delete/ }).count(), 0);
       await checkPage(carol, "registry-tags");
+    });
+
+    it("searches definitions by label and versions by number, labels shown as text", async () => {
+      await carol.getByRole("link", { name: "Search" }).click();
+      await carol.getByRole("heading", { name: "Search" }).waitFor();
+      await carol.getByLabel("Search for").fill("frontend");
+      await carol.getByRole("heading", { name: "Definitions (1)" }).waitFor();
+      await carol.getByRole("link", { name: "demo/web", exact: true }).waitFor();
+      await carol.getByText(`team=${HOSTILE_IMG}`).waitFor();
+      assert.equal(await carol.locator("main img, main script, main [onerror]").count(), 0);
+      await checkPage(carol, "search");
+      await carol.getByLabel("Search for").fill("1.0.11");
+      await carol.getByRole("link", { name: "demo/many:1.0.11", exact: true }).waitFor();
     });
 
     it("pages a definition with many versions 50 rows at a time", async () => {

@@ -18,6 +18,7 @@ const UsagePage = lazy(() => import("./pages/usage.tsx"));
 const ReplicationPage = lazy(() => import("./pages/replication.tsx"));
 const PolicyPage = lazy(() => import("./pages/policy.tsx"));
 const RegistryPage = lazy(() => import("./pages/registry.tsx"));
+const SearchPage = lazy(() => import("./pages/search.tsx"));
 
 export function App() {
   const [session, setSession] = useState<SessionInfo>();
@@ -83,6 +84,7 @@ function Header() {
           {nav("/usage", "Usage", path.startsWith("/usage"))}
           {nav("/policy", "Policy", path.startsWith("/policy"))}
           {nav("/registry", "Registry", path.startsWith("/registry"))}
+          {nav("/search", "Search", path.startsWith("/search"))}
           {nav("/audit", "Audit log", path.startsWith("/audit"))}
         </ul>
       </nav>
@@ -129,6 +131,7 @@ function Page(): ReactNode {
   if (path === "/replication") return <ReplicationPage />;
   if (path === "/policy") return <PolicyPage />;
   if (path === "/registry") return <RegistryPage />;
+  if (path === "/search") return <SearchPage />;
   return (
     <>
       <h1>Not found</h1>
