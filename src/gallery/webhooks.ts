@@ -7,6 +7,7 @@ import { createHmac } from "node:crypto";
 import type { GalleryContext, WebhookTarget } from "./context.ts";
 import type { DeliveriesTable } from "./db/schema.ts";
 import { iso } from "./context.ts";
+import { serialRunner } from "../lib/serial-runner.ts";
 
 /** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -60,31 +61,14 @@ export interface Deliverer {
 
 export function createDeliverer(ctx: GalleryContext, options: DeliveryOptions): Deliverer {
   const hooks = new Map<string, WebhookTarget>(ctx.webhooks.map((h) => [h.name, h]));
-  let running: Promise<void> | undefined;
-  let again = false;
   let stopped = false;
-  const timer = setInterval(() => kick(), options.pollMs);
+  const runner = serialRunner(() => pass(), {
+    stopped: () => stopped || hooks.size === 0,
+    onError: (err) => ctx.log.error({ err }, "webhook delivery pass failed"),
+  });
+  const kick = (): void => runner.kick();
+  const timer = setInterval(kick, options.pollMs);
   timer.unref();
-
-  function kick(): void {
-    if (stopped || hooks.size === 0) return;
-    if (running !== undefined) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await pass();
-        } catch (err) {
-          ctx.log.error({ err }, "webhook delivery pass failed");
-        }
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
-    });
-  }
 
   async function pass(): Promise<void> {
     for (;;) {
@@ -228,13 +212,13 @@ export function createDeliverer(ctx: GalleryContext, options: DeliveryOptions): 
       return Number(result.numUpdatedRows) > 0;
     },
     async idle() {
-      while (running !== undefined) await running;
+      await runner.settled();
     },
     async stop() {
       stopped = true;
       clearInterval(timer);
       clearTimeout(wake);
-      while (running !== undefined) await running;
+      await runner.settled();
     },
   };
 }

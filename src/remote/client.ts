@@ -320,16 +320,7 @@ export class RegistryClient {
     });
     if (head.ok) return false;
     if (head.status !== 404) return this.fail(head, `Cannot check blob ${blob.digest} in ${repository}`);
-    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, {
-      scope,
-      what: `upload of ${blob.digest}`,
-    });
-    if (start.status !== 202) return this.fail(start, `Cannot start an upload to ${repository}`);
-    await start.body?.cancel();
-    const location = start.headers.get("location");
-    if (location === null) throw new RemoteError(`Registry ${this.registry} gave no upload location`);
-    const url = new URL(location, this.base);
-    url.searchParams.set("digest", blob.digest);
+    const url = await this.startUpload(repository, blob.digest, scope);
     if (blob.path !== undefined && (await stat(blob.path)).size !== blob.size)
       throw new RemoteError(`Blob ${blob.digest} at ${blob.path} changed size; nothing pushed`);
     const body = (): RequestBody =>
@@ -347,6 +338,21 @@ export class RegistryClient {
     if (put.status !== 201) return this.fail(put, `Cannot push blob ${blob.digest} to ${repository}`);
     await put.body?.cancel();
     return true;
+  }
+
+  /** Opens an upload session; the URL its PUT goes to, with the digest set. */
+  private async startUpload(repository: string, digest: string, scope: string): Promise<URL> {
+    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, {
+      scope,
+      what: `upload of ${digest}`,
+    });
+    if (start.status !== 202) return this.fail(start, `Cannot start an upload to ${repository}`);
+    await start.body?.cancel();
+    const location = start.headers.get("location");
+    if (location === null) throw new RemoteError(`Registry ${this.registry} gave no upload location`);
+    const url = new URL(location, this.base);
+    url.searchParams.set("digest", digest);
+    return url;
   }
 
   /**
@@ -375,16 +381,7 @@ export class RegistryClient {
     progress?: BytesProgress,
   ): Promise<void> {
     const scope = `repository:${repository}:pull,push`;
-    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, {
-      scope,
-      what: `upload of ${blob.digest}`,
-    });
-    if (start.status !== 202) return this.fail(start, `Cannot start an upload to ${repository}`);
-    await start.body?.cancel();
-    const location = start.headers.get("location");
-    if (location === null) throw new RemoteError(`Registry ${this.registry} gave no upload location`);
-    const url = new URL(location, this.base);
-    url.searchParams.set("digest", blob.digest);
+    const url = await this.startUpload(repository, blob.digest, scope);
     // The POST answered for this scope, so the PUT carries the authorization it settled on and
     // is sent once, its body piped straight from the stream to the socket.
     const authorization = this.authorizations.get(scope);

@@ -13,6 +13,7 @@ import type { GalleryDatabase, GalleryService, ReplicasTable, StoreParts } from 
 import { storeEndpoint } from "../gallery/index.ts";
 import { isDigest, type Digest } from "../oci/index.ts";
 import { RemoteError } from "../remote/index.ts";
+import { serialRunner } from "../lib/serial-runner.ts";
 import { ReplicateError } from "./errors.ts";
 import { openSite, siteRepository, type Site, type SiteSpec } from "./site.ts";
 import { retryDelay, sourceLifecycle } from "./state.ts";
@@ -72,8 +73,6 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
   let stopped = false;
   /** Aborted on stop: blobs in flight end, and the copy stays pending. */
   const halt = new AbortController();
-  let running: Promise<void> | undefined;
-  let again = false;
 
   // A server killed while copying left rows copying: they start over (what arrived is kept).
   await db
@@ -82,29 +81,19 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
     .where("state", "=", "copying")
     .execute();
 
+  const runner = serialRunner(() => pass(), {
+    stopped: () => stopped,
+    onError: (err) => {
+      if (!stopped) log.error({ err }, "replication pass failed");
+    },
+  });
   const timer = setInterval(() => kick(), options.interval);
   timer.unref();
   let wake: NodeJS.Timeout | undefined;
   const unsubscribe = deps.gallery.onReplicasChanged(() => kick());
 
   function kick(): void {
-    if (stopped) return;
-    if (running !== undefined) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await pass();
-        } catch (err) {
-          if (!stopped) log.error({ err }, "replication pass failed");
-        }
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
-    });
+    runner.kick();
   }
 
   const where = (key: Key) =>
@@ -504,7 +493,7 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
         );
     },
     async idle() {
-      while (running !== undefined) await running;
+      await runner.settled();
     },
     async stop() {
       stopped = true;
@@ -512,7 +501,7 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
       unsubscribe();
       clearInterval(timer);
       clearTimeout(wake);
-      while (running !== undefined) await running;
+      await runner.settled();
     },
   };
 }

@@ -187,6 +187,31 @@ export function Confirm(props: {
   );
 }
 
+/** Previous / next buttons over a list shown a page at a time, with where the reader is. */
+export function Pager(props: {
+  label: string;
+  current: number;
+  pages: number;
+  count: number;
+  noun: string;
+  onPage: (page: number) => void;
+}) {
+  const { label, current, pages, count, noun, onPage } = props;
+  return (
+    <nav aria-label={label} className="pager">
+      <button type="button" disabled={current === 0} onClick={() => onPage(current - 1)}>
+        Previous
+      </button>
+      <span>
+        Page {current + 1} of {pages} · {count} {noun}
+      </span>
+      <button type="button" disabled={current >= pages - 1} onClick={() => onPage(current + 1)}>
+        Next
+      </button>
+    </nav>
+  );
+}
+
 export function StateBadge({ state }: { state: string }) {
   return <span className={`badge state-${state}`}>{state}</span>;
 }

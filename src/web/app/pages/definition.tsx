@@ -19,7 +19,18 @@ import {
 import { safeHref } from "../markdown.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.ts";
-import { Confirm, date, day, ErrorNote, Loading, StateBadge, Updated, usePoll, useTitle } from "../ui.tsx";
+import {
+  Confirm,
+  date,
+  day,
+  ErrorNote,
+  Loading,
+  Pager,
+  StateBadge,
+  Updated,
+  usePoll,
+  useTitle,
+} from "../ui.tsx";
 
 const PAGE = 50;
 
@@ -245,17 +256,14 @@ function Versions(props: {
           </tbody>
         </table>
       </div>
-      <nav aria-label="Version pages" className="pager">
-        <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
-          Previous
-        </button>
-        <span>
-          Page {current + 1} of {pages} · {shown.length} versions
-        </span>
-        <button type="button" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>
-          Next
-        </button>
-      </nav>
+      <Pager
+        label="Version pages"
+        current={current}
+        pages={pages}
+        count={shown.length}
+        noun="versions"
+        onPage={setPage}
+      />
     </section>
   );
 }

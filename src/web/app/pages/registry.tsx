@@ -6,7 +6,7 @@ import { useMemo, useState } from "react";
 import { api, type Gallery } from "../api.ts";
 import { v2 } from "../registry.ts";
 import { Link, useLocation } from "../router.tsx";
-import { Loading, shortDigest, Updated, usePoll, useTitle } from "../ui.tsx";
+import { Loading, Pager, shortDigest, Updated, usePoll, useTitle } from "../ui.tsx";
 
 const PAGE = 100;
 /** Tags whose digests are read at once (HEAD each): the first page's. */
@@ -90,17 +90,14 @@ function Repositories() {
                   </tbody>
                 </table>
               </div>
-              <nav aria-label="Repository pages" className="pager">
-                <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
-                  Previous
-                </button>
-                <span>
-                  Page {current + 1} of {pages} · {shown.length} repositories
-                </span>
-                <button type="button" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>
-                  Next
-                </button>
-              </nav>
+              <Pager
+                label="Repository pages"
+                current={current}
+                pages={pages}
+                count={shown.length}
+                noun="repositories"
+                onPage={setPage}
+              />
             </>
           );
         }}
@@ -173,17 +170,14 @@ function Tags({ repository }: { repository: string }) {
                   </tbody>
                 </table>
               </div>
-              <nav aria-label="Tag pages" className="pager">
-                <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
-                  Previous
-                </button>
-                <span>
-                  Page {current + 1} of {pages} · {all.length} tags
-                </span>
-                <button type="button" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>
-                  Next
-                </button>
-              </nav>
+              <Pager
+                label="Tag pages"
+                current={current}
+                pages={pages}
+                count={all.length}
+                noun="tags"
+                onPage={setPage}
+              />
             </>
           )
         }

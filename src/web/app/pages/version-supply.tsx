@@ -6,7 +6,7 @@ import { useMemo, useState } from "react";
 import { api, ApiError, seg, versionPath, type VersionDetail } from "../api.ts";
 import { Link } from "../router.tsx";
 import { supplyChain, type Sbom, type Signature } from "../registry.ts";
-import { bytes, date, ErrorNote, shortDigest, StateBadge, useLoad, usePoll } from "../ui.tsx";
+import { bytes, date, ErrorNote, Pager, shortDigest, StateBadge, useLoad, usePoll } from "../ui.tsx";
 
 export interface Replica {
   gallery: string;
@@ -312,17 +312,14 @@ function Packages({ sbom }: { sbom: Sbom }) {
           </tbody>
         </table>
       </div>
-      <nav aria-label="Package pages" className="pager">
-        <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
-          Previous
-        </button>
-        <span>
-          Page {current + 1} of {pages} · {shown.length} packages
-        </span>
-        <button type="button" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>
-          Next
-        </button>
-      </nav>
+      <Pager
+        label="Package pages"
+        current={current}
+        pages={pages}
+        count={shown.length}
+        noun="packages"
+        onPage={setPage}
+      />
     </>
   );
 }
