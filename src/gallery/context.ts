@@ -167,6 +167,19 @@ export async function roleOf(
   return row?.role as Role | undefined;
 }
 
+/** Names of the galleries the caller is a member of (every gallery when authentication is off). */
+export async function readableGalleryNames(ctx: GalleryContext, actor: Actor): Promise<string[]> {
+  if (!ctx.authEnabled)
+    return (await ctx.db.selectFrom("gallery_galleries").select("name").execute()).map((r) => r.name);
+  if (actor.user === undefined) throw new GalleryError("UNAUTHORIZED", "Authentication required");
+  const rows = await ctx.db
+    .selectFrom("gallery_members")
+    .select("gallery")
+    .where("user_name", "=", actor.user)
+    .execute();
+  return rows.map((r) => r.gallery);
+}
+
 /**
  * Checks the caller holds at least `role` in the gallery. The gallery must exist; callers with
  * no role in it are told it does not exist, so names of private galleries do not leak.

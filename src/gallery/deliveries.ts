@@ -1,23 +1,10 @@
 // The webhook delivery log as callers see it: only the deliveries of galleries they may read,
 // and redelivery (a fresh set of attempts) by a gallery's admins.
-import { type Actor, type GalleryContext, audit, requireRole } from "./context.ts";
+import { type Actor, type GalleryContext, audit, readableGalleryNames, requireRole } from "./context.ts";
 import { GalleryError, q } from "./errors.ts";
 import type { Deliverer, Delivery } from "./webhooks.ts";
 
 export function deliveryOps(ctx: GalleryContext, deliverer: Deliverer) {
-  async function readable(actor: Actor): Promise<string[]> {
-    if (!ctx.authEnabled) {
-      return (await ctx.db.selectFrom("gallery_galleries").select("name").execute()).map((r) => r.name);
-    }
-    if (actor.user === undefined) throw new GalleryError("UNAUTHORIZED", "Authentication required");
-    const rows = await ctx.db
-      .selectFrom("gallery_members")
-      .select("gallery")
-      .where("user_name", "=", actor.user)
-      .execute();
-    return rows.map((r) => r.gallery);
-  }
-
   return {
     async list(
       actor: Actor,
@@ -28,7 +15,7 @@ export function deliveryOps(ctx: GalleryContext, deliverer: Deliverer) {
         await requireRole(ctx, ctx.db, actor, filter.gallery, "reader");
         galleries = [filter.gallery];
       } else {
-        galleries = await readable(actor);
+        galleries = await readableGalleryNames(ctx, actor);
       }
       return deliverer.list({
         galleries,

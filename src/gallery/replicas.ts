@@ -10,6 +10,7 @@ import {
   audit,
   inTransaction,
   iso,
+  readableGalleryNames,
   requireRole,
 } from "./context.ts";
 import type { ReplicasTable } from "./db/schema.ts";
@@ -125,18 +126,6 @@ export async function replicaRows(db: Db, key: VersionKey): Promise<ReplicasTabl
 }
 
 export function replicaOps(ctx: GalleryContext) {
-  async function readable(actor: Actor): Promise<string[]> {
-    if (!ctx.authEnabled)
-      return (await ctx.db.selectFrom("gallery_galleries").select("name").execute()).map((r) => r.name);
-    if (actor.user === undefined) throw new GalleryError("UNAUTHORIZED", "Authentication required");
-    const rows = await ctx.db
-      .selectFrom("gallery_members")
-      .select("gallery")
-      .where("user_name", "=", actor.user)
-      .execute();
-    return rows.map((r) => r.gallery);
-  }
-
   return {
     /** Sets a version's target sites (publisher); unknown sites change nothing. */
     async set(actor: Actor, key: VersionKey, sites: readonly string[]): Promise<ReplicaStatus[]> {
@@ -185,7 +174,7 @@ export function replicaOps(ctx: GalleryContext) {
       if (filter.gallery !== undefined) {
         await requireRole(ctx, ctx.db, actor, filter.gallery, "reader");
         galleries = [filter.gallery];
-      } else galleries = await readable(actor);
+      } else galleries = await readableGalleryNames(ctx, actor);
       if (galleries.length === 0) return [];
       let query = ctx.db
         .selectFrom("gallery_replicas")
