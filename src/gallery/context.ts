@@ -17,6 +17,12 @@ export type Db = Kysely<GalleryDatabase> | Transaction<GalleryDatabase>;
 /** Who calls: a user name, or undefined when authentication is off or the caller is anonymous. */
 export interface Actor {
   readonly user?: string | undefined;
+  /**
+   * Set by the API for a caller without credentials on a read route that anonymous callers may
+   * use, when the server grants anonymous reads (`auth.anonymous: read`): such a caller reads
+   * every gallery as a reader does, and may change nothing.
+   */
+  readonly anonymousReader?: true;
 }
 
 export interface WebhookTarget {
@@ -157,7 +163,7 @@ export async function roleOf(
   gallery: string,
 ): Promise<Role | undefined> {
   if (!ctx.authEnabled || actor === SYSTEM) return "admin";
-  if (actor.user === undefined) return undefined;
+  if (actor.user === undefined) return actor.anonymousReader === true ? "reader" : undefined;
   const row = await db
     .selectFrom("gallery_members")
     .select("role")
@@ -191,7 +197,7 @@ export async function requireRole(
   gallery: string,
   role: Role,
 ): Promise<void> {
-  if (ctx.authEnabled && actor.user === undefined) {
+  if (ctx.authEnabled && actor.user === undefined && (actor.anonymousReader !== true || role !== "reader")) {
     throw new GalleryError("UNAUTHORIZED", "Authentication required");
   }
   const exists = await db

@@ -40,6 +40,11 @@ export async function mustLoadGallery(db: Db, name: string): Promise<Gallery> {
   return gallery;
 }
 
+/** A gallery as the caller sees it: anonymous readers are not shown its members' names. */
+function shownTo(actor: Actor, gallery: Gallery): Gallery {
+  return actor.anonymousReader === true ? { ...gallery, members: {} } : gallery;
+}
+
 export function galleryOps(ctx: GalleryContext) {
   return {
     async create(actor: Actor, input: GalleryCreate): Promise<Gallery> {
@@ -80,7 +85,7 @@ export function galleryOps(ctx: GalleryContext) {
 
     async list(actor: Actor): Promise<Gallery[]> {
       let names: string[];
-      if (!ctx.authEnabled) {
+      if (!ctx.authEnabled || actor.anonymousReader === true) {
         names = (await ctx.db.selectFrom("gallery_galleries").select("name").orderBy("name").execute()).map(
           (r) => r.name,
         );
@@ -98,14 +103,14 @@ export function galleryOps(ctx: GalleryContext) {
       const out: Gallery[] = [];
       for (const name of names) {
         const gallery = await loadGallery(ctx.db, name);
-        if (gallery !== undefined) out.push(gallery);
+        if (gallery !== undefined) out.push(shownTo(actor, gallery));
       }
       return out;
     },
 
     async get(actor: Actor, name: string): Promise<Gallery> {
       await requireRole(ctx, ctx.db, actor, name, "reader");
-      return mustLoadGallery(ctx.db, name);
+      return shownTo(actor, await mustLoadGallery(ctx.db, name));
     },
 
     /** The public keys the gallery trusts, and whether it signs what it receives (readers). */

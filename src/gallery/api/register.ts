@@ -65,7 +65,15 @@ export function registerGalleryApi(
           url: route.path,
           handler: async (req, reply) => {
             const baseUrl = `${req.protocol}://${req.headers.host ?? req.hostname}`;
-            const actor = await identify({ headers: req.headers, baseUrl });
+            const identified = await identify({ headers: req.headers, baseUrl });
+            const actor: Actor =
+              route.anonymous === true &&
+              route.method === "GET" &&
+              service.authEnabled &&
+              service.anonymousRead &&
+              identified.user === undefined
+                ? { anonymousReader: true }
+                : identified;
             const query = check("query string", route.query, req.query ?? {});
             const body =
               route.body === undefined ? undefined : check("body", route.body, parseBody(req.body));
