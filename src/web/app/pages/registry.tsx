@@ -165,6 +165,12 @@ function Tags({ repository }: { repository: string }) {
       <h1>{repository}</h1>
       <Updated at={polled.updatedAt} />
       <ErrorNote error={access.error} />
+      {access.data !== undefined && session.user !== null && (
+        <p className="muted">
+          Your access here: {access.data.join(", ") || "none"}
+          {canDelete ? "." : "; deleting a tag takes the delete action."}
+        </p>
+      )}
       {outcome !== undefined && (
         <p className="ok" role="status">
           {outcome}
