@@ -37,12 +37,7 @@ export interface VersionSignatures {
     /** The referrer's manifest digest, or the `.sig` tag and layer. */
     readonly source: string;
     readonly status:
-      | "valid"
-      | "untrusted-key"
-      | "bad-signature"
-      | "wrong-digest"
-      | "key-expired"
-      | "malformed";
+      "valid" | "untrusted-key" | "bad-signature" | "wrong-digest" | "key-expired" | "malformed";
     readonly valid: boolean;
     /** The key that verified it, or the key it names. */
     readonly keyId?: string;

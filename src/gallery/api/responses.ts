@@ -23,7 +23,14 @@ export const VersionSignaturesOut = Type.Object(
         {
           format: literals(["bundle", "legacy"]),
           source: Type.String({ description: "The referrer's manifest digest, or the .sig tag and layer" }),
-          status: literals(["valid", "untrusted-key", "bad-signature", "wrong-digest", "key-expired", "malformed"]),
+          status: literals([
+            "valid",
+            "untrusted-key",
+            "bad-signature",
+            "wrong-digest",
+            "key-expired",
+            "malformed",
+          ]),
           valid: Type.Boolean(),
           keyId: opt(Type.String({ description: "The key that verified it, or the key it names" })),
           gallerySigningKey: opt(Type.Boolean({ description: "That key is the gallery's signing key" })),
