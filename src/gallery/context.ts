@@ -18,9 +18,10 @@ export type Db = Kysely<GalleryDatabase> | Transaction<GalleryDatabase>;
 export interface Actor {
   readonly user?: string | undefined;
   /**
-   * Set by the API for a caller without credentials on a read route that anonymous callers may
-   * use, when the server grants anonymous reads (`auth.anonymous: read`): such a caller reads
-   * every gallery as a reader does, and may change nothing.
+   * Set by the API on a read route that anonymous callers may use, when the server grants
+   * anonymous reads (`auth.anonymous: read`): the caller, signed in or not, reads every gallery at
+   * least as a reader does (what anonymous callers may do, every user may do too). An anonymous
+   * caller still changes nothing: only the reader role is ever granted this way.
    */
   readonly anonymousReader?: true;
 }
@@ -163,14 +164,15 @@ export async function roleOf(
   gallery: string,
 ): Promise<Role | undefined> {
   if (!ctx.authEnabled || actor === SYSTEM) return "admin";
-  if (actor.user === undefined) return actor.anonymousReader === true ? "reader" : undefined;
+  const anonymous: Role | undefined = actor.anonymousReader === true ? "reader" : undefined;
+  if (actor.user === undefined) return anonymous;
   const row = await db
     .selectFrom("gallery_members")
     .select("role")
     .where("gallery", "=", gallery)
     .where("user_name", "=", actor.user)
     .executeTakeFirst();
-  return row?.role as Role | undefined;
+  return (row?.role as Role | undefined) ?? anonymous;
 }
 
 /** Names of the galleries the caller is a member of (every gallery when authentication is off). */

@@ -40,9 +40,14 @@ export async function mustLoadGallery(db: Db, name: string): Promise<Gallery> {
   return gallery;
 }
 
-/** A gallery as the caller sees it: anonymous readers are not shown its members' names. */
+/**
+ * A gallery as the caller sees it: a caller who reads it only as anonymous callers may (not a
+ * member) is not shown its members' names.
+ */
 function shownTo(actor: Actor, gallery: Gallery): Gallery {
-  return actor.anonymousReader === true ? { ...gallery, members: {} } : gallery;
+  if (actor.anonymousReader !== true) return gallery;
+  if (actor.user !== undefined && gallery.members[actor.user] !== undefined) return gallery;
+  return { ...gallery, members: {} };
 }
 
 export function galleryOps(ctx: GalleryContext) {

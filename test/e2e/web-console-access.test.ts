@@ -234,7 +234,7 @@ describe(
 
       await page.getByRole("link", { name: "demo", exact: true }).click();
       await page.getByRole("heading", { name: "demo", exact: true }).waitFor();
-      await page.getByText("Members are shown to signed-in users only.").waitFor();
+      await page.getByText("Members are shown to the gallery's members only.").waitFor();
       assert.equal(await page.getByRole("link", { name: "Audit log of this gallery" }).count(), 0);
 
       await page.goto(`${server.url}/galleries/demo/images/web/versions/1.0.0`);

@@ -599,7 +599,7 @@ describe(
       await checkPage(carol, "registry");
       await carol.getByRole("link", { name: "builds/web" }).click();
       await carol.getByRole("heading", { name: "builds/web" }).waitFor();
-      await carol.getByRole("row", { name: /^v1\.1\.0 sha256:[0-9a-f]{12}…$/ }).waitFor();
+      await carol.getByRole("row", { name: /^v1\.1\.0 sha256:[0-9a-f]{12}… Delete tag v1\.1\.0$/ }).waitFor();
       // The access rules grant every user delete: a delete is offered per tag (the tag delete
       // itself is walked in web-console-access.test.ts).
       await carol.getByText("Your access here: pull, push, delete.").waitFor();

@@ -66,13 +66,14 @@ export function registerGalleryApi(
           handler: async (req, reply) => {
             const baseUrl = `${req.protocol}://${req.headers.host ?? req.hostname}`;
             const identified = await identify({ headers: req.headers, baseUrl });
+            // A read anonymous callers may make, where the server grants them: the caller (and
+            // so any user, who may do what anonymous callers may) reads every gallery.
             const actor: Actor =
               route.anonymous === true &&
               route.method === "GET" &&
               service.authEnabled &&
-              service.anonymousRead &&
-              identified.user === undefined
-                ? { anonymousReader: true }
+              service.anonymousRead
+                ? { ...identified, anonymousReader: true }
                 : identified;
             const query = check("query string", route.query, req.query ?? {});
             const body =

@@ -22,7 +22,10 @@ const gallerySigner = generateSigningKey();
 const trustedSigner = generateSigningKey();
 const stranger = generateSigningKey();
 
-/** Users alice (every action everywhere) and rita (pull only); `anonymous` as given. */
+/**
+ * Users alice (every action everywhere), rita (pull only; a reader of the galleries made below)
+ * and nora (pull only, a member of nothing); `anonymous` as given.
+ */
 async function yaml(anonymous: "read" | "none", extra: string[] = []): Promise<string> {
   const hash = await hashPassword(PASSWORD, { logN: 10 });
   return [
@@ -31,9 +34,10 @@ async function yaml(anonymous: "read" | "none", extra: string[] = []): Promise<s
     "  users:",
     `    alice: { password: "${hash}" }`,
     `    rita: { password: "${hash}" }`,
+    `    nora: { password: "${hash}" }`,
     "  access:",
     '    - { repositories: ["**"], users: [alice], actions: [pull, push, delete] }',
-    '    - { repositories: ["**"], users: [rita], actions: [pull] }',
+    '    - { repositories: ["**"], users: [rita, nora], actions: [pull] }',
     ...extra,
     "",
   ].join("\n");
@@ -200,6 +204,21 @@ describe("console access: anonymous reads, cookie deletes, signature checks", ()
       // A member still sees the members.
       const asMember = await call(open, "GET", "/api/v1/galleries/demo", { user: "rita" });
       assert.deepEqual(asMember.body.members, { alice: "admin", rita: "reader" });
+      // A user who is a member of nothing reads what anonymous callers read, no less.
+      const nora = await call(open, "GET", "/api/v1/galleries", { user: "nora" });
+      assert.deepEqual(
+        nora.body.map((g: { name: string; members: object }) => [g.name, g.members]),
+        [
+          ["demo", {}],
+          ["trusting", {}],
+        ],
+      );
+      const noraVersion = await call(open, "GET", "/api/v1/galleries/demo/images/web/versions/1.0.0", {
+        user: "nora",
+      });
+      assert.equal(noraVersion.status, 200, noraVersion.text);
+      const noraAudit = await call(open, "GET", "/api/v1/galleries/demo/audit", { user: "nora" });
+      assert.equal(noraAudit.status, 404, "the audit log stays for members");
       // A gallery that does not exist is not found, as for a member.
       const missing = await call(open, "GET", "/api/v1/galleries/nowhere/images");
       assert.equal(missing.status, 404, missing.text);
@@ -284,7 +303,9 @@ describe("console access: anonymous reads, cookie deletes, signature checks", ()
           { status: there.status, body: there.body },
         );
       }
-      // The same routes answer a member.
+      // A user who is not a member is not shown the gallery; a member is.
+      const stranger = await call(closed, "GET", "/api/v1/galleries/demo", { user: "nora" });
+      assert.equal(stranger.status, 404, stranger.text);
       const asMember = await call(closed, "GET", "/api/v1/galleries/demo/images/web/versions/1.0.0", {
         user: "rita",
       });

@@ -55,7 +55,7 @@ export function GalleriesPage() {
                       <td>{g.description}</td>
                       <td>{g.mode}</td>
                       <td>{roleIn(g, session) ?? "—"}</td>
-                      <td>{anonymous ? "—" : Object.keys(g.members).length}</td>
+                      <td>{roleIn(g, session) === undefined ? "—" : Object.keys(g.members).length}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -76,8 +76,8 @@ export function GalleryPage({ gallery }: { gallery: string }) {
               </div>
             )}
             <h2>Members</h2>
-            {anonymous ? (
-              <p className="muted">Members are shown to signed-in users only.</p>
+            {anonymous || roleIn(g, session) === undefined ? (
+              <p className="muted">Members are shown to the gallery's members only.</p>
             ) : (
               <div className="table-wrap">
                 <table>
