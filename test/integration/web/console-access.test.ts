@@ -5,8 +5,8 @@
 // exist); manifest and tag deletes with the session cookie (refused without the CSRF token, for
 // a user without the delete action and for every other registry write, with nothing deleted);
 // what a caller may do on a repository; and a version's signatures verified against its
-// gallery's trusted keys with real keys: the gallery's signing key, a trusted key, and a key the
-// gallery does not know.
+// gallery's trusted keys with real keys: the gallery's signing key, a trusted key, a key the
+// gallery does not know, and the gallery's key over another digest or with its payload changed.
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,7 +14,15 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createRegistryEndpoint, RegistryClient } from "../../../src/remote/index.ts";
 import { hashPassword } from "../../../src/registry/index.ts";
-import { generateSigningKey, publicKeyPem, signImage, type SigningKey } from "../../../src/sign/index.ts";
+import {
+  attachReferrer,
+  bundleReferrer,
+  createBundle,
+  generateSigningKey,
+  publicKeyPem,
+  signImage,
+  type SigningKey,
+} from "../../../src/sign/index.ts";
 import { checkDocumented, PASSWORD, pushImage } from "../../helpers/gallery.ts";
 import { startInProcess, type InProcess } from "../../helpers/in-process.ts";
 
@@ -476,6 +484,47 @@ describe("console access: anonymous reads, cookie deletes, signature checks", ()
       assert.equal(trusted.verified, true);
       const valid = trusted.signatures.find((s) => s.valid);
       assert.deepEqual([valid?.keyId, valid?.gallerySigningKey], [trustedSigner.keyId, false]);
+    });
+
+    it("says why a signature by the gallery's own key is not valid: changed, or over another digest", async () => {
+      const endpoint = createRegistryEndpoint(client, "demo/web");
+      const entry = await endpoint.resolve(demoDigest);
+      const subject = { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
+      const other = await pushImage(open.server.app, "builds/other", "v1", "other", { user: "alice" });
+      // Made by the gallery's key over another manifest, then attached to this version.
+      const moved = createBundle(gallerySigner, { digest: other }, new Date());
+      await attachReferrer(endpoint, subject, bundleReferrer(subject, moved, new Date()));
+      // Made by the gallery's key over this version, then its signed payload changed.
+      const changed = JSON.parse(
+        createBundle(gallerySigner, { digest: demoDigest }, new Date()).toString(),
+      ) as {
+        dsseEnvelope: { payload: string };
+      };
+      const statement = JSON.parse(Buffer.from(changed.dsseEnvelope.payload, "base64").toString()) as {
+        subject: { annotations?: Record<string, string> }[];
+      };
+      statement.subject[0] = {
+        ...statement.subject[0],
+        annotations: { "dev.strata.signature.signed-at": "2020-01-01T00:00:00.000Z" },
+      };
+      changed.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString("base64");
+      await attachReferrer(
+        endpoint,
+        subject,
+        bundleReferrer(subject, Buffer.from(JSON.stringify(changed)), new Date()),
+      );
+      const result = await check("demo");
+      assert.equal(result.verified, true, "the gallery's own signature still verifies the version");
+      const byStatus = new Map(result.signatures.map((s) => [s.status, s]));
+      assert.equal(byStatus.get("wrong-digest")?.problem, `it signs ${other}, not ${demoDigest}`);
+      assert.equal(byStatus.get("wrong-digest")?.keyId, gallerySigner.keyId);
+      assert.match(byStatus.get("bad-signature")?.problem ?? "", /the payload or the signature was changed/);
+      assert.deepEqual(result.signatures.map((s) => s.status).sort(), [
+        "bad-signature",
+        "untrusted-key",
+        "valid",
+        "wrong-digest",
+      ]);
     });
 
     it("is refused to anonymous callers without anonymous reads, like the version itself", async () => {
