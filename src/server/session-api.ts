@@ -1,8 +1,9 @@
 // The web console's sign-in under /api/v1/session (POST signs in, GET answers the current
-// session, DELETE signs out, GET /access answers what the caller may do on a registry repository) and the CSRF rule for cookie-authenticated changes: a POST, PUT,
-// PATCH or DELETE to /api or /v2 that carries the session cookie and no Authorization header
-// must carry the session's token in X-CSRF-Token, else it is refused with 403 before any
-// handler runs. Requests with Basic or Bearer credentials are not affected.
+// session, DELETE signs out, GET /access answers what the caller may do on a registry
+// repository) and the CSRF rule for cookie-authenticated changes: a POST, PUT, PATCH or DELETE
+// to /api or /v2 that carries the session cookie and no Authorization header must carry the
+// session's token in X-CSRF-Token, else it is refused with 403 before any handler runs. Requests
+// with Basic or Bearer credentials are not affected.
 import type { FastifyInstance } from "fastify";
 import { API_PREFIX, GalleryError, sendApiError } from "../gallery/index.ts";
 import { isRepositoryName } from "../oci/index.ts";
