@@ -69,6 +69,14 @@ export function renderGalleryApiDoc(): string {
     "the shapes of the answers (`Gallery`, `ImageVersion`, …) are the `components/schemas` of the",
     "OpenAPI document.",
     "",
+    "## Anonymous callers",
+    "",
+    "With `auth.anonymous: read` a caller without credentials may use the reads marked _anonymous",
+    "read_ below (`x-anonymous-read` in the OpenAPI document) as a reader of every gallery, except",
+    "that a gallery's members are not shown to them; a signed-in user reads every gallery the same",
+    "way where not a member. Every other route, and every route without",
+    "`auth.anonymous: read`, answers such a caller 401, the same for a gallery that does not exist.",
+    "",
     "## Errors",
     "",
     'Errors have the registry\'s shape: `{"errors":[{"code":"…","message":"…","detail":…}]}`.',
@@ -89,6 +97,8 @@ export function renderGalleryApiDoc(): string {
   ];
   for (const route of ROUTES) {
     lines.push(`### ${route.method} ${route.path}`, "", route.summary + ".", "");
+    if (route.anonymous === true)
+      lines.push("Anonymous read: open to callers without credentials under `auth.anonymous: read`.", "");
     const query = route.query as JsonSchema | undefined;
     if (query?.properties !== undefined && Object.keys(query.properties).length > 0) {
       lines.push(

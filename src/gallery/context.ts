@@ -17,6 +17,13 @@ export type Db = Kysely<GalleryDatabase> | Transaction<GalleryDatabase>;
 /** Who calls: a user name, or undefined when authentication is off or the caller is anonymous. */
 export interface Actor {
   readonly user?: string | undefined;
+  /**
+   * Set by the API on a read route that anonymous callers may use, when the server grants
+   * anonymous reads (`auth.anonymous: read`): the caller, signed in or not, reads every gallery at
+   * least as a reader does (what anonymous callers may do, every user may do too). An anonymous
+   * caller still changes nothing: only the reader role is ever granted this way.
+   */
+  readonly anonymousReader?: true;
 }
 
 export interface WebhookTarget {
@@ -157,14 +164,15 @@ export async function roleOf(
   gallery: string,
 ): Promise<Role | undefined> {
   if (!ctx.authEnabled || actor === SYSTEM) return "admin";
-  if (actor.user === undefined) return undefined;
+  const anonymous: Role | undefined = actor.anonymousReader === true ? "reader" : undefined;
+  if (actor.user === undefined) return anonymous;
   const row = await db
     .selectFrom("gallery_members")
     .select("role")
     .where("gallery", "=", gallery)
     .where("user_name", "=", actor.user)
     .executeTakeFirst();
-  return row?.role as Role | undefined;
+  return (row?.role as Role | undefined) ?? anonymous;
 }
 
 /** Names of the galleries the caller is a member of (every gallery when authentication is off). */
@@ -191,7 +199,7 @@ export async function requireRole(
   gallery: string,
   role: Role,
 ): Promise<void> {
-  if (ctx.authEnabled && actor.user === undefined) {
+  if (ctx.authEnabled && actor.user === undefined && (actor.anonymousReader !== true || role !== "reader")) {
     throw new GalleryError("UNAUTHORIZED", "Authentication required");
   }
   const exists = await db

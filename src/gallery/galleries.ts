@@ -40,6 +40,16 @@ export async function mustLoadGallery(db: Db, name: string): Promise<Gallery> {
   return gallery;
 }
 
+/**
+ * A gallery as the caller sees it: a caller who reads it only as anonymous callers may (not a
+ * member) is not shown its members' names.
+ */
+function shownTo(actor: Actor, gallery: Gallery): Gallery {
+  if (actor.anonymousReader !== true) return gallery;
+  if (actor.user !== undefined && gallery.members[actor.user] !== undefined) return gallery;
+  return { ...gallery, members: {} };
+}
+
 export function galleryOps(ctx: GalleryContext) {
   return {
     async create(actor: Actor, input: GalleryCreate): Promise<Gallery> {
@@ -80,7 +90,7 @@ export function galleryOps(ctx: GalleryContext) {
 
     async list(actor: Actor): Promise<Gallery[]> {
       let names: string[];
-      if (!ctx.authEnabled) {
+      if (!ctx.authEnabled || actor.anonymousReader === true) {
         names = (await ctx.db.selectFrom("gallery_galleries").select("name").orderBy("name").execute()).map(
           (r) => r.name,
         );
@@ -98,14 +108,14 @@ export function galleryOps(ctx: GalleryContext) {
       const out: Gallery[] = [];
       for (const name of names) {
         const gallery = await loadGallery(ctx.db, name);
-        if (gallery !== undefined) out.push(gallery);
+        if (gallery !== undefined) out.push(shownTo(actor, gallery));
       }
       return out;
     },
 
     async get(actor: Actor, name: string): Promise<Gallery> {
       await requireRole(ctx, ctx.db, actor, name, "reader");
-      return mustLoadGallery(ctx.db, name);
+      return shownTo(actor, await mustLoadGallery(ctx.db, name));
     },
 
     /** The public keys the gallery trusts, and whether it signs what it receives (readers). */

@@ -22,6 +22,35 @@ export type VersionState = StoredState | "end-of-life";
 export const LATEST = "latest";
 
 /** A gallery's signing keys as the API shows them: public halves only. */
+/** A version's signatures, each checked against the gallery's trusted keys. */
+export interface VersionSignatures {
+  readonly gallery: string;
+  readonly image: string;
+  readonly version: string;
+  readonly digest: string;
+  /** How many keys the gallery trusts; none: no signature can be valid. */
+  readonly trustedKeys: number;
+  /** At least one signature is valid. */
+  readonly verified: boolean;
+  readonly signatures: readonly {
+    readonly format: "bundle" | "legacy";
+    /** The referrer's manifest digest, or the `.sig` tag and layer. */
+    readonly source: string;
+    readonly status:
+      "valid" | "untrusted-key" | "bad-signature" | "wrong-digest" | "key-expired" | "malformed";
+    readonly valid: boolean;
+    /** The key that verified it, or the key it names. */
+    readonly keyId?: string;
+    /** Whether that key is the one the gallery signs with (absent for an unknown key). */
+    readonly gallerySigningKey?: boolean;
+    /** The signing time the signer claims. */
+    readonly signedAt?: string;
+    readonly covers: { readonly digest?: string; readonly reference?: string };
+    /** Why it is not valid. */
+    readonly problem?: string;
+  }[];
+}
+
 export interface GalleryKeys {
   readonly gallery: string;
   /** Whether versions published or copied into the gallery are signed by the server. */

@@ -19,6 +19,7 @@ import { promotionOps } from "./promotion.ts";
 import { replicaOps } from "./replicas.ts";
 import { createPullPath, type PullPath } from "./pull-path.ts";
 import { retentionOps } from "./retention-run.ts";
+import { signatureCheckOps } from "./signature-checks.ts";
 import { sweepOps, type SweepResult } from "./sweep.ts";
 import { createDeliverer, type Deliverer, type DeliveryOptions } from "./webhooks.ts";
 import { versionOps } from "./versions.ts";
@@ -35,6 +36,11 @@ export interface GalleryServiceOptions {
   /** The metadata database URL (sqlite:… or postgres://…); the gallery keeps its tables there. */
   readonly database: string;
   readonly authEnabled: boolean;
+  /**
+   * Callers without credentials may read galleries (`auth.anonymous: read`): the API's read
+   * routes marked for them answer as to a reader of every gallery.
+   */
+  readonly anonymousRead?: boolean;
   /** The registry's pull check, so a version can only pin content its publisher may pull. */
   readonly canPull?: (user: string | undefined, repository: string) => Promise<boolean>;
   readonly webhooks?: readonly WebhookTarget[];
@@ -123,6 +129,7 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
 
   return {
     authEnabled: options.authEnabled,
+    anonymousRead: options.authEnabled && options.anonymousRead === true,
     galleries,
     images,
     versions,
@@ -139,6 +146,8 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     requests: promotion.requests,
     audit: auditLog,
     replication: replicaOps(ctx),
+    /** A version's signatures checked against its gallery's trusted keys. */
+    signatures: signatureCheckOps(ctx),
     /** Calls `listener` after replication targets changed; returns the unsubscribe. */
     onReplicasChanged(listener: () => void): () => void {
       replicaListeners.add(listener);

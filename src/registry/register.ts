@@ -101,7 +101,7 @@ export function registerRegistry(
       if (deps.auth.enabled) {
         const access = match.route.access(req.method);
         const result = await deps.auth.authorize(
-          { headers: req.headers, baseUrl },
+          { headers: req.headers, baseUrl, route: routeName },
           { ...(name === undefined ? {} : { repository: name }), ...access },
         );
         if (!result.ok) {

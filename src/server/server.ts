@@ -42,7 +42,7 @@ import { lazySchemaCompilers } from "./schema-compilers.ts";
 import { loadPolicySetup } from "./policy-setup.ts";
 import { loadGallerySigning } from "./signing-keys.ts";
 import { loadServerTls } from "./tls.ts";
-import { registerSessionApi, withSessionReads } from "./session-api.ts";
+import { registerSessionApi, withSessionAccess } from "./session-api.ts";
 import { createWebConsole } from "./web-console.ts";
 
 export interface StrataServer {
@@ -104,6 +104,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     {
       database: config.database,
       authEnabled: auth.enabled,
+      anonymousRead: config.auth.anonymous === "read",
       canPull: (user, repository) => auth.canPull(user, repository),
       webhooks: Object.entries(config.gallery.webhooks).map(([name, hook]) => ({ name, ...hook })),
       signing,
@@ -199,8 +200,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       blobs,
       uploads,
       meta,
-      // The console's session cookie identifies its user for pulls (reads) too.
-      auth: withSessionReads(auth, sessions.sessionOf),
+      // The console's session cookie identifies its user for pulls and manifest deletes too.
+      auth: withSessionAccess(auth, sessions.sessionOf),
       log,
       events,
       options: { manifestMaxBytes: config.limits.manifestMaxBytes },

@@ -1,11 +1,13 @@
 // The web console's sign-in under /api/v1/session (POST signs in, GET answers the current
-// session, DELETE signs out) and the CSRF rule for cookie-authenticated changes: a POST, PUT,
-// PATCH or DELETE to /api or /v2 that carries the session cookie and no Authorization header
-// must carry the session's token in X-CSRF-Token, else it is refused with 403 before any
-// handler runs. Requests with Basic or Bearer credentials are not affected.
+// session, DELETE signs out, GET /access answers what the caller may do on a registry
+// repository) and the CSRF rule for cookie-authenticated changes: a POST, PUT, PATCH or DELETE
+// to /api or /v2 that carries the session cookie and no Authorization header must carry the
+// session's token in X-CSRF-Token, else it is refused with 403 before any handler runs. Requests
+// with Basic or Bearer credentials are not affected.
 import type { FastifyInstance } from "fastify";
 import { API_PREFIX, GalleryError, sendApiError } from "../gallery/index.ts";
-import type { AccessRequest, Authenticator, AuthResult } from "../registry/index.ts";
+import { isRepositoryName } from "../oci/index.ts";
+import type { AccessRequest, Action, Authenticator, AuthResult } from "../registry/index.ts";
 import {
   createSessionStore,
   csrfMatches,
@@ -125,6 +127,21 @@ export function registerSessionApi(
         return answer(session);
       });
 
+      // What the caller (the session's user, or an anonymous caller) may do on a registry
+      // repository, so the console shows only the actions the registry would accept.
+      api.get("/access", async (req, reply) => {
+        const raw = (req.query as Record<string, unknown>).repository;
+        if (typeof raw !== "string" || !isRepositoryName(raw)) {
+          throw new GalleryError("INVALID", 'Query "repository" must be a repository name');
+        }
+        const user = sessionOf(req)?.user;
+        const actions: Action[] = [];
+        for (const action of ["pull", "push", "delete"] as const)
+          if (await auth.allows(user, raw, action)) actions.push(action);
+        reply.header("Cache-Control", "no-store");
+        return { repository: raw, user: user ?? null, actions };
+      });
+
       api.delete("/", async (req, reply) => {
         const id = readCookie(req.headers.cookie, SESSION_COOKIE);
         if (id !== undefined) store.delete(id);
@@ -171,32 +188,44 @@ function credentials(raw: unknown): { username: string; password: string } {
 }
 
 /**
- * The registry's authenticator, with the console's session cookie accepted for reads: a request
- * without an Authorization header whose cookie names a live session may pull what that user may
- * pull (and list the catalog). Pushes and deletes still need credentials.
+ * The registry's authenticator, with the console's session cookie accepted where the console
+ * needs it. A request without an Authorization header whose cookie names a live session may pull
+ * what that user may pull (and list the catalog), and may delete a manifest or a tag
+ * (`DELETE /v2/<name>/manifests/<reference>`) where that user has the delete action, exactly as
+ * with the user's credentials; the CSRF rule above has refused such a delete without the
+ * session's token before it gets here. Every other change (pushes, blob and upload deletes)
+ * still needs credentials.
  */
-export function withSessionReads(
+export function withSessionAccess(
   auth: Authenticator,
   sessionOf: (req: { headers: Headers }) => Session | undefined,
 ): Authenticator {
   async function authorize(
-    req: { headers: Headers; baseUrl: string },
+    req: { headers: Headers; baseUrl: string; route?: string },
     access: AccessRequest,
   ): Promise<AuthResult> {
     const session = auth.enabled ? sessionOf(req) : undefined;
-    if (session === undefined || access.actions.some((action) => action !== "pull")) {
-      return auth.authorize(req, access);
+    if (session === undefined) return auth.authorize(req, access);
+    const reads = access.actions.every((action) => action === "pull");
+    const manifestDelete =
+      req.route === "manifest" &&
+      access.repository !== undefined &&
+      access.actions.length === 1 &&
+      access.actions[0] === "delete";
+    if (!reads && !manifestDelete) return auth.authorize(req, access);
+    if (access.repository === undefined) return { ok: true, user: session.user };
+    for (const action of access.actions) {
+      if (!(await auth.allows(session.user, access.repository, action))) {
+        return {
+          ok: false,
+          status: 403,
+          code: "DENIED",
+          message: `User ${JSON.stringify(session.user)} may not ${action} ${JSON.stringify(access.repository)}`,
+          headers: {},
+        };
+      }
     }
-    if (access.repository === undefined || (await auth.canPull(session.user, access.repository))) {
-      return { ok: true, user: session.user };
-    }
-    return {
-      ok: false,
-      status: 403,
-      code: "DENIED",
-      message: `User ${JSON.stringify(session.user)} may not pull ${JSON.stringify(access.repository)}`,
-      headers: {},
-    };
+    return { ok: true, user: session.user };
   }
   return {
     get enabled() {
@@ -205,5 +234,6 @@ export function withSessionReads(
     authorize,
     token: (req) => auth.token(req),
     canPull: (user, repository) => auth.canPull(user, repository),
+    allows: (user, repository, action) => auth.allows(user, repository, action),
   };
 }

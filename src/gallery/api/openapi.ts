@@ -67,6 +67,7 @@ export function buildOpenApi(routes: readonly ApiRouteShape[]): Record<string, u
       tags: [route.tag],
       parameters: [...params, ...query],
       responses,
+      ...(route.anonymous === true ? { "x-anonymous-read": true } : {}),
     };
     if (route.body !== undefined) {
       operation.requestBody = {
@@ -83,7 +84,7 @@ export function buildOpenApi(routes: readonly ApiRouteShape[]): Record<string, u
       title: "Strata gallery API",
       version: "1",
       description:
-        "Galleries, image definitions, immutable versions, channels, approvals, lifecycle and audit. Authentication: the registry's (Basic credentials or a bearer token from /token).",
+        "Galleries, image definitions, immutable versions, channels, approvals, lifecycle and audit. Authentication: the registry's (Basic credentials or a bearer token from /token). With auth.anonymous: read, callers without credentials may use the operations marked x-anonymous-read, as a reader of every gallery.",
     },
     components: {
       schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),

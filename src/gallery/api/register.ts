@@ -65,7 +65,16 @@ export function registerGalleryApi(
           url: route.path,
           handler: async (req, reply) => {
             const baseUrl = `${req.protocol}://${req.headers.host ?? req.hostname}`;
-            const actor = await identify({ headers: req.headers, baseUrl });
+            const identified = await identify({ headers: req.headers, baseUrl });
+            // A read anonymous callers may make, where the server grants them: the caller (and
+            // so any user, who may do what anonymous callers may) reads every gallery.
+            const actor: Actor =
+              route.anonymous === true &&
+              route.method === "GET" &&
+              service.authEnabled &&
+              service.anonymousRead
+                ? { ...identified, anonymousReader: true }
+                : identified;
             const query = check("query string", route.query, req.query ?? {});
             const body =
               route.body === undefined ? undefined : check("body", route.body, parseBody(req.body));

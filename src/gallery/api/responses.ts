@@ -10,6 +10,41 @@ const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
 const Approval = Type.Object({ user: Type.String(), at: time, comment: opt(Type.String()) }, strict);
 
+export const VersionSignaturesOut = Type.Object(
+  {
+    gallery: Type.String(),
+    image: Type.String(),
+    version: Type.String(),
+    digest: Type.String(),
+    trustedKeys: Type.Integer({ description: "Keys the gallery trusts; none: no signature can be valid" }),
+    verified: Type.Boolean({ description: "At least one signature is valid" }),
+    signatures: Type.Array(
+      Type.Object(
+        {
+          format: literals(["bundle", "legacy"]),
+          source: Type.String({ description: "The referrer's manifest digest, or the .sig tag and layer" }),
+          status: literals([
+            "valid",
+            "untrusted-key",
+            "bad-signature",
+            "wrong-digest",
+            "key-expired",
+            "malformed",
+          ]),
+          valid: Type.Boolean(),
+          keyId: opt(Type.String({ description: "The key that verified it, or the key it names" })),
+          gallerySigningKey: opt(Type.Boolean({ description: "That key is the gallery's signing key" })),
+          signedAt: opt(time),
+          covers: Type.Object({ digest: opt(Type.String()), reference: opt(Type.String()) }, strict),
+          problem: opt(Type.String({ description: "Why it is not valid" })),
+        },
+        strict,
+      ),
+    ),
+  },
+  { ...strict, $id: "VersionSignatures" },
+);
+
 export const GalleryKeysOut = Type.Object(
   {
     gallery: Type.String(),
@@ -360,7 +395,11 @@ export const RetentionRunOut = Type.Object(
 );
 
 export const WhoamiOut = Type.Object(
-  { user: Type.Union([Type.String(), Type.Null()]), authentication: Type.Boolean() },
+  {
+    user: Type.Union([Type.String(), Type.Null()]),
+    authentication: Type.Boolean(),
+    anonymous: literals(["none", "read"]),
+  },
   { ...strict, $id: "Whoami" },
 );
 

@@ -32,6 +32,11 @@ export interface ApiRoute<S = GalleryService> {
   readonly response: TSchema;
   /** Statuses this route answers with on success, with a description each. */
   readonly responses: Readonly<Record<number, string>>;
+  /**
+   * A read that callers without credentials may make when the server grants anonymous reads
+   * (`auth.anonymous: read`); they are then readers of every gallery. Never set on a change.
+   */
+  readonly anonymous?: true;
   readonly handler: (service: S, req: ApiRequest) => Promise<ApiResult>;
 }
 

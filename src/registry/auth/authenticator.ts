@@ -39,6 +39,7 @@ const disabled: Authenticator = {
     },
   }),
   canPull: async () => true,
+  allows: async () => true,
 };
 
 export async function createAuthenticator(
@@ -161,5 +162,6 @@ export async function createAuthenticator(
         req.query,
       ),
     canPull: async (user, repository) => (await actionsFor(user, repository, ["pull"])).has("pull"),
+    allows: async (user, repository, action) => (await actionsFor(user, repository, [action])).has(action),
   };
 }

@@ -35,8 +35,14 @@ export interface TokenResponse {
 export interface Authenticator {
   /** False when no users are configured: every request is allowed. */
   readonly enabled: boolean;
-  /** baseUrl is how the client reached us (e.g. http://127.0.0.1:5000), used for the Bearer realm. */
-  authorize(req: { headers: RequestHeaders; baseUrl: string }, access: AccessRequest): Promise<AuthResult>;
+  /**
+   * baseUrl is how the client reached us (e.g. http://127.0.0.1:5000), used for the Bearer realm;
+   * route: the name of the registry route asked (e.g. "manifest"), when it is one.
+   */
+  authorize(
+    req: { headers: RequestHeaders; baseUrl: string; route?: string },
+    access: AccessRequest,
+  ): Promise<AuthResult>;
   /** GET /token (Docker token auth spec): query has service, scope (repeated or space-separated), account. */
   token(req: {
     headers: RequestHeaders;
@@ -44,6 +50,8 @@ export interface Authenticator {
   }): Promise<TokenResponse>;
   /** Filters catalog entries to those the caller may pull. */
   canPull(user: string | undefined, repository: string): Promise<boolean>;
+  /** Whether `user` (undefined = anonymous) has `action` on a repository: rules, anonymous read, grants. */
+  allows(user: string | undefined, repository: string, action: Action): Promise<boolean>;
 }
 
 /** `none`: anonymous callers get only what access rules grant "anonymous"; `read`: pull everywhere. */

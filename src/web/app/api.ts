@@ -129,6 +129,8 @@ export interface SessionInfo {
   user: string | null;
   /** False when the server has no users: everyone may do everything. */
   authentication: boolean;
+  /** Callers without credentials may read every gallery (`auth.anonymous: read`). */
+  anonymousRead: boolean;
   csrfToken?: string;
 }
 

@@ -4,7 +4,14 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import type { SessionInfo } from "./api.ts";
 import { Link, match, navigate, useLocation } from "./router.tsx";
-import { deleteSession, loadSession, postSession, SessionContext, useSession } from "./session.ts";
+import {
+  deleteSession,
+  isAnonymousReader,
+  loadSession,
+  postSession,
+  SessionContext,
+  useSession,
+} from "./session.ts";
 import { ErrorNote } from "./ui.tsx";
 import { GalleriesPage } from "./pages/galleries.tsx";
 import { GalleryPage } from "./pages/gallery.tsx";
@@ -64,6 +71,8 @@ function Header() {
   const { session, signOut } = useSession();
   const { path } = useLocation();
   const [error, setError] = useState<Error>();
+  // Anonymous readers see the pages the API answers them: galleries and the registry.
+  const anonymous = isAnonymousReader(session);
   const nav = (to: string, label: string, active: boolean) => (
     <li>
       <Link to={to} aria-current={active ? "page" : undefined}>
@@ -79,13 +88,13 @@ function Header() {
       <nav aria-label="Main">
         <ul>
           {nav("/", "Galleries", path === "/" || path.startsWith("/galleries"))}
-          {nav("/approvals", "Approvals", path.startsWith("/approvals"))}
-          {nav("/replication", "Replication", path.startsWith("/replication"))}
-          {nav("/usage", "Usage", path.startsWith("/usage"))}
-          {nav("/policy", "Policy", path.startsWith("/policy"))}
+          {!anonymous && nav("/approvals", "Approvals", path.startsWith("/approvals"))}
+          {!anonymous && nav("/replication", "Replication", path.startsWith("/replication"))}
+          {!anonymous && nav("/usage", "Usage", path.startsWith("/usage"))}
+          {!anonymous && nav("/policy", "Policy", path.startsWith("/policy"))}
           {nav("/registry", "Registry", path.startsWith("/registry"))}
-          {nav("/search", "Search", path.startsWith("/search"))}
-          {nav("/audit", "Audit log", path.startsWith("/audit"))}
+          {!anonymous && nav("/search", "Search", path.startsWith("/search"))}
+          {!anonymous && nav("/audit", "Audit log", path.startsWith("/audit"))}
         </ul>
       </nav>
       <div className="who">
@@ -99,7 +108,10 @@ function Header() {
             </button>
           </>
         ) : session.authentication ? (
-          <Link to={`/sign-in?next=${encodeURIComponent(path)}`}>Sign in</Link>
+          <>
+            {anonymous && <span className="muted">Anonymous, read only</span>}
+            <Link to={`/sign-in?next=${encodeURIComponent(path === "/sign-in" ? "/" : path)}`}>Sign in</Link>
+          </>
         ) : (
           <span className="muted">Authentication is off</span>
         )}
@@ -116,8 +128,8 @@ function Page(): ReactNode {
   const I = `${G}/images/:image`;
   let m: Record<string, string> | undefined;
   if (path === "/sign-in") return <SignInPage next={query.get("next") ?? "/"} />;
-  if (session.authentication && session.user === null && path === "/") {
-    // The gallery API answers only signed-in users when authentication is on: start by signing in.
+  if (session.authentication && session.user === null && !session.anonymousRead && path === "/") {
+    // Without anonymous reads the gallery API answers only signed-in users: start by signing in.
     return <SignInPage next="/galleries" />;
   }
   if (path === "/" || path === "/galleries") return <GalleriesPage />;

@@ -1,7 +1,8 @@
 // Reads from the registry API (/v2) with the session cookie: a version's referrers and the blobs
 // they hold, turned into what the version page shows — provenance (SLSA v1), SBOM packages (SPDX
-// or CycloneDX) and signatures (Sigstore bundles) as the attached documents state them. Nothing
-// here verifies a signature: `strata verify` and the gallery's trust do.
+// or CycloneDX) and signatures (Sigstore bundles) as the attached documents state them; and the
+// one change the registry takes from the console, a manifest or tag delete. Nothing here verifies
+// a signature: the server does (the gallery API's signatures read), as `strata verify` does.
 
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -24,7 +25,7 @@ export class RegistryError extends Error {
   }
 }
 
-/** Reads /v2 + path (GET or HEAD) with the session cookie, which /v2 accepts for reads only. */
+/** Reads /v2 + path (GET or HEAD) with the session cookie. */
 export async function v2(method: "GET" | "HEAD", path: string, accept: string): Promise<Response> {
   const headers: Record<string, string> = { Accept: accept, "X-Requested-With": "strata-console" };
   const res = await fetch(`/v2/${path}`, { method, headers, credentials: "same-origin" });
@@ -41,6 +42,33 @@ export async function v2(method: "GET" | "HEAD", path: string, accept: string): 
     throw new RegistryError(res.status, message);
   }
   return res;
+}
+
+/**
+ * Deletes a tag (or a manifest by digest) with the session cookie: the registry accepts that one
+ * change from the console, with the session's CSRF token, where the user may delete.
+ */
+export async function deleteManifest(
+  repositoryPath: string,
+  reference: string,
+  csrfToken: string | undefined,
+): Promise<void> {
+  const headers: Record<string, string> = { "X-Requested-With": "strata-console" };
+  if (csrfToken !== undefined) headers["X-CSRF-Token"] = csrfToken;
+  const res = await fetch(`/v2/${repositoryPath}/manifests/${encodeURIComponent(reference)}`, {
+    method: "DELETE",
+    headers,
+    credentials: "same-origin",
+  });
+  if (res.ok) return;
+  let message = `The registry answered ${res.status}`;
+  try {
+    const body = (await res.json()) as { errors?: { message?: string }[] };
+    message = body.errors?.[0]?.message ?? message;
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  throw new RegistryError(res.status, message);
 }
 
 async function json<T>(path: string, accept: string): Promise<T> {

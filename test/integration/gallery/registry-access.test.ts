@@ -98,7 +98,7 @@ describe("registry access from gallery roles", () => {
     });
     const bearer = `Bearer ${JSON.parse(token.body).token as string}`;
     const whoami = await s.server.app.inject({ url: "/api/v1/whoami", headers: { authorization: bearer } });
-    assert.deepEqual(JSON.parse(whoami.body), { user: "dave", authentication: true });
+    assert.deepEqual(JSON.parse(whoami.body), { user: "dave", authentication: true, anonymous: "none" });
     const galleries = await s.server.app.inject({
       url: "/api/v1/galleries",
       headers: { authorization: bearer },

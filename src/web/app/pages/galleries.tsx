@@ -1,17 +1,24 @@
-// The galleries the caller is a member of (all of them when authentication is off), with the
-// caller's role in each.
+// The galleries the caller is a member of (all of them when authentication is off, or for an
+// anonymous caller where the server grants anonymous reads), with the caller's role in each.
 import { api, roleIn, type Gallery } from "../api.ts";
 import { Link } from "../router.tsx";
-import { useSession } from "../session.ts";
+import { isAnonymousReader, useSession } from "../session.ts";
 import { Loading, Updated, usePoll, useTitle } from "../ui.tsx";
 
 export function GalleriesPage() {
   useTitle("Galleries");
   const { session } = useSession();
+  const anonymous = isAnonymousReader(session);
   const polled = usePoll(() => api<Gallery[]>("GET", "/galleries"), "galleries");
   return (
     <>
       <h1>Galleries</h1>
+      {anonymous && (
+        <p className="muted">
+          You are not signed in: this server lets anyone read its galleries, and changes nothing for them.{" "}
+          <Link to="/sign-in?next=/">Sign in</Link> to act on yours.
+        </p>
+      )}
       <Updated at={polled.updatedAt} />
       <Loading polled={polled}>
         {(galleries) =>
@@ -48,7 +55,7 @@ export function GalleriesPage() {
                       <td>{g.description}</td>
                       <td>{g.mode}</td>
                       <td>{roleIn(g, session) ?? "—"}</td>
-                      <td>{Object.keys(g.members).length}</td>
+                      <td>{roleIn(g, session) === undefined ? "—" : Object.keys(g.members).length}</td>
                     </tr>
                   ))}
                 </tbody>

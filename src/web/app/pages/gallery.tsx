@@ -2,12 +2,13 @@
 // their roles, and its image definitions.
 import { api, roleIn, seg, type Definition, type Gallery } from "../api.ts";
 import { Link } from "../router.tsx";
-import { useSession } from "../session.ts";
+import { isAnonymousReader, useSession } from "../session.ts";
 import { Loading, Updated, usePoll, useTitle, date } from "../ui.tsx";
 
 export function GalleryPage({ gallery }: { gallery: string }) {
   useTitle(gallery);
   const { session } = useSession();
+  const anonymous = isAnonymousReader(session);
   const polled = usePoll(async () => {
     const [g, images] = await Promise.all([
       api<Gallery>("GET", `/galleries/${seg(gallery)}`),
@@ -40,9 +41,11 @@ export function GalleryPage({ gallery }: { gallery: string }) {
                 {date(g.createdAt)} by {g.createdBy}
               </dd>
             </dl>
-            <p>
-              <Link to={`/audit?gallery=${encodeURIComponent(gallery)}`}>Audit log of this gallery</Link>
-            </p>
+            {!anonymous && (
+              <p>
+                <Link to={`/audit?gallery=${encodeURIComponent(gallery)}`}>Audit log of this gallery</Link>
+              </p>
+            )}
             <h2>Image definitions</h2>
             {images.length === 0 ? (
               <p className="muted">No definitions yet.</p>
@@ -73,26 +76,30 @@ export function GalleryPage({ gallery }: { gallery: string }) {
               </div>
             )}
             <h2>Members</h2>
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">User</th>
-                    <th scope="col">Role</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {Object.entries(g.members)
-                    .sort(([a], [b]) => a.localeCompare(b))
-                    .map(([user, role]) => (
-                      <tr key={user}>
-                        <td>{user}</td>
-                        <td>{role}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </div>
+            {anonymous || roleIn(g, session) === undefined ? (
+              <p className="muted">Members are shown to the gallery's members only.</p>
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">User</th>
+                      <th scope="col">Role</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {Object.entries(g.members)
+                      .sort(([a], [b]) => a.localeCompare(b))
+                      .map(([user, role]) => (
+                        <tr key={user}>
+                          <td>{user}</td>
+                          <td>{role}</td>
+                        </tr>
+                      ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
           </>
         )}
       </Loading>

@@ -1,12 +1,14 @@
 // The registry's repositories (/v2/_catalog, those the caller may pull) and a repository's tags
 // (/v2/<name>/tags/list) with the digest each names (HEAD of the tag's manifest), for content
-// outside the galleries. Read-only: the session cookie is accepted under /v2 for reads only, so
-// deleting a manifest takes credentials (`strata` or any registry client), and no delete is shown.
+// outside the galleries. A user with the delete action on the repository (GET
+// /api/v1/session/access says) gets a delete per tag, behind a confirmation; the registry takes
+// that DELETE with the session cookie and its CSRF token, and refuses every other cookie write.
 import { useMemo, useState } from "react";
 import { api, type Gallery } from "../api.ts";
-import { v2 } from "../registry.ts";
+import { deleteManifest, v2 } from "../registry.ts";
 import { Link, useLocation } from "../router.tsx";
-import { Loading, Pager, shortDigest, Updated, usePoll, useTitle } from "../ui.tsx";
+import { useSession } from "../session.ts";
+import { Confirm, ErrorNote, Loading, Pager, shortDigest, Updated, usePoll, useTitle } from "../ui.tsx";
 
 const PAGE = 100;
 /** Tags whose digests are read at once (HEAD each): the first page's. */
@@ -45,8 +47,8 @@ function Repositories() {
     <>
       <h1>Registry</h1>
       <p className="muted">
-        Repositories you may pull, galleries' included (those are marked). The console only reads here:
-        deleting a manifest takes credentials, e.g. <code>strata</code> or another registry client.
+        Repositories you may pull, galleries' included (those are marked). Where you may delete, a
+        repository's page deletes its tags; pushing takes a registry client.
       </p>
       <div className="filters">
         <label>
@@ -107,7 +109,25 @@ function Repositories() {
 }
 
 function Tags({ repository }: { repository: string }) {
+  const { session } = useSession();
   const [page, setPage] = useState(0);
+  const [deleting, setDeleting] = useState<string>();
+  const [outcome, setOutcome] = useState<string>();
+  // A delete is offered to a signed-in user who may delete here (and to everyone when
+  // authentication is off); the registry takes no cookie-less change from an anonymous console.
+  const access = usePoll(
+    async () =>
+      session.authentication && session.user === null
+        ? []
+        : (
+            await api<{ actions: string[] }>(
+              "GET",
+              `/session/access?repository=${encodeURIComponent(repository)}`,
+            )
+          ).actions,
+    `registry:access:${repository}:${session.user ?? ""}`,
+  );
+  const canDelete = access.data?.includes("delete") === true;
   const polled = usePoll(async () => {
     const res = await v2("GET", `${repoPath(repository)}/tags/list`, "application/json");
     return ((await res.json()) as { tags?: string[] | null }).tags ?? [];
@@ -144,6 +164,42 @@ function Tags({ repository }: { repository: string }) {
       </nav>
       <h1>{repository}</h1>
       <Updated at={polled.updatedAt} />
+      <ErrorNote error={access.error} />
+      {access.data !== undefined && session.user !== null && (
+        <p className="muted">
+          Your access here: {access.data.join(", ") || "none"}
+          {canDelete ? "." : "; deleting a tag takes the delete action."}
+        </p>
+      )}
+      {outcome !== undefined && (
+        <p className="ok" role="status">
+          {outcome}
+        </p>
+      )}
+      {deleting !== undefined && (
+        <Confirm
+          title={`Delete tag ${repository}:${deleting}?`}
+          confirmLabel="Delete tag"
+          danger
+          onClose={() => setDeleting(undefined)}
+          onConfirm={async () => {
+            await deleteManifest(repoPath(repository), deleting, session.csrfToken);
+            setOutcome(`Tag ${repository}:${deleting} is deleted.`);
+            polled.reload();
+          }}
+        >
+          <p>
+            The tag <code>{deleting}</code> is removed from <code>{repository}</code>: pulls of{" "}
+            <code>
+              {repository}:{deleting}
+            </code>{" "}
+            fail from now on. The manifest it names (
+            <code className="digest">{shortDigest(digests.data?.get(deleting) ?? "…")}</code>) stays in the
+            repository, pullable by its digest and through any other tag that names it; deleting it takes its
+            digest. A tag of a gallery version is refused: delete the version through the gallery.
+          </p>
+        </Confirm>
+      )}
       <Loading polled={polled}>
         {(all) =>
           all.length === 0 ? (
@@ -156,6 +212,7 @@ function Tags({ repository }: { repository: string }) {
                     <tr>
                       <th scope="col">Tag</th>
                       <th scope="col">Digest</th>
+                      {canDelete && <th scope="col">Actions</th>}
                     </tr>
                   </thead>
                   <tbody>
@@ -165,6 +222,21 @@ function Tags({ repository }: { repository: string }) {
                         <td>
                           <code className="digest">{shortDigest(digests.data?.get(tag) ?? "…")}</code>
                         </td>
+                        {canDelete && (
+                          <td>
+                            <button
+                              type="button"
+                              className="danger"
+                              aria-label={`Delete tag ${tag}`}
+                              onClick={() => {
+                                setOutcome(undefined);
+                                setDeleting(tag);
+                              }}
+                            >
+                              Delete
+                            </button>
+                          </td>
+                        )}
                       </tr>
                     ))}
                   </tbody>

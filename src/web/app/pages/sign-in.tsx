@@ -72,6 +72,12 @@ export function SignInPage({ next }: { next: string }) {
           Sign in
         </button>
       </form>
+      {session.user === null && session.anonymousRead && (
+        <p>
+          This server lets anyone read its galleries without signing in:{" "}
+          <Link to="/">browse them read only</Link>.
+        </p>
+      )}
       <p className="muted">
         The users are those of the server's configuration (<code>auth.users</code>), with the passwords the
         registry accepts.

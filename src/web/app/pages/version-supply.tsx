@@ -1,11 +1,13 @@
 // The version page's further sections: its copies at other sites (polled, so progress moves while
 // a copy runs), its pulls from the usage report, and what is attached to it in the registry —
-// provenance, the SBOM's packages (searchable, a page at a time) and signatures as their bundles
-// state them. Every name read from an attached document is a text child.
+// provenance, the SBOM's packages (searchable, a page at a time) and signatures, each verified by
+// the server against the gallery's trusted keys. Every name read from an attached document is a
+// text child.
 import { useMemo, useState } from "react";
 import { api, ApiError, seg, versionPath, type VersionDetail } from "../api.ts";
 import { Link } from "../router.tsx";
 import { supplyChain, type Sbom, type Signature } from "../registry.ts";
+import { isAnonymousReader, useSession } from "../session.ts";
 import { bytes, date, ErrorNote, Pager, shortDigest, StateBadge, useLoad, usePoll } from "../ui.tsx";
 
 export interface Replica {
@@ -127,6 +129,19 @@ export function Replication({ v }: { v: VersionDetail }) {
 }
 
 export function Pulls({ v }: { v: VersionDetail }) {
+  const { session } = useSession();
+  // The usage report answers members only: an anonymous reader is not asked to sign in twice.
+  if (isAnonymousReader(session))
+    return (
+      <section aria-labelledby="pulls-title">
+        <h2 id="pulls-title">Pulls</h2>
+        <p className="muted">Pull counts are shown to the gallery's members: sign in to see them.</p>
+      </section>
+    );
+  return <PullCounts v={v} />;
+}
+
+function PullCounts({ v }: { v: VersionDetail }) {
   const polled = usePoll(
     () =>
       api<{ days: number; versions: VersionUsage[] }>("GET", `/usage?gallery=${seg(v.gallery)}`).then(
@@ -173,11 +188,14 @@ export function Pulls({ v }: { v: VersionDetail }) {
 export function SupplyChain({ v }: { v: VersionDetail }) {
   const repo = `${v.gallery}/${v.image}`;
   const loaded = useLoad(async () => {
-    const [chain, keys] = await Promise.all([
+    const [chain, keys, checks] = await Promise.all([
       supplyChain(repo, v.digest),
       api<GalleryKeys>("GET", `/galleries/${seg(v.gallery)}/keys`).catch(() => undefined),
+      api<SignatureChecks>("GET", `${versionPath(v.gallery, v.image, v.version)}/signatures`).catch(
+        (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+      ),
     ]);
-    return { ...chain, keys };
+    return { ...chain, keys, checks };
   }, `supply:${repo}@${v.digest}`);
   const chain = loaded.data;
   return (
@@ -235,17 +253,27 @@ export function SupplyChain({ v }: { v: VersionDetail }) {
       <section aria-labelledby="signatures-title">
         <h2 id="signatures-title">Signatures</h2>
         <p className="muted">
-          The console lists the signatures attached to this version as their bundles state them, and whether
-          the key id they name is one of this gallery's keys; it does not check them. Whether a signature is
-          valid is decided by <code>strata verify</code> with the trusted keys and by the gallery's trust at
-          pull and admission.
+          The server checks each signature of this version against the keys this gallery trusts, as{" "}
+          <code>strata verify</code> does: a signature is verified when a trusted key verifies it over this
+          version's digest.
         </p>
         {chain === undefined ? (
           loaded.error === undefined && <p className="muted">Loading…</p>
-        ) : chain.signatures.length === 0 ? (
-          <p className="muted">No signature is attached to this version.</p>
+        ) : !(chain.checks instanceof Error) ? (
+          <Verified checks={chain.checks} />
         ) : (
-          <Signatures signatures={chain.signatures} keys={chain.keys} />
+          <>
+            <ErrorNote error={chain.checks} />
+            <p className="muted">
+              The signatures attached, as their bundles state them (not checked here; run{" "}
+              <code>strata verify</code>):
+            </p>
+            {chain.signatures.length === 0 ? (
+              <p className="muted">No signature is attached to this version.</p>
+            ) : (
+              <Signatures signatures={chain.signatures} keys={chain.keys} />
+            )}
+          </>
         )}
         {chain !== undefined && chain.problems.length > 0 && (
           <>
@@ -320,6 +348,95 @@ function Packages({ sbom }: { sbom: Sbom }) {
         noun="packages"
         onPage={setPage}
       />
+    </>
+  );
+}
+
+interface SignatureChecks {
+  digest: string;
+  trustedKeys: number;
+  verified: boolean;
+  signatures: {
+    format: "bundle" | "legacy";
+    source: string;
+    status: "valid" | "untrusted-key" | "bad-signature" | "wrong-digest" | "key-expired" | "malformed";
+    valid: boolean;
+    keyId?: string;
+    gallerySigningKey?: boolean;
+    signedAt?: string;
+    covers: { digest?: string; reference?: string };
+    problem?: string;
+  }[];
+}
+
+const WHY: Record<Exclude<SignatureChecks["signatures"][number]["status"], "valid">, string> = {
+  "untrusted-key": "unknown key",
+  "bad-signature": "bad signature",
+  "wrong-digest": "wrong digest",
+  "key-expired": "key expired",
+  malformed: "malformed",
+};
+
+/** The server's verdict on each signature: verified by which key, or not and why. */
+function Verified({ checks }: { checks: SignatureChecks }) {
+  if (checks.trustedKeys === 0)
+    return (
+      <p>
+        This gallery trusts no key (<code>gallery.signing</code> names none), so no signature of it can be
+        verified.
+      </p>
+    );
+  if (checks.signatures.length === 0)
+    return <p className="muted">No signature is attached to this version: it is not verified.</p>;
+  return (
+    <>
+      <p>
+        {checks.verified
+          ? "Verified: at least one signature is valid with a key this gallery trusts."
+          : "Not verified: no signature is valid with a key this gallery trusts."}
+      </p>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Result</th>
+              <th scope="col">Key id</th>
+              <th scope="col">Signed at (as stated)</th>
+              <th scope="col">Format</th>
+              <th scope="col">Signature</th>
+            </tr>
+          </thead>
+          <tbody>
+            {checks.signatures.map((s) => (
+              <tr key={s.source}>
+                <td>
+                  {s.valid ? (
+                    <>
+                      <strong>verified</strong>
+                      {s.gallerySigningKey === true
+                        ? " with the gallery's signing key"
+                        : " with a key the gallery trusts"}
+                    </>
+                  ) : (
+                    <>
+                      <strong>not verified</strong>: {WHY[s.status as keyof typeof WHY] ?? s.status}
+                      {s.problem !== undefined && <span className="muted"> — {s.problem}</span>}
+                    </>
+                  )}
+                </td>
+                <td className="mono">{s.keyId ?? "—"}</td>
+                <td>{date(s.signedAt)}</td>
+                <td>{s.format}</td>
+                <td>
+                  <code className="digest">
+                    {s.source.startsWith("sha256:") ? shortDigest(s.source) : s.source}
+                  </code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }

@@ -1,0 +1,312 @@
+// The console's access slice in Debian's Chromium (driven by playwright-core) against real
+// `strata serve` processes: with `auth.anonymous: read` the console opens without sign-in on the
+// galleries, read only (no member names, no action, pulls and the audit log left to members, a
+// "Sign in" link), and the version page shows each signature verified by the server against the
+// gallery's keys — the gallery's own verified, one by a key it does not know not verified, with
+// the reason; an admin deletes a tag of a plain repository on the registry page behind a
+// confirmation that says the manifest stays, and a user without the delete action is offered no
+// delete; without anonymous reads the console starts on the sign-in page. axe-core finds no
+// serious or critical violation on the pages walked. The console is built first when dist/web is
+// missing or older than its sources.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { MediaType } from "../../src/oci/index.ts";
+import { hashPassword } from "../../src/registry/index.ts";
+import { createRegistryEndpoint, RegistryClient } from "../../src/remote/index.ts";
+import { generateSigningKey, signImage } from "../../src/sign/index.ts";
+import { PASSWORD } from "../helpers/gallery.ts";
+import { buildImage, buildLayer, type TestImage } from "../helpers/images.ts";
+import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ROOT = new URL("../..", import.meta.url).pathname;
+const WEB = join(ROOT, "dist", "web");
+const WAIT_MS = 20_000;
+
+// The page's globals, for the functions evaluated in Chromium (the tests compile without DOM types).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const window: any;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** The newest modification time of the console's sources: a build older than it is rebuilt. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const basic = (user: string) => `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString("base64")}`;
+
+/** alice may do everything in the registry, rita may only pull; anonymous callers as given. */
+async function config(anonymous: "read" | "none", extra: string[] = []): Promise<string> {
+  const hash = await hashPassword(PASSWORD, { logN: 10 });
+  return [
+    "auth:",
+    `  anonymous: ${anonymous}`,
+    "  users:",
+    `    alice: { password: "${hash}" }`,
+    `    rita: { password: "${hash}" }`,
+    "  access:",
+    '    - { repositories: ["**"], users: [alice], actions: [pull, push, delete] }',
+    '    - { repositories: ["**"], users: [rita], actions: [pull] }',
+    ...extra,
+    "",
+  ].join("\n");
+}
+
+describe(
+  "web console access in Chromium",
+  { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` },
+  () => {
+    let server: RunningStrata;
+    let closed: RunningStrata;
+    let keys = "";
+    let browser: Browser;
+    const contexts: BrowserContext[] = [];
+    const stranger = generateSigningKey();
+    let tools: { v1: string; v2: string };
+
+    async function api(user: string, method: string, path: string, body?: unknown) {
+      const res = await fetch(`${server.url}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: basic(user),
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(WAIT_MS),
+      });
+      const text = await res.text();
+      assert.ok(res.status < 300, `${method} ${path} as ${user}: ${res.status} ${text}`);
+      return text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
+    }
+
+    async function push(repository: string, tag: string, image: TestImage): Promise<string> {
+      for (const [digest, blob] of image.blobs) {
+        const res = await fetch(`${server.url}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
+          method: "POST",
+          headers: { authorization: basic("alice"), "content-type": "application/octet-stream" },
+          body: blob,
+          signal: AbortSignal.timeout(WAIT_MS),
+        });
+        assert.equal(res.status, 201, `blob push: ${await res.text()}`);
+      }
+      const res = await fetch(`${server.url}/v2/${repository}/manifests/${tag}`, {
+        method: "PUT",
+        headers: { authorization: basic("alice"), "content-type": MediaType.ImageManifest },
+        body: image.manifest,
+        signal: AbortSignal.timeout(WAIT_MS),
+      });
+      assert.equal(res.status, 201, `manifest push: ${await res.text()}`);
+      return image.manifestDigest;
+    }
+
+    async function image(name: string): Promise<TestImage> {
+      const layer = await buildLayer([
+        { name: "etc/", type: "directory" },
+        { name: "etc/release", type: "file", content: Buffer.from(`${name}\n`) },
+      ]);
+      return buildImage({ layers: [layer], platform: { os: "linux", architecture: "amd64" } });
+    }
+
+    async function registry(user: string, path: string, method = "GET") {
+      return fetch(`${server.url}/v2/${path}`, {
+        method,
+        headers: { authorization: basic(user), accept: MediaType.ImageManifest },
+        signal: AbortSignal.timeout(WAIT_MS),
+      });
+    }
+
+    async function newPage(): Promise<Page> {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(WAIT_MS);
+      page.setDefaultNavigationTimeout(WAIT_MS);
+      return page;
+    }
+
+    async function signIn(page: Page, user: string): Promise<void> {
+      await page.goto(`${server.url}/sign-in`);
+      await page.getByLabel("User name").fill(user);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByText(`Signed in as ${user}`).waitFor();
+    }
+
+    /** axe-core in the page: no serious or critical violation. */
+    async function checkAccessible(page: Page, what: string): Promise<void> {
+      const source = await readFile(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+      await page.evaluate(source);
+      const violations = await page.evaluate(async () => {
+        const result = (await window.axe.run()) as {
+          violations: { id: string; impact: string; help: string; nodes: unknown[] }[];
+        };
+        return result.violations
+          .filter((v) => v.impact === "serious" || v.impact === "critical")
+          .map((v) => `${v.id} (${v.impact}): ${v.help} ×${v.nodes.length}`);
+      });
+      assert.deepEqual(violations, [], `axe on ${what}`);
+    }
+
+    before(async () => {
+      if (
+        !existsSync(join(WEB, "index.html")) ||
+        newestSource(join(ROOT, "src/web")) > statSync(join(WEB, "index.html")).mtimeMs
+      ) {
+        const build = spawnSync(
+          process.execPath,
+          [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "src/web/vite.config.ts"],
+          { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+        );
+        assert.equal(build.status, 0, `vite build: ${build.stderr}${build.stdout}`);
+      }
+      keys = await mkdtemp(join(tmpdir(), "strata-web-access-keys-"));
+      const galleryKey = generateSigningKey();
+      await writeFile(join(keys, "demo.key"), galleryKey.privateKey.export({ type: "pkcs8", format: "pem" }));
+      server = await startStrata({
+        config: await config("read", [
+          "gallery:",
+          "  signing:",
+          `    demo: { key: ${JSON.stringify(join(keys, "demo.key"))} }`,
+        ]),
+      });
+      closed = await startStrata({ config: await config("none") });
+      const { chromium } = await import("playwright-core");
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], timeout: WAIT_MS });
+
+      // A gallery that signs what it receives, with rita a reader; its version 1.0.0 carries the
+      // gallery's signature and one by a key the gallery does not know.
+      const digest = await push("builds/web", "v1", await image("web 1.0.0"));
+      await api("alice", "POST", "/galleries", {
+        name: "demo",
+        description: "The demo team's images",
+        members: { rita: "reader" },
+      });
+      await api("alice", "POST", "/galleries/demo/images", { name: "web", kind: "container" });
+      await api("alice", "POST", "/galleries/demo/images/web/versions", {
+        version: "1.0.0",
+        from: `builds/web@${digest}`,
+      });
+      const client = new RegistryClient({
+        registry: new URL(server.url).host,
+        credentials: { username: "alice", password: PASSWORD },
+        insecure: true,
+      });
+      await signImage(createRegistryEndpoint(client, "demo/web"), digest, stranger);
+      // A plain repository with two tags.
+      tools = {
+        v1: await push("tools/app", "v1", await image("tools v1")),
+        v2: await push("tools/app", "v2", await image("tools v2")),
+      };
+    });
+
+    after(async () => {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser?.close().catch(() => undefined);
+      await server?.stop();
+      await closed?.stop();
+      if (keys !== "") await rm(keys, { recursive: true, force: true });
+    });
+
+    it("opens on the galleries without sign-in where anonymous reads are granted, read only", async () => {
+      const page = await newPage();
+      await page.goto(`${server.url}/`);
+      await page.getByRole("heading", { name: "Galleries" }).waitFor();
+      await page.getByText("You are not signed in", { exact: false }).waitFor();
+      await page.getByRole("row", { name: /^demo The demo team's images enforce — —$/ }).waitFor();
+      const header = page.locator("header");
+      await header.getByText("Anonymous, read only").waitFor();
+      await header.getByRole("link", { name: "Sign in" }).waitFor();
+      // Only the pages the API answers anonymous callers.
+      const nav = page.getByRole("navigation", { name: "Main" });
+      assert.deepEqual(await nav.getByRole("link").allTextContents(), ["Galleries", "Registry"]);
+      await checkAccessible(page, "anonymous galleries");
+
+      await page.getByRole("link", { name: "demo", exact: true }).click();
+      await page.getByRole("heading", { name: "demo", exact: true }).waitFor();
+      await page.getByText("Members are shown to the gallery's members only.").waitFor();
+      assert.equal(await page.getByRole("link", { name: "Audit log of this gallery" }).count(), 0);
+
+      await page.goto(`${server.url}/galleries/demo/images/web/versions/1.0.0`);
+      const signatures = page.locator("section[aria-labelledby=signatures-title]");
+      await signatures.getByText("Verified: at least one signature is valid", { exact: false }).waitFor();
+      await signatures.getByRole("row", { name: /verified with the gallery's signing key/ }).waitFor();
+      const unknown = signatures.getByRole("row", { name: new RegExp(stranger.keyId) });
+      await unknown.getByText("not verified").waitFor();
+      await unknown.getByText(": unknown key", { exact: false }).waitFor();
+      await page
+        .locator("section[aria-labelledby=pulls-title]")
+        .getByText("Pull counts are shown to the gallery's members", { exact: false })
+        .waitFor();
+      assert.equal(await page.getByRole("button", { name: /Deprecate|Revoke|Delete|Restore/ }).count(), 0);
+      assert.equal(await page.getByRole("alert").count(), 0, "no page part was refused");
+      await checkAccessible(page, "anonymous version page");
+
+      // The header's link leads to the sign-in page, which offers the way back.
+      await header.getByRole("link", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      await page.getByRole("link", { name: "browse them read only" }).waitFor();
+    });
+
+    it("starts on the sign-in page where anonymous reads are not granted", async () => {
+      const page = await newPage();
+      await page.goto(`${closed.url}/`);
+      await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      await page.getByLabel("User name").waitFor();
+      assert.equal(await page.getByRole("link", { name: "browse them read only" }).count(), 0);
+      assert.equal(await page.getByText("Anonymous, read only").count(), 0);
+    });
+
+    it("lets an admin delete a tag behind a confirmation that says the manifest stays", async () => {
+      const page = await newPage();
+      await signIn(page, "alice");
+      await page.goto(`${server.url}/registry?repository=tools/app`);
+      await page.getByRole("heading", { name: "tools/app" }).waitFor();
+      await page.getByText("Your access here: pull, push, delete.").waitFor();
+      await page.getByRole("row", { name: /^v1 sha256:[0-9a-f]{12}… Delete tag v1$/ }).waitFor();
+      await page.getByRole("button", { name: "Delete tag v1" }).click();
+      const dialog = page.getByRole("dialog", { name: "Delete tag tools/app:v1?" });
+      await dialog.getByText("stays in the repository, pullable by its digest", { exact: false }).waitFor();
+      await checkAccessible(page, "tag delete confirmation");
+      await dialog.getByRole("button", { name: "Delete tag" }).click();
+      await page.getByRole("status").getByText("Tag tools/app:v1 is deleted.").waitFor();
+      await page.getByRole("row", { name: /^v2 / }).waitFor();
+      assert.equal(await page.getByRole("row", { name: /^v1 / }).count(), 0);
+      const tags = (await (await registry("alice", "tools/app/tags/list")).json()) as { tags: string[] };
+      assert.deepEqual(tags.tags, ["v2"]);
+      assert.equal((await registry("alice", `tools/app/manifests/${tools.v1}`, "HEAD")).status, 200);
+      assert.equal((await registry("alice", "tools/app/manifests/v1", "HEAD")).status, 404);
+    });
+
+    it("offers no delete to a user without the delete action", async () => {
+      const page = await newPage();
+      await signIn(page, "rita");
+      await page.goto(`${server.url}/registry?repository=tools/app`);
+      await page.getByText("Your access here: pull; deleting a tag takes the delete action.").waitFor();
+      await page.getByRole("row", { name: /^v2 sha256:[0-9a-f]{12}…$/ }).waitFor();
+      assert.equal(await page.getByRole("button", { name: /Delete/ }).count(), 0);
+      // The registry refuses it anyway, from the page with the session's token.
+      const status = await page.evaluate(async () => {
+        const session = await (await window.fetch("/api/v1/session")).json();
+        const res = await window.fetch("/v2/tools/app/manifests/v2", {
+          method: "DELETE",
+          headers: { "x-csrf-token": session.csrfToken },
+        });
+        return res.status as number;
+      });
+      assert.equal(status, 403);
+      assert.equal((await registry("alice", "tools/app/manifests/v2", "HEAD")).status, 200);
+      assert.equal((await registry("alice", `tools/app/manifests/${tools.v2}`, "HEAD")).status, 200);
+    });
+  },
+);
