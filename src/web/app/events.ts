@@ -1,0 +1,117 @@
+// The console's one event stream: an EventSource on /api/v1/events, opened when the first page
+// subscribes and shared by all of them. Pages subscribe with a filter on what they show; a change
+// that matches makes them read again at once. The browser reconnects by itself after a dropped
+// connection; a refused one (401 before sign-in) is tried again after a while and at every
+// sign-in or sign-out. After any reconnection every subscriber reads again, since changes made
+// while the stream was down were not sent. Polling (ui.tsx) goes on beside it, slower matters
+// little: with several servers on one database, a server streams only its own changes.
+import { onSessionChange } from "./api.ts";
+
+/** One change, as GET /api/v1/events sends it. */
+export interface Change {
+  /** The audit log's action (`version.published`, `version.deprecated`, `channel.set`, `request.approved`, …) or `replication`. */
+  kind: string;
+  gallery: string;
+  image?: string;
+  version?: string;
+  /** A channel, an approval request's id, a replication site. */
+  target?: string;
+  at: string;
+}
+
+/** What a page shows: undefined fields match anything. */
+export interface Watch {
+  gallery?: string;
+  image?: string;
+  version?: string;
+  /** Kinds of change, by prefix (`request.`, `channel.`); none: every kind. */
+  kinds?: readonly string[];
+}
+
+interface Subscriber {
+  watch: Watch | undefined;
+  /** `undefined`: read again whatever changed (the stream reconnected). */
+  onChange(change: Change | undefined): void;
+}
+
+const RETRY_REFUSED_MS = 30_000;
+const subscribers = new Set<Subscriber>();
+const statusListeners = new Set<() => void>();
+let source: EventSource | undefined;
+let retry: ReturnType<typeof setTimeout> | undefined;
+let connected = false;
+let everConnected = false;
+
+export function matches(watch: Watch | undefined, change: Change): boolean {
+  if (watch === undefined) return true;
+  if (watch.gallery !== undefined && watch.gallery !== change.gallery) return false;
+  // A change of the gallery itself (members, settings) matters to every page of it.
+  const galleryWide = change.image === undefined;
+  if (!galleryWide && watch.image !== undefined && watch.image !== change.image) return false;
+  // A page of a version takes the changes of its definition that name no version (settings).
+  if (watch.version !== undefined && change.version !== undefined && watch.version !== change.version)
+    return false;
+  return watch.kinds === undefined || watch.kinds.some((kind) => change.kind.startsWith(kind));
+}
+
+/** Whether the stream is open now (the "Updated" line says so). */
+export function isLive(): boolean {
+  return connected;
+}
+
+/** Calls `listener` when the stream opens or drops; returns the unsubscribe. */
+export function onLiveChange(listener: () => void): () => void {
+  statusListeners.add(listener);
+  return () => statusListeners.delete(listener);
+}
+
+function setConnected(value: boolean): void {
+  if (connected === value) return;
+  connected = value;
+  for (const listener of statusListeners) listener();
+}
+
+function open(): void {
+  clearTimeout(retry);
+  source?.close();
+  if (typeof EventSource === "undefined") return;
+  const es = new EventSource("/api/v1/events", { withCredentials: true });
+  source = es;
+  es.addEventListener("ready", () => {
+    setConnected(true);
+    if (everConnected) for (const s of subscribers) s.onChange(undefined);
+    everConnected = true;
+  });
+  es.addEventListener("change", (event) => {
+    let change: Change;
+    try {
+      change = JSON.parse((event as MessageEvent<string>).data) as Change;
+    } catch {
+      return;
+    }
+    for (const s of subscribers) if (matches(s.watch, change)) s.onChange(change);
+  });
+  es.addEventListener("error", () => {
+    setConnected(false);
+    // CLOSED: refused (not signed in, or the server answered something else); CONNECTING: the
+    // browser tries again by itself.
+    if (es.readyState === EventSource.CLOSED && source === es) {
+      retry = setTimeout(() => subscribers.size > 0 && open(), RETRY_REFUSED_MS);
+    }
+  });
+}
+
+onSessionChange(() => {
+  if (source !== undefined) open();
+});
+
+/** Calls `onChange` for every change matching `watch`; returns the unsubscribe. */
+export function subscribe(
+  watch: Watch | undefined,
+  onChange: (change: Change | undefined) => void,
+): () => void {
+  const subscriber: Subscriber = { watch, onChange };
+  subscribers.add(subscriber);
+  if (source === undefined) open();
+  return () => subscribers.delete(subscriber);
+}
