@@ -57,6 +57,8 @@ export function registerEventStream(
 
     let ended = false;
     let queue: Promise<void> = Promise.resolve();
+    // Ends the answer, then its connection: a keep-alive connection that a client left without
+    // closing would otherwise hold a stopping server until it times out.
     const end = async (): Promise<void> => {
       if (!ended) {
         ended = true;
@@ -68,6 +70,7 @@ export function registerEventStream(
           res.once("finish", resolve);
           res.once("close", resolve);
         });
+      req.raw.socket?.destroy();
     };
     const deliver = async (change: GalleryChange): Promise<void> => {
       const before = readable;

@@ -212,6 +212,15 @@ describe("live API: ETags and the event stream", () => {
     carol.close();
   });
 
+  it("answers HEAD and a change to /events with 405 and the methods served", async () => {
+    const head = await call("carol", "HEAD", "/galleries");
+    assert.equal(head.status, 405);
+    assert.equal(head.headers.get("allow"), "GET, POST");
+    const post = await call("carol", "POST", "/events", {});
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get("allow"), "GET");
+  });
+
   it("refuses an anonymous stream with 401 in the API's error shape", async () => {
     const res = await call(undefined, "GET", "/events");
     assert.equal(res.status, 401);
