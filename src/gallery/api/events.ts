@@ -57,6 +57,10 @@ export function registerEventStream(
 
     let ended = false;
     let queue: Promise<void> = Promise.resolve();
+    // Nothing is written once the stream ended (a write after the end would be an error).
+    const send = (text: string): void => {
+      if (!ended && !res.writableEnded && !res.destroyed) res.write(text);
+    };
     // Ends the answer, then its connection: a keep-alive connection that a client left without
     // closing would otherwise hold a stopping server until it times out.
     const end = async (): Promise<void> => {
@@ -77,7 +81,7 @@ export function registerEventStream(
       if (MEMBERSHIP.test(change.kind)) readable = new Set(await service.access.readableGalleries(actor));
       const mayRead =
         readable.has(change.gallery) || (change.kind === "gallery.removed" && before.has(change.gallery));
-      if (mayRead && !ended) res.write(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
+      if (mayRead) send(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
     };
     const unsubscribe = service.changes.subscribe((change) => {
       queue = queue.then(() => deliver(change)).catch(() => void end());
@@ -87,11 +91,11 @@ export function registerEventStream(
     const bySession = req.headers.authorization === undefined;
     const heartbeat = setInterval(() => {
       if (!bySession) {
-        res.write(": heartbeat\n\n");
+        send(": heartbeat\n\n");
         return;
       }
       whoIs().then(
-        (now) => (now.user === actor.user ? res.write(": heartbeat\n\n") : void end()),
+        (now) => (now.user === actor.user ? send(": heartbeat\n\n") : void end()),
         () => void end(),
       );
     }, heartbeatMs);
@@ -102,6 +106,7 @@ export function registerEventStream(
       streams.delete(end);
     }
     streams.add(end);
+    res.on("error", () => void end());
     res.once("close", () => {
       ended = true;
       cleanUp();

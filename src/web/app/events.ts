@@ -2,8 +2,9 @@
 // subscribes and shared by all of them. Pages subscribe with a filter on what they show; a change
 // that matches makes them read again at once. The browser reconnects by itself after a dropped
 // connection; a refused one (401 before sign-in) is tried again after a while and at every
-// sign-in or sign-out. After any reconnection every subscriber reads again, since changes made
-// while the stream was down were not sent. Polling (ui.tsx) goes on beside it, slower matters
+// sign-in or sign-out; a hidden tab closes it and opens it again when shown. After any
+// reconnection every subscriber reads again, since changes made while the stream was down were
+// not sent. Polling (ui.tsx) goes on beside it, slower matters
 // little: with several servers on one database, a server streams only its own changes.
 import { onSessionChange } from "./api.ts";
 
@@ -96,7 +97,9 @@ function open(): void {
     // CLOSED: refused (not signed in, or the server answered something else); CONNECTING: the
     // browser tries again by itself.
     if (es.readyState === EventSource.CLOSED && source === es) {
-      retry = setTimeout(() => subscribers.size > 0 && open(), RETRY_REFUSED_MS);
+      retry = setTimeout(() => {
+        if (subscribers.size > 0 && document.visibilityState !== "hidden") open();
+      }, RETRY_REFUSED_MS);
     }
   });
 }
@@ -104,6 +107,18 @@ function open(): void {
 onSessionChange(() => {
   if (source !== undefined) open();
 });
+
+// A hidden tab gives its connection back (browsers allow a handful per server over HTTP/1.1, and
+// each open stream holds one); it opens again, and every page reads again, when shown.
+if (typeof document !== "undefined")
+  document.addEventListener("visibilitychange", () => {
+    if (source === undefined) return;
+    if (document.visibilityState === "hidden") {
+      clearTimeout(retry);
+      source.close();
+      setConnected(false);
+    } else if (source.readyState === EventSource.CLOSED) open();
+  });
 
 /** Calls `onChange` for every change matching `watch`; returns the unsubscribe. */
 export function subscribe(
