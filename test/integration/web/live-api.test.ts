@@ -1,7 +1,8 @@
 // What keeps the web console live, on a real server over a socket: ETags and 304 answers on the
 // API's reads (the same answer twice, a change made by the CLI, two users with different rights),
 // and the event stream (/api/v1/events): a change made by the CLI reaches a reader of its
-// gallery, a change in a gallery the reader may not read never does, a copy's state arrives as
+// gallery, a change in a gallery the reader may not read never does (and membership changes
+// take effect on an open stream), a copy's state arrives as
 // `replication`, a session's cookie works like Basic credentials, an anonymous caller is refused,
 // and a graceful stop with a stream open ends the stream and does not wait for it.
 import { after, before, describe, it } from "node:test";
@@ -181,6 +182,27 @@ describe("live API: ETags and the event stream", () => {
     assert.match(String((daveFirst?.data as { at: string }).at), /^\d{4}-\d\d-\d\dT/);
     dave.close();
     alice.close();
+  });
+
+  it("follows membership: a user added to a gallery gets its changes, one removed no longer", async () => {
+    const carol = await stream({ authorization: basic("carol") });
+    const kindAndGallery = async () => {
+      const next = await carol.next();
+      const data = next?.data as { kind: string; gallery: string };
+      return `${data.kind} ${data.gallery}`;
+    };
+    assert.equal((await cli("alice", ["gallery", "member", "secret", "carol", "reader"])).code, 0);
+    assert.equal(await kindAndGallery(), "member.set secret");
+    const deprecated = await cli("alice", ["version", "deprecate", "secret/web", "1.1.0", "--reason", "x"]);
+    assert.equal(deprecated.code, 0, deprecated.stderr);
+    assert.equal(await kindAndGallery(), "version.deprecated secret");
+    assert.equal((await cli("alice", ["gallery", "member", "secret", "carol", "--remove"])).code, 0);
+    const revoked = await cli("alice", ["version", "revoke", "secret/web", "1.1.0", "--reason", "x"]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    await ok("alice", "PATCH", "/galleries/demo/images/web", { description: "after" });
+    // Neither the removal nor the revocation in secret reached Carol: the next is demo's.
+    assert.equal(await kindAndGallery(), "image.updated demo");
+    carol.close();
   });
 
   it("streams a copy's state to a site as replication, with a session cookie as identity", async () => {
