@@ -205,6 +205,30 @@ describe("live API: ETags and the event stream", () => {
     carol.close();
   });
 
+  it("sends nothing for a refused or invalid change", async () => {
+    const dave = await stream({ authorization: basic("dave") });
+    const refused = await cli("dave", ["version", "deprecate", "demo/web", "1.1.0", "--reason", "x"]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /reader/);
+    const invalid = await call("carol", "POST", "/galleries/demo/images/web/versions", {
+      version: "not a version",
+      from: "builds/demo:1.0.0",
+    });
+    assert.equal(invalid.status, 400);
+    const missing = await call("carol", "POST", "/galleries/demo/images/web/versions/9.9.9/deprecate", {
+      reason: "x",
+    });
+    assert.equal(missing.status, 404);
+    assert.match(JSON.parse(missing.text).errors[0].message, /9\.9\.9/);
+    await ok("alice", "PATCH", "/galleries/demo", { description: "marker" });
+    const next = await dave.next();
+    assert.deepEqual(
+      { kind: (next?.data as { kind: string }).kind, gallery: (next?.data as { gallery: string }).gallery },
+      { kind: "gallery.updated", gallery: "demo" },
+    );
+    dave.close();
+  });
+
   it("streams a copy's state to a site as replication, with a session cookie as identity", async () => {
     const signIn = await fetch(`${s.url}/api/v1/session`, {
       method: "POST",
