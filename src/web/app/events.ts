@@ -4,8 +4,8 @@
 // connection; a refused one (401 before sign-in) is tried again after a while and at every
 // sign-in or sign-out; a hidden tab closes it and opens it again when shown. After any
 // reconnection every subscriber reads again, since changes made while the stream was down were
-// not sent. Polling (ui.tsx) goes on beside it, slower matters
-// little: with several servers on one database, a server streams only its own changes.
+// not sent. Polling (ui.tsx) goes on beside it: with several servers on one database, a server
+// streams only the changes made through itself.
 import { onSessionChange } from "./api.ts";
 import { matches, type Change, type Watch } from "./watch.ts";
 
