@@ -3,6 +3,8 @@
 import {
   API_ROUTES,
   buildOpenApi,
+  EVENTS_OPENAPI,
+  EVENTS_PATH,
   GALLERY_ERROR_DESCRIPTIONS,
   GALLERY_ERROR_STATUS,
   type ApiRouteShape,
@@ -88,6 +90,21 @@ export function renderGalleryApiDoc(): string {
         `| \`${code}\` | ${status} | ${GALLERY_ERROR_DESCRIPTIONS[code as keyof typeof GALLERY_ERROR_STATUS]} |`,
     ),
     "",
+    "## Conditional reads",
+    "",
+    "Every successful `GET` answers with a strong `ETag` (a hash of the exact JSON sent) and",
+    "`Cache-Control: no-cache` (`private, no-cache` when the server has users, since answers depend",
+    "on the caller's roles; `Vary: Authorization, Cookie`). A request whose `If-None-Match` names",
+    "that tag (or a weak form of it, or `*`) gets `304 Not Modified` with no body. Changes answer",
+    "`Cache-Control: no-store`. The API does not answer `HEAD`.",
+    "",
+    "## Event stream",
+    "",
+    `\`GET ${EVENTS_PATH}\` answers \`text/event-stream\` (server-sent events): ${EVENTS_OPENAPI.get.description} The stream`,
+    "ends when the server stops (clients reconnect after the `retry` it sent, 3 s) and, for a",
+    "session, when the session ends. It needs no CSRF token (it is a `GET`). Events do not carry",
+    "ids and are not replayed: after reconnecting, read what you show again.",
+    "",
     "## Endpoints",
     "",
     "| method | path | what |",
@@ -127,5 +144,5 @@ export function renderGalleryApiDoc(): string {
 }
 
 export function renderOpenApi(): string {
-  return `${JSON.stringify(buildOpenApi(ROUTES), null, 2)}\n`;
+  return `${JSON.stringify(buildOpenApi(ROUTES, { [EVENTS_PATH]: EVENTS_OPENAPI }), null, 2)}\n`;
 }

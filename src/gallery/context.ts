@@ -6,6 +6,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { SigningKey, TrustedKey } from "../sign/index.ts";
 import type { Background } from "./background.ts";
+import type { ChangeFeed, GalleryChange } from "./change-feed.ts";
 import type { BlobStore, Dialect, MetadataStore } from "../store/index.ts";
 import type { GalleryDatabase } from "./db/schema.ts";
 import type { GalleryEvent, GalleryEventType, Role } from "./model.ts";
@@ -73,6 +74,8 @@ export interface GalleryContext {
   readonly replicasChanged: () => void;
   /** Bumped after every local change; caches of gallery state are valid only within one value. */
   readonly generation: { value: number };
+  /** Every audited change, published after its transaction commits (the event stream's source). */
+  readonly changes: ChangeFeed;
 }
 
 /**
@@ -84,14 +87,25 @@ export const SYSTEM: Actor = Object.freeze({ user: "system" });
 export const actorName = (actor: Actor): string => actor.user ?? "anonymous";
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Runs fn in a transaction; deliveries it queued are kicked after the commit. */
+/** The changes audited in a transaction of inTransaction, published once it commits. */
+const uncommitted = new WeakMap<Db, GalleryChange[]>();
+
+/**
+ * Runs fn in a transaction; deliveries it queued are kicked and the changes it audited are
+ * published after the commit (nothing of a rolled-back transaction is).
+ */
 export async function inTransaction<T>(
   ctx: GalleryContext,
   fn: (trx: Transaction<GalleryDatabase>) => Promise<T>,
 ): Promise<T> {
-  const result = await ctx.db.transaction().execute(fn);
+  const changes: GalleryChange[] = [];
+  const result = await ctx.db.transaction().execute((trx) => {
+    uncommitted.set(trx, changes);
+    return fn(trx);
+  });
   ctx.generation.value++;
   ctx.deliveriesQueued();
+  for (const change of changes) ctx.changes.publish(change);
   return result;
 }
 
@@ -120,6 +134,18 @@ export async function audit(ctx: GalleryContext, trx: Db, actor: Actor, entry: A
       after: entry.after === undefined ? null : JSON.stringify(entry.after),
     } as never)
     .execute();
+  const change: GalleryChange = {
+    kind: entry.action,
+    gallery: entry.gallery,
+    ...(entry.image === undefined ? {} : { image: entry.image }),
+    ...(entry.version === undefined ? {} : { version: entry.version }),
+    ...(entry.target === undefined ? {} : { target: entry.target }),
+    at: iso(ctx.now()),
+  };
+  // Outside inTransaction (no transaction, or one of the caller's own) it is published at once.
+  const pending = uncommitted.get(trx);
+  if (pending === undefined) ctx.changes.publish(change);
+  else pending.push(change);
 }
 
 /** Queues the event for every webhook that wants it, in the caller's transaction. */

@@ -17,8 +17,10 @@ export {
   type ApiRouteShape,
 } from "./api/route.ts";
 export type { GalleryAccess } from "./access.ts";
+export type { GalleryChange } from "./change-feed.ts";
 export type { GalleryDatabase, PullsTable, ReplicasTable, VersionsTable } from "./db/schema.ts";
 export { buildOpenApi } from "./api/openapi.ts";
+export { EVENTS_OPENAPI, EVENTS_PATH, HEARTBEAT_MS } from "./api/events.ts";
 export type { PullPath } from "./pull-path.ts";
 export {
   DECISION_TTL_MS,

@@ -8,6 +8,7 @@ import { auditOps } from "./audit-log.ts";
 import { channelOps } from "./channels.ts";
 import { deliveryOps } from "./deliveries.ts";
 import { createBackground } from "./background.ts";
+import { createChangeFeed, type GalleryChange } from "./change-feed.ts";
 import type { GalleryContext, GallerySigning, ReplicationSite, WebhookTarget } from "./context.ts";
 import type { GalleryDatabase } from "./db/schema.ts";
 import { galleryMigrations } from "./db/migrations.ts";
@@ -95,6 +96,7 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
       for (const listener of replicaListeners) listener();
     },
     generation: { value: 0 },
+    changes: createChangeFeed((err) => deps.log.error({ err }, "change listener failed")),
   };
   const deliverer: Deliverer = createDeliverer(ctx, {
     backoffMs: options.delivery?.backoffMs ?? 2000,
@@ -152,6 +154,13 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     onReplicasChanged(listener: () => void): () => void {
       replicaListeners.add(listener);
       return () => replicaListeners.delete(listener);
+    },
+    /** Changes this server makes, after they commit (the API's event stream). */
+    changes: {
+      subscribe: ctx.changes.subscribe,
+      /** For changes written outside the service (replication's copy state and progress). */
+      publish: (change: Omit<GalleryChange, "at">): void =>
+        ctx.changes.publish({ ...change, at: new Date(ctx.now()).toISOString() }),
     },
     /** The gallery's tables, for the replication reconciler (replicate/), which keeps its rows. */
     db,

@@ -34,7 +34,7 @@ export interface ReconcilerOptions {
 }
 
 export interface ReconcilerDeps {
-  readonly gallery: Pick<GalleryService, "db" | "now" | "onReplicasChanged" | "backgroundIdle">;
+  readonly gallery: Pick<GalleryService, "db" | "now" | "onReplicasChanged" | "backgroundIdle" | "changes">;
   readonly store: StoreParts;
   readonly log: Logger;
 }
@@ -236,6 +236,17 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
     return message.slice(0, MESSAGE_MAX);
   }
 
+  /** Tells the gallery's change feed that a copy's row changed (state or progress). */
+  function changed(row: Key): void {
+    deps.gallery.changes.publish({
+      kind: "replication",
+      gallery: row.gallery,
+      image: row.image,
+      version: row.version,
+      target: row.site,
+    });
+  }
+
   async function failed(row: ReplicasTable, attempts: number, error: unknown): Promise<void> {
     const at = now();
     const wait = retryDelay(attempts, options);
@@ -243,6 +254,7 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
       .set({ state: "failed", error: reason(error), attempts, next_at: at + wait, updated_at: at })
       .where("state", "in", ["copying", "completed", "pending", "failed"])
       .execute();
+    changed(row);
     log.warn(
       { gallery: row.gallery, image: row.image, version: row.version, site: row.site, attempts, err: error },
       "replication failed",
@@ -278,6 +290,7 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
       .where("next_at", "=", row.next_at)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) return;
+    changed(row);
     const { site, api } = entry;
     try {
       const version = await versionRow(row);
@@ -302,15 +315,20 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
               .set({ bytes_total: total, updated_at: now() })
               .where("state", "=", "copying")
               .execute();
+            changed(row);
           },
           signal: halt.signal,
           onBytes: (done) => {
             const at = now();
             if (at - lastWrite < progressMs) return;
             lastWrite = at;
-            writing = writing.then(() =>
-              where(row).set({ bytes_done: done, updated_at: at }).where("state", "=", "copying").execute(),
-            );
+            writing = writing.then(async () => {
+              await where(row)
+                .set({ bytes_done: done, updated_at: at })
+                .where("state", "=", "copying")
+                .execute();
+              changed(row);
+            });
           },
         },
       );
@@ -338,6 +356,7 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
         })
         .where("state", "=", "copying")
         .execute();
+      changed(row);
       log.info(
         { gallery: row.gallery, image: row.image, version: row.version, site: row.site, ...result.blobs },
         "version replicated",
@@ -453,6 +472,7 @@ export async function startReconciler(deps: ReconcilerDeps, options: ReconcilerO
         .where("site", "=", row.site)
         .where("state", "=", "removing")
         .execute();
+      changed(row);
       log.info(
         { gallery: row.gallery, image: row.image, version: row.version, site: row.site },
         "replica removed",

@@ -15,7 +15,11 @@ const ERROR = {
   },
 };
 
-export function buildOpenApi(routes: readonly ApiRouteShape[]): Record<string, unknown> {
+/** `extra`: paths outside the route table (the event stream), relative to /api/v1. */
+export function buildOpenApi(
+  routes: readonly ApiRouteShape[],
+  extra: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const components: Record<string, unknown> = { Error: ERROR };
   for (const route of routes) {
@@ -78,6 +82,8 @@ export function buildOpenApi(routes: readonly ApiRouteShape[]): Record<string, u
     const target = paths[path];
     if (target !== undefined) target[route.method.toLowerCase()] = operation;
   }
+  for (const [path, item] of Object.entries(extra))
+    paths[`/api/v1${path}`] = JSON.parse(JSON.stringify(item)) as Record<string, unknown>;
   return {
     openapi: "3.1.0",
     info: {

@@ -1,7 +1,8 @@
 // Mounts the gallery API on Fastify under /api/v1: bodies are read as JSON (at most 1 MiB),
 // query strings and bodies are checked against the route's schema (unknown fields refused),
 // the caller is identified with the registry's credentials, and every error is answered as
-// {"errors":[{code,message,detail}]}, the registry's error shape.
+// {"errors":[{code,message,detail}]}, the registry's error shape. Successful GETs carry an ETag
+// and answer 304 to a matching If-None-Match (etag.ts); /events streams changes (events.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { TSchema } from "@sinclair/typebox";
 // Check and Errors alone, not the Value namespace: the bundle then leaves out the rest of
@@ -12,6 +13,8 @@ import type { Actor } from "../context.ts";
 import { GalleryError, isGalleryError } from "../errors.ts";
 import type { GalleryService } from "../service.ts";
 import { pathMethods } from "./allowed-methods.ts";
+import { sendConditionalJson } from "./etag.ts";
+import { EVENTS_OPENAPI, EVENTS_PATH, registerEventStream } from "./events.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { ApiRoute } from "./route.ts";
 import { API_ROUTES } from "./routes.ts";
@@ -32,7 +35,12 @@ export function registerGalleryApi(
   const routes = [...API_ROUTES, ...more];
   // Built on first request: a server that is never asked for it does not pay for it at start.
   let openapi: Record<string, unknown> | undefined;
-  const methodsOf = pathMethods(routes, [{ method: "GET", path: "/openapi.json" }]);
+  const methodsOf = pathMethods(routes, [
+    { method: "GET", path: "/openapi.json" },
+    { method: "GET", path: EVENTS_PATH },
+  ]);
+  // Answers depend on the caller's roles when there are users: no shared cache may keep them.
+  const cacheControl = service.authEnabled ? "private, no-cache" : "no-cache";
   app.register(
     async (api) => {
       api.removeAllContentTypeParsers();
@@ -58,7 +66,15 @@ export function registerGalleryApi(
           }),
         );
       });
-      api.get("/openapi.json", async () => (openapi ??= buildOpenApi(routes)));
+      api.get("/openapi.json", async (req, reply) =>
+        sendConditionalJson(
+          req,
+          reply,
+          (openapi ??= buildOpenApi(routes, { [EVENTS_PATH]: EVENTS_OPENAPI })),
+          "no-cache",
+        ),
+      );
+      registerEventStream(app, api, { service, identify });
       for (const route of routes) {
         api.route({
           method: route.method,
@@ -85,6 +101,8 @@ export function registerGalleryApi(
               body,
               host: (req.headers.host ?? "").toLowerCase(),
             });
+            if (route.method === "GET" && result.status === 200)
+              return sendConditionalJson(req, reply, result.body, cacheControl);
             reply.code(result.status).header("Cache-Control", "no-store");
             return result.body;
           },

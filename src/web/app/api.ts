@@ -1,6 +1,8 @@
 // The console's only way to the server: fetch against the public gallery API (/api/v1), with the
 // session cookie sent by the browser and the session's CSRF token on every change. Errors come
-// back as ApiError with the API's message, which pages show as they are.
+// back as ApiError with the API's message, which pages show as they are. Reads are conditional:
+// the last answer of each path is kept with its ETag, sent back as If-None-Match, and a 304
+// answers that same parsed value (the same object, so callers can tell nothing changed).
 
 export type Role = "reader" | "publisher" | "approver" | "admin";
 const RANK: Record<Role, number> = { reader: 0, publisher: 1, approver: 2, admin: 3 };
@@ -145,11 +147,25 @@ export class ApiError extends Error {
 }
 
 let csrfToken: string | undefined;
+const sessionListeners = new Set<() => void>();
 
 /** Set after sign-in; sent as X-CSRF-Token with every change. */
 export function setCsrfToken(token: string | undefined): void {
+  if (token === csrfToken) return;
   csrfToken = token;
+  cached.clear();
+  for (const listener of sessionListeners) listener();
 }
+
+/** Calls `listener` whenever the session changes (sign-in, sign-out); returns the unsubscribe. */
+export function onSessionChange(listener: () => void): () => void {
+  sessionListeners.add(listener);
+  return () => sessionListeners.delete(listener);
+}
+
+/** The last answer of each read path with its ETag, the oldest dropped beyond CACHED_PATHS. */
+const cached = new Map<string, { etag: string; value: unknown }>();
+const CACHED_PATHS = 200;
 
 /** Calls /api/v1 + path; answers the parsed JSON (undefined for 204). */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -161,12 +177,21 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrfToken !== undefined) headers["X-CSRF-Token"] = csrfToken;
+  const known = method === "GET" ? cached.get(path) : undefined;
+  if (known !== undefined) headers["If-None-Match"] = known.etag;
   const res = await fetch(`/api/v1${path}`, {
     method,
     headers,
     credentials: "same-origin",
+    // The console keeps answers itself: the browser's cache would turn a 304 into a 200.
+    cache: "no-store",
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  if (res.status === 304 && known !== undefined) {
+    cached.delete(path);
+    cached.set(path, known);
+    return known.value as T;
+  }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   let parsed: unknown;
@@ -179,6 +204,12 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     const first = (parsed as { errors?: { message?: string }[] } | undefined)?.errors?.[0];
     throw new ApiError(res.status, first?.message ?? `The server answered ${res.status}`);
   }
+  const etag = res.headers.get("ETag");
+  if (method === "GET" && etag !== null) {
+    cached.delete(path);
+    cached.set(path, { etag, value: parsed });
+    if (cached.size > CACHED_PATHS) cached.delete(cached.keys().next().value ?? "");
+  } else if (method === "GET") cached.delete(path);
   return parsed as T;
 }
 

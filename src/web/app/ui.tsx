@@ -1,11 +1,30 @@
-// Pieces every page uses: live data by polling (the API has no ETags yet, so each page asks
-// again every few seconds while the tab is visible and shows when it last did), error and
-// loading notes, a confirmation dialog that says what will happen, and small formatters.
-import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+// Pieces every page uses: live data (each page reads again at once when the event stream names
+// a change it shows, and every few seconds while the tab is visible, with If-None-Match so an
+// unchanged answer costs a 304; it shows when it last read), error and loading notes, a
+// confirmation dialog that says what will happen, and small formatters.
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from "react";
 import { ApiError } from "./api.ts";
+import { isLive, onLiveChange, subscribe, type Watch } from "./events.ts";
 import { Link } from "./router.tsx";
 
-export const POLL_MS = 5000;
+export type { Watch } from "./events.ts";
+
+/** The polling interval's setting in localStorage, in seconds; 0 turns polling off. */
+export const POLL_SETTING = "strata.pollSeconds";
+const DEFAULT_POLL_MS = 5000;
+
+/** Every how many ms pages read again (0: only on events); read once, when the console loads. */
+export const POLL_MS = pollSetting();
+
+function pollSetting(): number {
+  try {
+    const raw = localStorage.getItem(POLL_SETTING)?.trim();
+    if (raw !== undefined && /^\d{1,6}$/.test(raw)) return Number(raw) * 1000;
+  } catch {
+    // Storage refused (a privacy setting): the default.
+  }
+  return DEFAULT_POLL_MS;
+}
 
 export interface Polled<T> {
   data: T | undefined;
@@ -14,37 +33,67 @@ export interface Polled<T> {
   reload(): void;
 }
 
-/** Loads with `load` now and every POLL_MS while the page is visible; reloads when key changes. */
-export function usePoll<T>(load: () => Promise<T>, key: string): Polled<T> {
+/**
+ * Loads with `load` now, at once after a change `watch` matches (every change when undefined),
+ * and every POLL_MS while the page is visible; reloads when key changes. One load runs at a time:
+ * changes arriving meanwhile make one more.
+ */
+export function usePoll<T>(load: () => Promise<T>, key: string, watch?: Watch): Polled<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; updatedAt?: Date; key: string }>({ key });
   const loadRef = useRef(load);
   loadRef.current = load;
+  const watchRef = useRef(watch);
+  watchRef.current = watch;
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const run = () => {
-      loadRef.current().then(
-        (data) => live && setState({ data, updatedAt: new Date(), key }),
-        (error: unknown) =>
-          live &&
-          setState((s) => ({
-            ...(s.key === key && s.data !== undefined ? { data: s.data } : {}),
-            error: error instanceof Error ? error : new Error(String(error)),
-            updatedAt: new Date(),
-            key,
-          })),
-      );
+    let running = false;
+    let again = false;
+    const schedule = () => {
+      if (POLL_MS <= 0) return;
       timer = setTimeout(function next() {
         if (document.visibilityState === "visible") run();
         else timer = setTimeout(next, POLL_MS);
       }, POLL_MS);
     };
+    const run = () => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      clearTimeout(timer);
+      loadRef
+        .current()
+        .then(
+          // An unchanged answer is the same object again (a 304 of api()): only the time moves.
+          (data) => live && setState({ data, updatedAt: new Date(), key }),
+          (error: unknown) =>
+            live &&
+            setState((s) => ({
+              ...(s.key === key && s.data !== undefined ? { data: s.data } : {}),
+              error: error instanceof Error ? error : new Error(String(error)),
+              updatedAt: new Date(),
+              key,
+            })),
+        )
+        .finally(() => {
+          running = false;
+          if (!live) return;
+          if (again) {
+            again = false;
+            run();
+          } else schedule();
+        });
+    };
     run();
+    const unsubscribe = subscribe(watchRef.current, () => run());
     return () => {
       live = false;
       clearTimeout(timer);
+      unsubscribe();
     };
   }, [key, tick]);
   const current = state.key === key;
@@ -88,12 +137,15 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Polled<T> {
   };
 }
 
+/** When the page last read, and how it stays current: live (the event stream is open) and/or polling. */
 export function Updated({ at }: { at: Date | undefined }) {
+  const live = useSyncExternalStore(onLiveChange, isLive);
   if (at === undefined) return null;
+  const polling = POLL_MS > 0 ? `refreshes every ${POLL_MS / 1000} s` : "automatic refresh off";
   return (
     <p className="updated" aria-live="off">
-      Updated <time dateTime={at.toISOString()}>{at.toLocaleTimeString()}</time> · refreshes every{" "}
-      {POLL_MS / 1000} s
+      Updated <time dateTime={at.toISOString()}>{at.toLocaleTimeString()}</time> ·{" "}
+      {live ? (POLL_MS > 0 ? `live, and checked every ${POLL_MS / 1000} s` : "live") : polling}
     </p>
   );
 }

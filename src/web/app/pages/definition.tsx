@@ -19,6 +19,7 @@ import {
 import { safeHref } from "../markdown.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.ts";
+import { PendingRequests } from "./pending-requests.tsx";
 import {
   Confirm,
   date,
@@ -330,6 +331,7 @@ function Channels(props: {
           </table>
         </div>
       )}
+      <PendingRequests gallery={props.gallery} image={props.image} />
       {open !== undefined && <History path={`${base}/${seg(open)}/history`} channel={open} />}
       {rollback !== undefined && (
         <Confirm

@@ -18,6 +18,7 @@ import {
 } from "../api.ts";
 import { Markdown } from "../markdown-view.tsx";
 import { Link } from "../router.tsx";
+import { PendingRequests } from "./pending-requests.tsx";
 import { Pulls, Replication, SupplyChain } from "./version-supply.tsx";
 import { useSession } from "../session.ts";
 import { bytes, Confirm, date, day, Loading, StateBadge, Updated, usePoll, useTitle } from "../ui.tsx";
@@ -29,18 +30,22 @@ export default function VersionPage(props: { gallery: string; image: string; ver
   useTitle(`${gallery}/${image}:${version}`);
   const { session } = useSession();
   const path = versionPath(gallery, image, version);
-  const polled = usePoll(async () => {
-    const [g, d, v, changes] = await Promise.all([
-      api<Gallery>("GET", `/galleries/${seg(gallery)}`),
-      api<Definition>("GET", `/galleries/${seg(gallery)}/images/${seg(image)}`),
-      api<VersionDetail>("GET", path),
-      api<Diff>("GET", `${path}/changes`).catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 404) return undefined;
-        throw e;
-      }),
-    ]);
-    return { g, d, v, changes };
-  }, `version:${path}`);
+  const polled = usePoll(
+    async () => {
+      const [g, d, v, changes] = await Promise.all([
+        api<Gallery>("GET", `/galleries/${seg(gallery)}`),
+        api<Definition>("GET", `/galleries/${seg(gallery)}/images/${seg(image)}`),
+        api<VersionDetail>("GET", path),
+        api<Diff>("GET", `${path}/changes`).catch((e: unknown) => {
+          if (e instanceof ApiError && e.status === 404) return undefined;
+          throw e;
+        }),
+      ]);
+      return { g, d, v, changes };
+    },
+    `version:${path}`,
+    { gallery, image, version },
+  );
   return (
     <>
       <nav aria-label="Breadcrumb" className="crumbs">
@@ -57,6 +62,7 @@ export default function VersionPage(props: { gallery: string; image: string; ver
           <>
             <Summary v={v} kind={d.kind} />
             <Lifecycle v={v} role={roleIn(g, session)} onChange={polled.reload} />
+            <PendingRequests gallery={gallery} image={image} version={version} />
             <section aria-labelledby="changelog-title">
               <h2 id="changelog-title">Changelog</h2>
               {v.changelog === undefined || v.changelog.trim() === "" ? (
