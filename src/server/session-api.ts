@@ -23,6 +23,7 @@ import {
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 export const SESSION_PATH = `${API_PREFIX}/session`;
+const EVENTS_STREAM_PATH = `${API_PREFIX}/events`;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const MAX_CREDENTIAL = 1024;
 
@@ -65,7 +66,8 @@ export function registerSessionApi(
   app.addHook("onSend", async (req, reply, payload) => {
     if (reply.statusCode !== 401) return payload;
     const path = (req.raw.url ?? "/").split("?")[0] ?? "/";
-    if (path === SESSION_PATH || req.headers["x-requested-with"] !== undefined)
+    // The console's EventSource cannot send X-Requested-With: its stream's 401 carries none either.
+    if (path === SESSION_PATH || path === EVENTS_STREAM_PATH || req.headers["x-requested-with"] !== undefined)
       reply.removeHeader("WWW-Authenticate");
     return payload;
   });

@@ -227,6 +227,9 @@ describe(
       const header = page.locator("header");
       await header.getByText("Anonymous, read only").waitFor();
       await header.getByRole("link", { name: "Sign in" }).waitFor();
+      // The change stream is open to anonymous readers too (and its refusal would have opened
+      // the browser's password prompt over the page, had it carried a Basic challenge).
+      await page.getByText("live, and checked every", { exact: false }).waitFor();
       // Only the pages the API answers anonymous callers.
       const nav = page.getByRole("navigation", { name: "Main" });
       assert.deepEqual(await nav.getByRole("link").allTextContents(), ["Galleries", "Registry"]);

@@ -41,7 +41,12 @@ export function registerEventStream(
   });
 
   api.get(EVENTS_PATH, async (req, reply) => {
-    const whoIs = (): Promise<Actor> => identify({ headers: req.headers, baseUrl: baseUrlOf(req) });
+    // Where the server grants anonymous reads, every caller reads every gallery (as on the
+    // API's anonymous read routes), so anonymous readers get the stream of every gallery too.
+    const whoIs = async (): Promise<Actor> => {
+      const actor = await identify({ headers: req.headers, baseUrl: baseUrlOf(req) });
+      return service.authEnabled && service.anonymousRead ? { ...actor, anonymousReader: true } : actor;
+    };
     const actor = await whoIs();
     // Throws UNAUTHORIZED for an anonymous caller when authentication is on.
     let readable = new Set(await service.access.readableGalleries(actor));

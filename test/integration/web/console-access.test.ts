@@ -25,6 +25,7 @@ import {
 } from "../../../src/sign/index.ts";
 import { checkDocumented, PASSWORD, pushImage } from "../../helpers/gallery.ts";
 import { startInProcess, type InProcess } from "../../helpers/in-process.ts";
+import { openEventStream } from "../../helpers/event-stream.ts";
 
 const gallerySigner = generateSigningKey();
 const trustedSigner = generateSigningKey();
@@ -244,6 +245,23 @@ describe("console access: anonymous reads, cookie deletes, signature checks", ()
         const res = await call(open, "GET", `/api/v1${path}`);
         assert.equal(res.status, 401, `${path}: ${res.text}`);
         assert.equal(res.body.errors[0].code, "UNAUTHORIZED");
+      }
+    });
+
+    it("streams the changes of every gallery to an anonymous reader, as it reads them", async () => {
+      const stream = await openEventStream(`${open.url}/api/v1/events`, {});
+      try {
+        assert.equal((await stream.next())?.event, "ready");
+        const changed = await call(open, "PATCH", "/api/v1/galleries/trusting", {
+          user: "alice",
+          body: { description: "trusts one key, signs nothing" },
+        });
+        assert.equal(changed.status, 200, changed.text);
+        const event = await stream.next();
+        assert.equal(event?.event, "change");
+        assert.equal((event?.data as { gallery?: string }).gallery, "trusting");
+      } finally {
+        stream.close();
       }
     });
 

@@ -271,6 +271,9 @@ describe("live API: ETags and the event stream", () => {
     const res = await call(undefined, "GET", "/events");
     assert.equal(res.status, 401);
     assert.equal(JSON.parse(res.text).errors[0].code, "UNAUTHORIZED");
+    // The console's EventSource cannot ask for a challenge-free 401: a Basic challenge here would
+    // open the browser's own password prompt over the page.
+    assert.equal(res.headers.get("www-authenticate"), null);
     const wrong = await fetch(`${s.url}/api/v1/events`, {
       headers: { authorization: `Basic ${Buffer.from("carol:wrong").toString("base64")}` },
     });
