@@ -114,7 +114,10 @@ describe(
       const newest = Array.from({ length: 50 }, (_, k) =>
         shown(SCALE_AUDIT_START + (BIG_ENTRIES - 1 - k) * MINUTE),
       );
-      await page.getByRole("cell", { name: newest[0] ?? "" }).first().waitFor();
+      await page
+        .getByRole("cell", { name: newest[0] ?? "" })
+        .first()
+        .waitFor();
       assert.deepEqual(await when(), newest);
       await checkAccessible("an audit log of 100,000 entries");
       await page.getByRole("link", { name: "Older" }).click();
@@ -122,11 +125,17 @@ describe(
       const older = Array.from({ length: 50 }, (_, k) =>
         shown(SCALE_AUDIT_START + (BIG_ENTRIES - 51 - k) * MINUTE),
       );
-      await page.getByRole("cell", { name: older[0] ?? "" }).first().waitFor();
+      await page
+        .getByRole("cell", { name: older[0] ?? "" })
+        .first()
+        .waitFor();
       assert.deepEqual(await when(), older);
       await page.getByRole("link", { name: "Newer" }).click();
       await page.waitForURL(/after=/);
-      await page.getByRole("cell", { name: newest[0] ?? "" }).first().waitFor();
+      await page
+        .getByRole("cell", { name: newest[0] ?? "" })
+        .first()
+        .waitFor();
       assert.deepEqual(await when(), newest);
 
       // user-07's request.* entries: entry i matches when i ≡ 157 (mod 200).
