@@ -102,50 +102,66 @@ function stateIs(eb: Where, state: VersionState, now: number) {
 const numbers = sql`(major, minor, patch)`;
 const tuple = (v: VersionNumber) => sql`(${v.major}, ${v.minor}, ${v.patch})`;
 
+/** The versions matching the filters (no cursor, no order): what the page, total and offset count. */
+function matching(
+  db: Db,
+  definition: { gallery: string; image: string },
+  query: VersionPageQuery,
+  now: number,
+) {
+  const state = query.state as VersionState | undefined;
+  let qb = db
+    .selectFrom("gallery_versions")
+    .where("gallery", "=", definition.gallery)
+    .where("image", "=", definition.image);
+  if (state !== undefined) qb = qb.where((eb) => stateIs(eb, state, now));
+  else if (query.includeDeleted !== true) qb = qb.where("state", "!=", "deleted");
+  // Digits and dots only (checked): nothing in it is a LIKE wildcard.
+  if (query.prefix !== undefined) qb = qb.where("version", "like", `${query.prefix}%`);
+  return qb;
+}
+
+/**
+ * The query of the page's rows, as versionPage runs it (tests explain its plan): with `before`
+ * it reads upwards (lowest first), else downwards.
+ */
+export function versionPageQuery(
+  db: Db,
+  definition: { gallery: string; image: string },
+  query: VersionPageQuery,
+  now: number,
+) {
+  checkVersionPage(query);
+  const limit = query.limit ?? VERSION_PAGE_DEFAULT;
+  const after = cursor("after", query.after);
+  const before = cursor("before", query.before);
+  const qb = matching(db, definition, query, now).selectAll();
+  if (before !== undefined) {
+    return qb
+      .where(sql<boolean>`${numbers} > ${tuple(before)}`)
+      .orderBy("major", "asc")
+      .orderBy("minor", "asc")
+      .orderBy("patch", "asc")
+      .limit(limit);
+  }
+  return (after === undefined ? qb : qb.where(sql<boolean>`${numbers} < ${tuple(after)}`))
+    .orderBy("major", "desc")
+    .orderBy("minor", "desc")
+    .orderBy("patch", "desc")
+    .limit(limit);
+}
+
 export async function versionPage(
   db: Db,
   definition: { gallery: string; image: string },
   query: VersionPageQuery,
   now: number,
 ): Promise<VersionPageRows> {
-  checkVersionPage(query);
-  const limit = query.limit ?? VERSION_PAGE_DEFAULT;
   const after = cursor("after", query.after);
   const before = cursor("before", query.before);
-  const state = query.state as VersionState | undefined;
-  const base = () => {
-    let qb = db
-      .selectFrom("gallery_versions")
-      .where("gallery", "=", definition.gallery)
-      .where("image", "=", definition.image);
-    if (state !== undefined) qb = qb.where((eb) => stateIs(eb, state, now));
-    else if (query.includeDeleted !== true) qb = qb.where("state", "!=", "deleted");
-    // Digits and dots only (checked above): nothing in it is a LIKE wildcard.
-    if (query.prefix !== undefined) qb = qb.where("version", "like", `${query.prefix}%`);
-    return qb;
-  };
-  let rows: VersionsTable[];
-  if (before !== undefined) {
-    rows = (
-      await base()
-        .selectAll()
-        .where(sql<boolean>`${numbers} > ${tuple(before)}`)
-        .orderBy("major", "asc")
-        .orderBy("minor", "asc")
-        .orderBy("patch", "asc")
-        .limit(limit)
-        .execute()
-    ).reverse();
-  } else {
-    let qb = base().selectAll();
-    if (after !== undefined) qb = qb.where(sql<boolean>`${numbers} < ${tuple(after)}`);
-    rows = await qb
-      .orderBy("major", "desc")
-      .orderBy("minor", "desc")
-      .orderBy("patch", "desc")
-      .limit(limit)
-      .execute();
-  }
+  const rows = await versionPageQuery(db, definition, query, now).execute();
+  if (before !== undefined) rows.reverse();
+  const base = () => matching(db, definition, query, now);
   const count = async (above?: VersionsTable): Promise<number> => {
     let qb = base();
     if (above !== undefined)

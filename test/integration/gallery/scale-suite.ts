@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { CompiledQuery } from "kysely";
 import { auditQuery, type AuditFilter } from "../../../src/gallery/audit-log.ts";
+import { versionPageQuery } from "../../../src/gallery/version-page.ts";
 import {
   publishMany,
   SCALE_AUDIT_START,
@@ -146,6 +147,33 @@ export function scaleSuite(h: Harness): void {
       assert.equal(prefixed.total, 11);
       assert.deepEqual(prefixed.versions.map((v) => v.version).slice(0, 3), ["1.0.19", "1.0.18", "1.0.17"]);
       assert.equal(prefixed.versions.at(-1)?.version, "1.0.1");
+    });
+
+    it("reads a page, either way, from the index of version numbers", async () => {
+      const db = h.server.server.gallery.db;
+      const postgres = h.databaseUrl.startsWith("postgres");
+      if (postgres) await db.executeQuery(CompiledQuery.raw("analyze gallery_versions"));
+      for (const query of [{ limit: 50 }, { limit: 50, after: "1.5.0" }, { limit: 50, before: "1.5.0" }]) {
+        const compiled = versionPageQuery(
+          db,
+          { gallery: "scale", image: "many" },
+          query,
+          Date.now(),
+        ).compile();
+        const res = await db.executeQuery<Record<string, unknown>>(
+          CompiledQuery.raw(`${postgres ? "explain" : "explain query plan"} ${compiled.sql}`, [
+            ...compiled.parameters,
+          ]),
+        );
+        const text = res.rows.map((r) => String(postgres ? r["QUERY PLAN"] : r.detail)).join("\n");
+        if (postgres) {
+          assert.match(text, /Index Scan (Backward )?using gallery_versions_order on gallery_versions/, text);
+          assert.doesNotMatch(text, /Seq Scan|Sort/, text);
+        } else {
+          assert.match(text, /SEARCH gallery_versions USING INDEX gallery_versions_order/, text);
+          assert.doesNotMatch(text, /TEMP B-TREE/, text);
+        }
+      }
     });
 
     it("refuses a bad cursor, limit, state or prefix with a 400 naming it, and changes nothing", async () => {
