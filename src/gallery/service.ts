@@ -4,6 +4,7 @@
 import type { Logger } from "pino";
 import { connectDatabase, migrateSet, type BlobStore, type MetadataStore } from "../store/index.ts";
 import { galleryAccess } from "./access.ts";
+import { searchOps } from "./search.ts";
 import { auditOps } from "./audit-log.ts";
 import { channelOps } from "./channels.ts";
 import { deliveryOps } from "./deliveries.ts";
@@ -147,6 +148,8 @@ export async function createGalleryService(deps: GalleryServiceDeps, options: Ga
     retention: { run: retention.run },
     requests: promotion.requests,
     audit: auditLog,
+    /** Definitions and versions across the caller's galleries. */
+    search: searchOps(ctx),
     replication: replicaOps(ctx),
     /** A version's signatures checked against its gallery's trusted keys. */
     signatures: signatureCheckOps(ctx),

@@ -31,8 +31,18 @@ import type { ImageDiff } from "../diff/index.ts";
 import { versionLifecycleOps } from "./version-lifecycle.ts";
 import { versionBytes } from "./version-bytes.ts";
 import { mustLoadVersionRow, viewVersion } from "./version-rows.ts";
+import { checkVersionPage, versionPage, type VersionPageQuery } from "./version-page.ts";
 
 export type { RevokeResult } from "./version-lifecycle.ts";
+
+/** A page of versions with the total matching, the page's offset and the cursors either side. */
+export interface VersionPage {
+  readonly versions: ImageVersion[];
+  readonly total: number;
+  readonly offset: number;
+  readonly next?: string;
+  readonly previous?: string;
+}
 
 export interface PublishResult {
   readonly version: ImageVersion;
@@ -258,6 +268,20 @@ export function versionOps(ctx: GalleryContext, changeOptions: RecordChangesOpti
         );
       }
       return result;
+    },
+
+    /**
+     * One page of versions, highest first, keyset-paged by number (version-page.ts): each
+     * version is on exactly one page of a walk, whatever is published meanwhile.
+     */
+    async page(actor: Actor, gallery: string, image: string, query: VersionPageQuery): Promise<VersionPage> {
+      checkVersionPage(query);
+      await requireRole(ctx, ctx.db, actor, gallery, "reader");
+      await mustLoadImage(ctx.db, gallery, image);
+      const g = await mustLoadGallery(ctx.db, gallery);
+      const now = ctx.now();
+      const { rows, ...rest } = await versionPage(ctx.db, { gallery, image }, query, now);
+      return { versions: rows.map((r) => toVersion(r, now, g.restoreDays)), ...rest };
     },
 
     async list(

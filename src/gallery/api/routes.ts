@@ -39,6 +39,7 @@ import {
   VersionSignaturesOut,
   WhoamiOut,
 } from "./responses.ts";
+import { SearchOut, VersionPageOut } from "./page-responses.ts";
 import { ok, type ApiRequest, type ApiRoute } from "./route.ts";
 
 const G = "/galleries/:gallery";
@@ -261,17 +262,37 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: `${I}/versions`,
     operationId: "listVersions",
     anonymous: true,
-    response: Type.Array(VersionOut),
-    summary: "Versions of a definition, highest first; deleted ones with ?deleted=true",
+    response: Type.Union([Type.Array(VersionOut), VersionPageOut]),
+    summary:
+      "Versions of a definition, highest first; deleted ones with ?deleted=true. With any of limit, after, before, state or prefix: one page (default 50, at most 500) with the total, the page's offset and the cursors either side, paged by version number",
     tag: "versions",
-    query: strictQuery({ deleted: Type.Optional(bool) }),
-    responses: { 200: "Versions" },
-    handler: async (s, req) =>
-      ok(
-        await s.versions.list(req.actor, p(req, "gallery"), p(req, "image"), {
-          includeDeleted: req.query.deleted === "true",
+    query: strictQuery({
+      deleted: Type.Optional(bool),
+      limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })),
+      after: Type.Optional(Type.String({ maxLength: 32, description: "Versions below this number" })),
+      before: Type.Optional(Type.String({ maxLength: 32, description: "Versions above this number" })),
+      state: Type.Optional(Type.String({ maxLength: 16, description: "The state at this moment" })),
+      prefix: Type.Optional(Type.String({ maxLength: 32, description: "The number starts with this" })),
+    }),
+    responses: { 200: "Versions (an array), or a page of them" },
+    handler: async (s, req) => {
+      const qy = req.query;
+      const gallery = p(req, "gallery");
+      const image = p(req, "image");
+      const includeDeleted = qy.deleted === "true";
+      if ([qy.limit, qy.after, qy.before, qy.state, qy.prefix].every((v) => v === undefined))
+        return ok(await s.versions.list(req.actor, gallery, image, { includeDeleted }));
+      return ok(
+        await s.versions.page(req.actor, gallery, image, {
+          includeDeleted,
+          ...(qy.limit === undefined ? {} : { limit: Number(qy.limit) }),
+          ...(qy.after === undefined ? {} : { after: qy.after }),
+          ...(qy.before === undefined ? {} : { before: qy.before }),
+          ...(qy.state === undefined ? {} : { state: qy.state }),
+          ...(qy.prefix === undefined ? {} : { prefix: qy.prefix }),
         }),
-      ),
+      );
+    },
   },
   {
     method: "POST",
@@ -614,7 +635,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: `${G}/audit`,
     operationId: "queryAudit",
     response: Type.Array(AuditOut),
-    summary: "The gallery's audit log, newest first",
+    summary:
+      "The gallery's audit log, newest first, paged by entry id (`before` the last id for older entries, `after` the first for newer ones); every filter is answered from an index",
     tag: "audit",
     query: strictQuery({
       image: Type.Optional(Type.String({ maxLength: 64 })),
@@ -623,7 +645,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
       action: Type.Optional(Type.String({ maxLength: 64 })),
       since: Type.Optional(Type.String({ maxLength: 40 })),
       until: Type.Optional(Type.String({ maxLength: 40 })),
-      before: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$" })),
+      before: Type.Optional(
+        Type.String({ pattern: "^[0-9]{1,15}$", description: "Entries older than this id" }),
+      ),
+      after: Type.Optional(
+        Type.String({ pattern: "^[0-9]{1,15}$", description: "Entries newer than this id" }),
+      ),
       limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })),
     }),
     responses: { 200: "Entries" },
@@ -639,7 +666,35 @@ export const API_ROUTES: readonly ApiRoute[] = [
           ...(qy.since ? { since: qy.since } : {}),
           ...(qy.until ? { until: qy.until } : {}),
           ...(qy.before ? { before: Number(qy.before) } : {}),
+          ...(qy.after ? { after: Number(qy.after) } : {}),
           ...(qy.limit ? { limit: Number(qy.limit) } : {}),
+        }),
+      );
+    },
+  },
+  {
+    method: "GET",
+    path: "/search",
+    operationId: "search",
+    response: SearchOut,
+    summary:
+      "Definitions (by name, description and labels) and versions (by number, build id and source revision) of the galleries the caller reads: a case-insensitive substring, each kind counted and paged (default 20, at most 100; `after` a kind's `next` cursor, with that `kind`)",
+    tag: "search",
+    query: strictQuery({
+      q: Type.String({ minLength: 1, maxLength: 100 }),
+      kind: Type.Optional(Type.Union(["definitions", "versions"].map((v) => Type.Literal(v)))),
+      limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })),
+      after: Type.Optional(Type.String({ maxLength: 1000 })),
+    }),
+    responses: { 200: "Definitions and versions found, each with its total and next cursor" },
+    handler: async (s, req) => {
+      const qy = req.query;
+      return ok(
+        await s.search.search(req.actor, {
+          q: qy.q ?? "",
+          ...(qy.kind === "definitions" || qy.kind === "versions" ? { kind: qy.kind } : {}),
+          ...(qy.limit ? { limit: Number(qy.limit) } : {}),
+          ...(qy.after ? { after: qy.after } : {}),
         }),
       );
     },

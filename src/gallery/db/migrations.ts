@@ -254,5 +254,31 @@ export function galleryMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("gallery_replicas").addColumn("lifecycle", "text").execute();
       },
     },
+    "0007_paging_indexes": {
+      // Large galleries: a definition's versions paged by number (version-page.ts), and every
+      // filter of the audit log answered from an index that starts with the gallery and ends with
+      // the id it pages by (audit-log.ts). On PostgreSQL the actor and action compare by bytes
+      // ("C"), as keys do, so an action prefix is an index range there too.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createIndex("gallery_versions_order")
+          .on("gallery_versions")
+          .columns(["gallery", "image", "major", "minor", "patch"])
+          .execute();
+        if (dialect === "postgres") {
+          await sql`alter table gallery_audit alter column actor type text collate "C",
+            alter column action type text collate "C"`.execute(db);
+        }
+        const audit: [string, string[]][] = [
+          ["gallery_audit_image", ["gallery", "image", "id"]],
+          ["gallery_audit_version", ["gallery", "version", "id"]],
+          ["gallery_audit_actor", ["gallery", "actor", "id"]],
+          ["gallery_audit_action", ["gallery", "action", "id"]],
+          ["gallery_audit_at", ["gallery", "at", "id"]],
+        ];
+        for (const [name, columns] of audit)
+          await db.schema.createIndex(name).on("gallery_audit").columns(columns).execute();
+      },
+    },
   };
 }

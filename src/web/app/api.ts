@@ -126,6 +126,24 @@ export interface AuditEntry {
   after?: unknown;
 }
 
+/** A page of a definition's versions (GET …/versions with limit, after, before, state, prefix). */
+export interface VersionPage {
+  versions: Version[];
+  total: number;
+  /** How many matching versions rank above the page's first. */
+  offset: number;
+  /** `after` for the next (lower) page. */
+  next?: string;
+  /** `before` for the previous (higher) page. */
+  previous?: string;
+}
+
+/** GET /search: each kind with its total and the cursor of its next page. */
+export interface SearchResults {
+  definitions: { items: Definition[]; total: number; next?: string };
+  versions: { items: Version[]; total: number; next?: string };
+}
+
 export interface SessionInfo {
   /** null: anonymous (or authentication off). */
   user: string | null;

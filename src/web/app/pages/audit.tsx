@@ -1,6 +1,7 @@
 // A gallery's audit log, newest first, filtered and paged by the server (actor, action,
-// definition, time range; pages by entry id), with links to what each entry names. The filters
-// live in the address, so a filtered view can be shared.
+// definition, time range; pages by entry id: Older after the page's last id, Newer before its
+// first, Newest), with links to what each entry names; a log of any length reads one page. The
+// filters live in the address, so a filtered view can be shared.
 import { useState, type FormEvent } from "react";
 import { api, seg, versionPath, type AuditEntry, type Gallery } from "../api.ts";
 import { Link, navigate, useLocation } from "../router.tsx";
@@ -90,16 +91,24 @@ function Entries({ gallery, query }: { gallery: string; query: URLSearchParams }
     const v = query.get(f);
     if (v !== null && v !== "") params.set(f, v);
   }
-  const before = query.get("before");
-  if (before !== null && /^[0-9]+$/.test(before)) params.set("before", before);
+  const cursorOf = (name: string) => {
+    const v = query.get(name);
+    return v !== null && /^[0-9]{1,15}$/.test(v) ? v : null;
+  };
+  const after = cursorOf("after");
+  const before = after === null ? cursorOf("before") : null;
+  if (before !== null) params.set("before", before);
+  if (after !== null) params.set("after", after);
   params.set("limit", String(PAGE + 1));
   const path = `/galleries/${seg(gallery)}/audit?${params.toString()}`;
   const polled = usePoll(() => api<AuditEntry[]>("GET", path), path);
-  const pageLink = (beforeId: number | undefined) => {
+  const pageLink = (cursor?: { before: number } | { after: number }) => {
     const next = new URLSearchParams(query);
     next.set("gallery", gallery);
-    if (beforeId === undefined) next.delete("before");
-    else next.set("before", String(beforeId));
+    next.delete("before");
+    next.delete("after");
+    if (cursor !== undefined && "before" in cursor) next.set("before", String(cursor.before));
+    if (cursor !== undefined && "after" in cursor) next.set("after", String(cursor.after));
     return `/audit?${next.toString()}`;
   };
   return (
@@ -108,8 +117,14 @@ function Entries({ gallery, query }: { gallery: string; query: URLSearchParams }
       <Updated at={polled.updatedAt} />
       <Loading polled={polled}>
         {(entries) => {
-          const rows = entries.slice(0, PAGE);
+          // One entry more than a page tells whether there are more: older ones past the end,
+          // or (paging newer, `after`) newer ones before the start.
           const more = entries.length > PAGE;
+          const rows = after === null ? entries.slice(0, PAGE) : entries.slice(entries.length - PAGE);
+          const newer = before !== null || (after !== null && more);
+          const older = after !== null || more;
+          const firstId = rows[0]?.id;
+          const lastId = rows[rows.length - 1]?.id;
           return (
             <>
               {rows.length === 0 ? (
@@ -152,8 +167,9 @@ function Entries({ gallery, query }: { gallery: string; query: URLSearchParams }
                 </div>
               )}
               <nav aria-label="Audit pages" className="pager">
-                {before !== null && <Link to={pageLink(undefined)}>Newest</Link>}
-                {more && rows.length > 0 && <Link to={pageLink(rows[rows.length - 1]?.id)}>Older</Link>}
+                {(before !== null || after !== null) && <Link to={pageLink()}>Newest</Link>}
+                {newer && firstId !== undefined && <Link to={pageLink({ after: firstId })}>Newer</Link>}
+                {older && lastId !== undefined && <Link to={pageLink({ before: lastId })}>Older</Link>}
               </nav>
             </>
           );

@@ -1,5 +1,5 @@
 // An image definition: its metadata (VM properties for disks), its versions with state, EOL and
-// which is latest (a paged table: thousands of versions render 50 rows at a time), its channels
+// which is latest (paged and filtered by the server, 50 rows at a time), its channels
 // with their history and rollback, and promote — the actions only for roles that may take them;
 // the server decides anyway.
 import { useState, type FormEvent } from "react";
@@ -15,6 +15,7 @@ import {
   type Gallery,
   type Move,
   type Version,
+  type VersionPage,
 } from "../api.ts";
 import { safeHref } from "../markdown.ts";
 import { Link } from "../router.tsx";
@@ -43,14 +44,15 @@ export default function DefinitionPage({ gallery, image }: { gallery: string; im
     const [g, d, versions, channels, latest] = await Promise.all([
       api<Gallery>("GET", `/galleries/${seg(gallery)}`),
       api<Definition>("GET", base),
-      api<Version[]>("GET", `${base}/versions`),
+      // The newest 100 versions, for Promote; the table below pages on its own.
+      api<VersionPage>("GET", `${base}/versions?limit=100`),
       api<Channel[]>("GET", `${base}/channels`),
       api<Version>("GET", `${base}/latest`).catch((e: unknown) => {
         if (e instanceof ApiError && e.status === 404) return undefined;
         throw e;
       }),
     ]);
-    return { g, d, versions, channels, latest: latest?.version };
+    return { g, d, versions: versions.versions, channels, latest: latest?.version };
   }, `definition:${gallery}/${image}`);
   return (
     <>
@@ -68,7 +70,7 @@ export default function DefinitionPage({ gallery, image }: { gallery: string; im
           return (
             <>
               <Metadata d={d} />
-              <Versions gallery={gallery} image={image} versions={versions} latest={latest} />
+              <Versions gallery={gallery} image={image} latest={latest} />
               <Channels
                 gallery={gallery}
                 image={image}
@@ -179,24 +181,33 @@ function Metadata({ d }: { d: Definition }) {
   );
 }
 
-function Versions(props: {
-  gallery: string;
-  image: string;
-  versions: Version[];
-  latest: string | undefined;
-}) {
+/** The version number filter the server accepts: digits and dots. */
+const PREFIX = /^[0-9.]{1,32}$/;
+
+/**
+ * The versions, paged by the server 50 at a time by version number (highest first): Next asks for
+ * the versions after the page's last, Previous for those before its first, Newest for the first
+ * page; the filters (state, number prefix) apply on the server, which counts what matches.
+ */
+function Versions(props: { gallery: string; image: string; latest: string | undefined }) {
   const [filter, setFilter] = useState("");
   const [state, setState] = useState("");
-  const [page, setPage] = useState(0);
-  const shown = props.versions.filter(
-    (v) => (state === "" || v.state === state) && (filter === "" || v.version.startsWith(filter.trim())),
-  );
-  const pages = Math.max(1, Math.ceil(shown.length / PAGE));
-  const current = Math.min(page, pages - 1);
-  const rows = shown.slice(current * PAGE, current * PAGE + PAGE);
+  const [cursor, setCursor] = useState<{ after: string } | { before: string }>();
+  const prefix = filter.trim();
+  const params = new URLSearchParams({ limit: String(PAGE) });
+  if (state !== "") params.set("state", state);
+  if (prefix !== "" && PREFIX.test(prefix)) params.set("prefix", prefix);
+  if (cursor !== undefined && "after" in cursor) params.set("after", cursor.after);
+  if (cursor !== undefined && "before" in cursor) params.set("before", cursor.before);
+  const path = `/galleries/${seg(props.gallery)}/images/${seg(props.image)}/versions?${params.toString()}`;
+  const polled = usePoll(() => api<VersionPage>("GET", path), path);
   return (
     <section aria-labelledby="versions-title">
-      <h2 id="versions-title">Versions ({props.versions.length})</h2>
+      <h2 id="versions-title">
+        Versions
+        {polled.data !== undefined &&
+          ` (${polled.data.total}${state !== "" || params.has("prefix") ? " matching" : ""})`}
+      </h2>
       <p>
         Latest: <strong>{props.latest ?? "none qualifies"}</strong>
       </p>
@@ -207,9 +218,11 @@ function Versions(props: {
             value={filter}
             onChange={(e) => {
               setFilter(e.target.value);
-              setPage(0);
+              setCursor(undefined);
             }}
             placeholder="1.4"
+            inputMode="decimal"
+            aria-invalid={prefix !== "" && !PREFIX.test(prefix)}
           />
         </label>
         <label>
@@ -218,7 +231,7 @@ function Versions(props: {
             value={state}
             onChange={(e) => {
               setState(e.target.value);
-              setPage(0);
+              setCursor(undefined);
             }}
           >
             <option value="">any</option>
@@ -228,43 +241,72 @@ function Versions(props: {
           </select>
         </label>
       </div>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">State</th>
-              <th scope="col">EOL</th>
-              <th scope="col">Published</th>
-              <th scope="col">By</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((v) => (
-              <tr key={v.version}>
-                <td>
-                  <Link to={versionPath(props.gallery, props.image, v.version)}>{v.version}</Link>
-                  {v.version === props.latest && <span className="badge latest">latest</span>}
-                </td>
-                <td>
-                  <StateBadge state={v.state} />
-                </td>
-                <td>{day(v.eol)}</td>
-                <td>{date(v.createdAt)}</td>
-                <td>{v.publishedBy}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <Pager
-        label="Version pages"
-        current={current}
-        pages={pages}
-        count={shown.length}
-        noun="versions"
-        onPage={setPage}
-      />
+      {prefix !== "" && !PREFIX.test(prefix) && (
+        <p className="muted">Version numbers have digits and dots only.</p>
+      )}
+      <Loading polled={polled}>
+        {(page) => {
+          const first = page.versions[0];
+          const last = page.versions[page.versions.length - 1];
+          // Keyset pages need not start at a multiple of 50 (versions published meanwhile), so
+          // Previous and Next follow the server's cursors, and the page number its offset.
+          const current = page.previous === undefined ? 0 : Math.max(1, Math.floor(page.offset / PAGE));
+          const pages =
+            page.next === undefined ? current + 1 : Math.max(current + 2, Math.ceil(page.total / PAGE));
+          return (
+            <>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Version</th>
+                      <th scope="col">State</th>
+                      <th scope="col">EOL</th>
+                      <th scope="col">Published</th>
+                      <th scope="col">By</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {page.versions.map((v) => (
+                      <tr key={v.version}>
+                        <td>
+                          <Link to={versionPath(props.gallery, props.image, v.version)}>{v.version}</Link>
+                          {v.version === props.latest && <span className="badge latest">latest</span>}
+                        </td>
+                        <td>
+                          <StateBadge state={v.state} />
+                        </td>
+                        <td>{day(v.eol)}</td>
+                        <td>{date(v.createdAt)}</td>
+                        <td>{v.publishedBy}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              {page.versions.length === 0 && <p className="muted">No version matches.</p>}
+              <Pager
+                label="Version pages"
+                current={current}
+                pages={pages}
+                count={page.total}
+                noun="versions"
+                onPage={(n) => {
+                  if (n < current && first !== undefined) setCursor({ before: first.version });
+                  else if (n > current && last !== undefined) setCursor({ after: last.version });
+                }}
+              />
+              {page.previous !== undefined && (
+                <p>
+                  <button type="button" onClick={() => setCursor(undefined)}>
+                    Newest versions
+                  </button>
+                </p>
+              )}
+            </>
+          );
+        }}
+      </Loading>
     </section>
   );
 }

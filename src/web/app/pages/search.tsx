@@ -1,39 +1,32 @@
 // Search across the definitions (name, description, labels) and versions (number, build id,
-// source revision) of the galleries the caller reads. The API has no search: the console reads
-// every gallery's definitions and their versions once when the page opens, and matches here.
-import { useMemo, useState } from "react";
-import { api, seg, versionPath, type Definition, type Gallery, type Version } from "../api.ts";
+// source revision) of the galleries the caller reads, done by the server (GET /search): the page
+// asks as the user types (after a short pause) and shows the first 20 of each kind with their
+// totals; "More" asks for the next 20 of that kind with the server's cursor. The text lives in
+// the address, so a search can be shared.
+import { useEffect, useState, type ReactNode } from "react";
+import { api, seg, versionPath, type Definition, type SearchResults, type Version } from "../api.ts";
 import { Link, navigate, useLocation } from "../router.tsx";
-import { Loading, StateBadge, useLoad, useTitle } from "../ui.tsx";
+import { ErrorNote, Loading, StateBadge, useLoad, useTitle } from "../ui.tsx";
 
-const MAX = 100;
+const PAUSE_MS = 250;
 
-interface Index {
-  definitions: Definition[];
-  versions: Version[];
-}
-
-async function readAll(): Promise<Index> {
-  const galleries = await api<Gallery[]>("GET", "/galleries");
-  const definitions = (
-    await Promise.all(galleries.map((g) => api<Definition[]>("GET", `/galleries/${seg(g.name)}/images`)))
-  ).flat();
-  const versions = (
-    await Promise.all(
-      definitions.map((d) =>
-        api<Version[]>("GET", `/galleries/${seg(d.gallery)}/images/${seg(d.name)}/versions`),
-      ),
-    )
-  ).flat();
-  return { definitions, versions };
-}
+const searchPath = (needle: string, more?: { kind: string; after: string }) =>
+  `/search?${new URLSearchParams({ q: needle, ...(more === undefined ? {} : more) }).toString()}`;
 
 export default function SearchPage() {
   useTitle("Search");
   const { query } = useLocation();
   const [text, setText] = useState(query.get("q") ?? "");
-  const loaded = useLoad(readAll, "search");
-  const needle = text.trim().toLowerCase();
+  const [needle, setNeedle] = useState(text.trim());
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      const next = text.trim();
+      if (next === needle) return;
+      setNeedle(next);
+      navigate(next === "" ? "/search" : `/search?q=${encodeURIComponent(next)}`, { replace: true });
+    }, PAUSE_MS);
+    return () => clearTimeout(timer);
+  }, [text, needle]);
   return (
     <>
       <h1>Search</h1>
@@ -46,50 +39,36 @@ export default function SearchPage() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
+          setNeedle(text.trim());
           navigate(`/search?q=${encodeURIComponent(text.trim())}`, { replace: true });
         }}
       >
         <label>
           Search for
-          <input type="search" value={text} onChange={(e) => setText(e.target.value)} />
+          <input type="search" value={text} maxLength={100} onChange={(e) => setText(e.target.value)} />
         </label>
         <button type="submit" className="primary">
           Search
         </button>
       </form>
-      <Loading polled={loaded}>
-        {(index) => (needle === "" ? null : <Results index={index} needle={needle} />)}
-      </Loading>
+      {needle !== "" && <Results key={needle} needle={needle} />}
     </>
   );
 }
 
-const contains = (value: string | undefined, needle: string): boolean =>
-  value !== undefined && value.toLowerCase().includes(needle);
-
-function Results({ index, needle }: { index: Index; needle: string }) {
-  const definitions = useMemo(() => {
-    const has = (value: string | undefined) => contains(value, needle);
-    return index.definitions.filter(
-      (d) =>
-        has(d.name) ||
-        has(d.description) ||
-        Object.entries(d.labels ?? {}).some(([k, v]) => has(k) || has(v) || has(`${k}=${v}`)),
-    );
-  }, [index, needle]);
-  const versions = useMemo(() => {
-    const has = (value: string | undefined) => contains(value, needle);
-    return index.versions.filter((v) => has(v.version) || has(v.buildId) || has(v.sourceRevision));
-  }, [index, needle]);
+function Results({ needle }: { needle: string }) {
+  const loaded = useLoad(() => api<SearchResults>("GET", searchPath(needle)), needle);
   return (
-    <>
-      <section aria-labelledby="found-definitions">
-        <h2 id="found-definitions">Definitions ({definitions.length})</h2>
-        {definitions.length === 0 ? (
-          <p className="muted">No definition matches.</p>
-        ) : (
-          <ul className="plain">
-            {definitions.slice(0, MAX).map((d) => (
+    <Loading polled={loaded}>
+      {(found) => (
+        <>
+          <Found
+            kind="definitions"
+            title="Definitions"
+            needle={needle}
+            first={found.definitions}
+            empty="No definition matches."
+            render={(d: Definition) => (
               <li key={`${d.gallery}/${d.name}`}>
                 <Link to={`/galleries/${seg(d.gallery)}/images/${seg(d.name)}`}>
                   {d.gallery}/{d.name}
@@ -107,17 +86,15 @@ function Results({ index, needle }: { index: Index; needle: string }) {
                   </ul>
                 )}
               </li>
-            ))}
-          </ul>
-        )}
-      </section>
-      <section aria-labelledby="found-versions">
-        <h2 id="found-versions">Versions ({versions.length})</h2>
-        {versions.length === 0 ? (
-          <p className="muted">No version matches.</p>
-        ) : (
-          <ul className="plain">
-            {versions.slice(0, MAX).map((v) => (
+            )}
+          />
+          <Found
+            kind="versions"
+            title="Versions"
+            needle={needle}
+            first={found.versions}
+            empty="No version matches."
+            render={(v: Version) => (
               <li key={`${v.gallery}/${v.image}:${v.version}`}>
                 <Link to={versionPath(v.gallery, v.image, v.version)}>
                   {v.gallery}/{v.image}:{v.version}
@@ -125,11 +102,63 @@ function Results({ index, needle }: { index: Index; needle: string }) {
                 <StateBadge state={v.state} />
                 {v.buildId !== undefined && <span className="muted"> build {v.buildId}</span>}
               </li>
-            ))}
-          </ul>
-        )}
-        {versions.length > MAX && <p className="muted">The first {MAX} are shown.</p>}
-      </section>
-    </>
+            )}
+          />
+        </>
+      )}
+    </Loading>
+  );
+}
+
+/** One kind of result: the first page, and further pages appended by "More". */
+function Found<T>(props: {
+  kind: "definitions" | "versions";
+  title: string;
+  needle: string;
+  first: { items: T[]; total: number; next?: string };
+  empty: string;
+  render: (item: T) => ReactNode;
+}) {
+  const [extra, setExtra] = useState<{ items: T[]; next?: string }>({ items: [] });
+  const [error, setError] = useState<Error>();
+  const [busy, setBusy] = useState(false);
+  const items = [...props.first.items, ...extra.items];
+  const next = extra.items.length === 0 ? props.first.next : extra.next;
+  const more = async (after: string) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const page = await api<SearchResults>("GET", searchPath(props.needle, { kind: props.kind, after }));
+      const found = page[props.kind] as unknown as { items: T[]; next?: string };
+      setExtra((e) => ({
+        items: [...e.items, ...found.items],
+        ...(found.next === undefined ? {} : { next: found.next }),
+      }));
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const id = `found-${props.kind}`;
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id}>
+        {props.title} ({props.first.total})
+      </h2>
+      {items.length === 0 ? (
+        <p className="muted">{props.empty}</p>
+      ) : (
+        <ul className="plain">{items.map(props.render)}</ul>
+      )}
+      {next !== undefined && (
+        <p>
+          <button type="button" disabled={busy} onClick={() => void more(next)}>
+            More {props.title.toLowerCase()} ({items.length} of {props.first.total} shown)
+          </button>
+        </p>
+      )}
+      <ErrorNote error={error} />
+    </section>
   );
 }
