@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { decodeChunk, encodeChunk } from "../../src/disk/chunked/compress.ts";
+import { applyDelta } from "../../src/disk/chunked/delta.ts";
 import { DEFAULT_CHUNK_SIZES } from "../../src/disk/chunked/fastcdc.ts";
 import {
   buildChunkedArtifact,
@@ -240,16 +241,30 @@ export async function readChunkedDisk(
     await fetch("blobs", manifest.config.digest);
   }
   const raws = new Map<number, Buffer>();
+  // Chunks stored whole first, then the deltas made from them.
   for (const [i, chunk] of index.chunks.entries())
-    raws.set(
-      i,
-      await decodeChunk(
-        await fetch("blobs", chunk.digest),
-        chunk.encoding,
-        { length: chunk.rawLength, sha256: chunk.rawSha256 },
-        chunk.digest,
-      ),
-    );
+    if (chunk.encoding !== "delta")
+      raws.set(
+        i,
+        await decodeChunk(
+          await fetch("blobs", chunk.digest),
+          chunk.encoding,
+          { length: chunk.rawLength, sha256: chunk.rawSha256 },
+          chunk.digest,
+        ),
+      );
+  for (const [i, chunk] of index.chunks.entries())
+    if (chunk.encoding === "delta") {
+      const from = Buffer.concat(
+        (chunk.base ?? []).map((s) =>
+          s.chunk < 0
+            ? Buffer.alloc(s.length)
+            : (raws.get(s.chunk) ?? Buffer.alloc(0)).subarray(s.offset, s.offset + s.length),
+        ),
+      );
+      const raw = { length: chunk.rawLength, sha256: chunk.rawSha256 };
+      raws.set(i, await applyDelta(await fetch("blobs", chunk.digest), from, raw, chunk.digest));
+    }
   const disk = Buffer.concat(
     index.extents.map((e) => (e.chunk < 0 ? Buffer.alloc(e.length) : (raws.get(e.chunk) ?? Buffer.alloc(0)))),
   );
