@@ -7,11 +7,8 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 
 // Disk and VM commands stream gigabytes through short-lived buffers: a small young generation
-// makes the garbage collector hand that memory back sooner, keeping their peak RSS low. The
-// young generation's maximum is fixed once the heap exists, so it is kept small by letting it
-// never grow past its first size (1 MiB a semi-space), a flag V8 reads each time it would grow.
-if (process.argv[2] === "disk" || process.argv[2] === "vm")
-  setFlagsFromString("--semi-space-growth-factor=1");
+// makes the garbage collector hand that memory back sooner, keeping their peak RSS low.
+if (process.argv[2] === "disk" || process.argv[2] === "vm") setFlagsFromString("--max-semi-space-size=1");
 
 const root = new URL("..", import.meta.url).pathname;
 

@@ -182,10 +182,11 @@ interface KnownBlobs {
   readonly keep: boolean;
 }
 
-/** The previous version's index, and its chunks by raw digest. */
+/** The previous version's index, its chunks by raw digest, and where each first is on its disk. */
 interface PushBase {
   readonly index: DiskIndex;
   readonly byRaw: ReadonlyMap<string, ChunkEntry>;
+  readonly offsets: ReadonlyMap<string, number>;
 }
 
 /**
@@ -220,7 +221,12 @@ async function loadBase(
     throw new DiskError("USAGE", `The base disk "${reference}" is not a chunked disk`);
   }
   const { index } = await fetchChunkedIndex(client, repository, description);
-  return { index, byRaw: new Map(index.chunks.map((c) => [c.rawSha256, c])) };
+  const offsets = new Map<string, number>();
+  for (const extent of index.extents) {
+    const raw = extent.chunk < 0 ? undefined : index.chunks[extent.chunk]!.rawSha256;
+    if (raw !== undefined && !offsets.has(raw)) offsets.set(raw, extent.offset);
+  }
+  return { index, byRaw: new Map(index.chunks.map((c) => [c.rawSha256, c])), offsets };
 }
 
 async function pushOnce(
@@ -252,9 +258,12 @@ async function pushOnce(
   const extents: IndexExtent[] = [];
   const pool = new TaskPool(options.concurrency ?? DEFAULT_CONCURRENCY);
 
-  const store = async (chunk: DataChunk, slot: number): Promise<void> => {
+  // How far the base's bytes had moved at the last chunk found in the base: a delta is also
+  // tried against the base's bytes that far away (files moved by one added or grown before them).
+  let shift = 0;
+  const store = async (chunk: DataChunk, slot: number, moved: number): Promise<void> => {
     signal?.throwIfAborted();
-    const pending = await storeChunk(client, repository, chunk, known, stats, signal);
+    const pending = await storeChunk(client, repository, { chunk, moved }, known, stats, signal);
     if (known !== undefined && !known.blobs.has(pending.entry.digest)) found.push(pending.entry.digest);
     chunks[slot] = pending;
   };
@@ -277,14 +286,17 @@ async function pushOnce(
         extents.push({ offset: extent.offset, length: extent.length, chunk: -1 });
       } else {
         stats.chunks++;
+        const was = known?.base?.offsets.get(extent.sha256);
+        if (was !== undefined) shift = was - extent.offset;
         let slot = byRaw.get(extent.sha256);
         if (slot === undefined) {
           slot = chunks.length;
           byRaw.set(extent.sha256, slot);
           chunks.push(undefined);
           const at = slot;
+          const moved = shift;
           signal?.throwIfAborted();
-          await pool.add(() => store(extent, at));
+          await pool.add(() => store(extent, at, moved));
         }
         extents.push({ offset: extent.offset, length: extent.length, chunk: slot });
       }
@@ -461,21 +473,23 @@ async function deltaOf(
   known: KnownBlobs,
   base: PushBase,
   chunk: DataChunk,
+  at: number,
   wholeSize: number,
 ): Promise<{ bytes: Buffer; spans: PendingSpan[] } | undefined> {
-  const spans = baseSpansAt(base, chunk.offset, chunk.length);
+  if (at < 0) return undefined;
+  const spans = baseSpansAt(base, at, chunk.length);
   if (spans === undefined) return undefined;
   const from = Buffer.alloc(chunk.length);
   const named = new Set<string>();
-  let at = 0;
+  let filled = 0;
   for (const span of spans) {
     if (span.chunk !== undefined) {
       named.add(span.chunk.rawSha256);
       const raw = await known.cache.getChunk(span.chunk.rawSha256, span.chunk.rawLength);
       if (raw === undefined) return undefined;
-      raw.copy(from, at, span.offset, span.offset + span.length);
+      raw.copy(from, filled, span.offset, span.offset + span.length);
     }
-    at += span.length;
+    filled += span.length;
   }
   if (named.size === 0) return undefined;
   const bytes = await encodeDelta(chunk.bytes, from, chunk.sha256);
@@ -508,7 +522,7 @@ async function upload(
 async function storeChunk(
   client: RegistryClient,
   repository: string,
-  chunk: DataChunk,
+  { chunk, moved }: { chunk: DataChunk; moved: number },
   known: KnownBlobs | undefined,
   stats: PushStats,
   signal: AbortSignal | undefined,
@@ -551,10 +565,17 @@ async function storeChunk(
   const form = { digest, size: encoded.bytes.length, encoding: encoded.encoding };
   if (cache !== undefined && stored?.digest !== digest) await cache.putStored(chunk.sha256, form);
   signal?.throwIfAborted();
-  const delta =
-    known !== undefined && base !== undefined && inBase === undefined
-      ? await deltaOf(known, base, chunk, form.size)
-      : undefined;
+  let delta: { bytes: Buffer; spans: PendingSpan[] } | undefined;
+  if (known !== undefined && base !== undefined && inBase === undefined) {
+    // The base's bytes at the same offsets (a file rewritten in place), else where the last
+    // chunk found in the base had moved to (files moved by something added before them).
+    delta = await deltaOf(known, base, chunk, chunk.offset, form.size);
+    if (moved !== 0) {
+      const other = await deltaOf(known, base, chunk, chunk.offset + moved, form.size);
+      if (other !== undefined && (delta === undefined || other.bytes.length < delta.bytes.length))
+        delta = other;
+    }
+  }
   if (delta !== undefined) {
     const blob = { digest: digestOf(delta.bytes), size: delta.bytes.length, bytes: delta.bytes };
     signal?.throwIfAborted();
