@@ -216,6 +216,39 @@ describe("delta chunks against strata serve", () => {
     assert.equal(sha256(await readFile(out)), sha256(v3));
   });
 
+  it("finds the base's bytes where data moved, when something grew before them", async () => {
+    // 8 KiB more in the first text region: everything after it is 8 KiB further on, and one
+    // file after it is rewritten in place.
+    const grown = Buffer.concat([v1.subarray(0, MiB + 4096), text("grown", 8192), v1.subarray(MiB + 4096)]);
+    const moved = grown.subarray(0, v1.length);
+    const edit = 9 * MiB + 300_000;
+    noise("moved-edit", 1200).copy(moved, edit);
+    await writeFile(path("moved.raw"), moved);
+    const cacheDir = path("push-cache");
+    const pushed = await pushChunkedDisk(
+      client,
+      "vm/delta",
+      path("moved.raw"),
+      { boot: "bios" },
+      { tag: "moved", base: "v1", cacheDir },
+    );
+    const { index } = await fetchChunkedIndex(client, "vm/delta", await chunked("vm/delta", "moved"));
+    const v1Index = (await fetchChunkedIndex(client, "vm/delta", await chunked("vm/delta", "v1"))).index;
+    const extent = index.extents.find((e) => e.offset <= edit && edit < e.offset + e.length)!;
+    const chunk = index.chunks[extent.chunk]!;
+    assert.equal(chunk.encoding, "delta", "the edited chunk is a delta against the moved bytes");
+    // Its base is the first version's bytes 8 KiB before its place.
+    const first = chunk.base![0]!;
+    const baseExtent = v1Index.extents.find(
+      (e) => e.chunk >= 0 && v1Index.chunks[e.chunk]!.rawSha256 === index.chunks[first.chunk]!.rawSha256,
+    )!;
+    assert.equal(baseExtent.offset + first.offset, extent.offset - 8192);
+    assert.ok(pushed.stats.chunksDelta >= 1);
+    const out = path("moved-pulled.raw");
+    await pullDisk(client, "vm/delta", "moved", out, { format: "raw", cacheDir: path("pull-cache") });
+    assert.equal(sha256(await readFile(out)), sha256(moved));
+  });
+
   it("sends whole chunks when the base's bytes are not in its cache", async () => {
     const pushed = await pushChunkedDisk(
       client,
