@@ -107,6 +107,11 @@ describe("delta chunks", () => {
       apply(body(sha(raw), len, [[0, 8]], Buffer.alloc(9))),
       refused(/1 bytes follow its last range/),
     );
+    // A patch that inflates beyond twice its chunk.
+    await assert.rejects(
+      apply(body(sha(raw), len, [[0, len]], Buffer.alloc(3 * len))),
+      refused(/it decompresses to more than 2 times the chunk's 65536 bytes/),
+    );
     // A count of ranges the patch cannot hold.
     const huge = gunzipSync(body(sha(raw), len, [], Buffer.alloc(0)));
     huge.writeUInt32BE(1_000_000, 40);

@@ -12,6 +12,8 @@
 //   range count N
 //   N × (offset, length)        in order, not overlapping, inside the chunk
 //   the new bytes of the ranges, concatenated
+//
+// After the header of 44 bytes, a patch is at most twice as long as its chunk, plus 8 bytes.
 import { promisify } from "node:util";
 import { gunzip, gzip } from "node:zlib";
 import { DiskError } from "../errors.ts";
@@ -26,6 +28,12 @@ const HEAD = MAGIC.length + 32 + 8;
 const BLOCK = 16;
 /** …and two ranges closer than this are sent as one (a range costs 8 bytes of header). */
 const MERGE_GAP = 64;
+/**
+ * A patch's ranges and bytes (after its fixed header) are at most this many times its chunk's
+ * length, plus 8: what encodeDelta writes is at most 1.5 times (ranges of 16 bytes at least, but
+ * the last), and a reader never inflates a hostile patch further.
+ */
+const MAX_PATCH = 2;
 
 export interface DeltaRange {
   readonly offset: number;
@@ -78,9 +86,10 @@ export async function applyDelta(
   };
   let body: Buffer;
   try {
-    // At most one range per byte: the header and the bytes can not be longer than this.
-    body = await gunzipAsync(stored, { maxOutputLength: HEAD + 9 * raw.length });
+    body = await gunzipAsync(stored, { maxOutputLength: HEAD + 8 + MAX_PATCH * raw.length });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE")
+      bad(`it decompresses to more than ${MAX_PATCH} times the chunk's ${raw.length} bytes`);
     return bad(`it does not decompress (${(error as Error).message})`);
   }
   if (body.length < HEAD || !body.subarray(0, MAGIC.length).equals(MAGIC)) bad("it is not a strata delta");

@@ -458,7 +458,7 @@ function baseSpansAt(base: PushBase, offset: number, length: number): PendingSpa
     } else {
       const chunk = chunks[extent.chunk]!;
       if (chunk.encoding === "delta") return undefined;
-      spans.push({ chunk: { ...chunk }, offset: at - extent.offset, length: to - at });
+      spans.push({ chunk, offset: at - extent.offset, length: to - at });
     }
     at = to;
   }
