@@ -16,7 +16,8 @@
 // With a base — the disk's previous version in the same repository (the tag the push overwrites,
 // or one named) — and the base's chunks' raw bytes in the cache (a push keeps the raw bytes of
 // the chunks it handles there), a chunk the base lacks is compared with the base's bytes at the
-// same disk offsets and, when that is much smaller, stored as a delta against them (delta.ts);
+// same disk offsets, and at those as far away as the last chunk found in the base had moved,
+// and, when that is much smaller, stored as a delta against them (delta.ts);
 // the base chunks it names join the chunk table. A base chunk that is itself a delta is never
 // a base (depth 1): such a chunk is stored whole. Without the base's bytes here, chunks are
 // stored whole: a push never downloads a base.
