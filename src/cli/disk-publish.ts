@@ -72,6 +72,11 @@ export async function publishDisk(
   const repository = `${ref.gallery}/${ref.image}`;
   const client = await registryClient(registry, io.env, input.insecure === true);
   progress.line(`Pushing the disk to ${registry}/${repository} (only the chunks it lacks)`);
+  // The definition's latest version is the base changed chunks are stored as deltas against.
+  const latest = await api.call("GET", `${imagePath(ref)}/latest`).then(
+    (answer) => (answer.body as { digest?: unknown } | undefined)?.digest,
+    () => undefined,
+  );
   const pushed = await pushChunkedDisk(
     client,
     repository,
@@ -81,7 +86,7 @@ export async function publishDisk(
       ...(input.rawDigest === undefined ? {} : { rawDigest: input.rawDigest }),
       ...(input.source === undefined ? {} : { source: input.source }),
     },
-    cacheOption(io),
+    { ...cacheOption(io), ...(typeof latest === "string" ? { base: latest, baseOptional: true } : {}) },
   );
   const s = pushed.stats;
   progress.line(

@@ -2,7 +2,9 @@
 // only when complete: its index blob is read within a size limit and checked, its parts must
 // list every chunk the index names, and every chunk blob must be linked in the repository it is
 // published from. A disk whose push broke off, or whose parts or chunks went missing since, is
-// refused before anything is linked or recorded.
+// refused before anything is linked or recorded. Delta chunks are checked with the index
+// (decodeIndex: their bases in the table, stored whole, inside their chunks); their base chunks
+// are chunks of the table like any other, so they too must be listed and linked.
 import {
   checkPartsCover,
   chunkedLayout,

@@ -53,6 +53,7 @@ const EXPECTED: Record<keyof typeof MediaType, readonly Predicate[]> = {
   DiskChunkPart: [],
   DiskChunk: [],
   DiskChunkGzip: [],
+  DiskChunkDelta: [],
   SigstoreBundle: [],
   CosignSimpleSigning: [],
 };

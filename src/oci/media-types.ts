@@ -25,7 +25,8 @@ export const MediaType = {
   /**
    * A VM disk cut into content-defined chunks (src/disk/chunked/, docs/disk-format.md): the
    * artifactType of its image index, of the manifest holding its chunk index, and of the
-   * manifests listing its chunks; the chunk index blob; a chunk, stored raw or gzip-compressed.
+   * manifests listing its chunks; the chunk index blob; a chunk, stored raw or gzip-compressed,
+   * or as a delta against chunks of the disk's previous version (a gzip-compressed patch).
    */
   DiskChunked: "application/vnd.strata.disk.chunked.v1",
   DiskChunkIndexManifest: "application/vnd.strata.disk.index.v1",
@@ -33,6 +34,7 @@ export const MediaType = {
   DiskChunkPart: "application/vnd.strata.disk.chunks.v1",
   DiskChunk: "application/vnd.strata.disk.chunk.v1",
   DiskChunkGzip: "application/vnd.strata.disk.chunk.v1+gzip",
+  DiskChunkDelta: "application/vnd.strata.disk.chunk-delta.v1+gzip",
   /**
    * Signatures (src/sign/, docs/supply-chain.md): a Sigstore bundle v0.3 — the artifactType of
    * the referrer that carries it and its one layer, as cosign v3 stores it — and cosign's legacy

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { decodeChunk, encodeChunk } from "../../src/disk/chunked/compress.ts";
+import { applyDelta, encodeDelta } from "../../src/disk/chunked/delta.ts";
 import { DEFAULT_CHUNK_SIZES } from "../../src/disk/chunked/fastcdc.ts";
 import {
   buildChunkedArtifact,
@@ -130,6 +131,76 @@ export async function makeChunkedDisk(
 }
 
 /**
+ * A second version of `base` whose extents are `raws`, each as long as the base's extent at the
+ * same place (so at the same offsets): a raw chunk the base has is stored as the base stores it,
+ * any other as a delta against the base's chunk at its place, which joins the chunk table just
+ * before it.
+ */
+export async function makeDeltaDisk(base: ChunkedDisk, raws: readonly Buffer[]): Promise<ChunkedDisk> {
+  const table: ChunkEntry[] = [];
+  const chunks: TestBlob[] = [];
+  const at = new Map<string, number>();
+  const place = (entry: ChunkEntry, blob: TestBlob): number => {
+    let n = at.get(entry.rawSha256);
+    if (n === undefined) {
+      n = table.length;
+      at.set(entry.rawSha256, n);
+      table.push(entry);
+      chunks.push(blob);
+    }
+    return n;
+  };
+  const baseOf = new Map(base.index.chunks.map((c, i) => [c.rawSha256, i]));
+  const extents: { offset: number; length: number; chunk: number }[] = [];
+  let offset = 0;
+  for (const [i, raw] of raws.entries()) {
+    const extent = base.index.extents[i];
+    if (extent === undefined || extent.length !== raw.length || extent.chunk < 0)
+      throw new Error(`raw chunk ${i} is not as long as the base's chunk at its place`);
+    const sha = createHash("sha256").update(raw).digest("hex");
+    const same = baseOf.get(sha);
+    let chunk: number;
+    if (same !== undefined) {
+      chunk = place(base.index.chunks[same]!, base.chunks[same]!);
+    } else {
+      const from = base.index.chunks[extent.chunk]!;
+      const fromRaw = base.raw.subarray(extent.offset, extent.offset + extent.length);
+      const spans = [{ chunk: place(from, base.chunks[extent.chunk]!), offset: 0, length: raw.length }];
+      const bytes = await encodeDelta(raw, fromRaw, sha);
+      const digest = digestOf(bytes);
+      chunk = place(
+        { digest, size: bytes.length, rawSha256: sha, rawLength: raw.length, encoding: "delta", base: spans },
+        { digest, size: bytes.length, bytes },
+      );
+    }
+    extents.push({ offset, length: raw.length, chunk });
+    offset += raw.length;
+  }
+  const disk = Buffer.concat(raws);
+  return withIndex(
+    { ...base, raw: disk, chunks, blobs: [] },
+    { ...base.index, size: disk.length, digest: digestOf(disk), chunks: table, extents },
+  );
+}
+
+/**
+ * The disk with `index` as its chunk index (its blobs as they are): for an index a writer got
+ * wrong, which a registry stores and a reader must refuse.
+ */
+export function withIndex(disk: ChunkedDisk, index: DiskIndex): ChunkedDisk {
+  const artifact = buildChunkedArtifact(index, {});
+  const config: TestBlob = { digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length, bytes: EMPTY_CONFIG };
+  return {
+    ...disk,
+    digest: artifact.top.digest,
+    artifact,
+    index,
+    blobs: [config, artifact.indexBlob, ...disk.chunks],
+    manifests: [...artifact.children, artifact.top],
+  };
+}
+
+/**
  * The same disk with an image index that leaves out part `part` (1 = the first part): its chunks
  * are then in no part manifest, which a registry accepts and a reader must refuse.
  */
@@ -240,16 +311,30 @@ export async function readChunkedDisk(
     await fetch("blobs", manifest.config.digest);
   }
   const raws = new Map<number, Buffer>();
+  // Chunks stored whole first, then the deltas made from them.
   for (const [i, chunk] of index.chunks.entries())
-    raws.set(
-      i,
-      await decodeChunk(
-        await fetch("blobs", chunk.digest),
-        chunk.encoding,
-        { length: chunk.rawLength, sha256: chunk.rawSha256 },
-        chunk.digest,
-      ),
-    );
+    if (chunk.encoding !== "delta")
+      raws.set(
+        i,
+        await decodeChunk(
+          await fetch("blobs", chunk.digest),
+          chunk.encoding,
+          { length: chunk.rawLength, sha256: chunk.rawSha256 },
+          chunk.digest,
+        ),
+      );
+  for (const [i, chunk] of index.chunks.entries())
+    if (chunk.encoding === "delta") {
+      const from = Buffer.concat(
+        (chunk.base ?? []).map((s) =>
+          s.chunk < 0
+            ? Buffer.alloc(s.length)
+            : (raws.get(s.chunk) ?? Buffer.alloc(0)).subarray(s.offset, s.offset + s.length),
+        ),
+      );
+      const raw = { length: chunk.rawLength, sha256: chunk.rawSha256 };
+      raws.set(i, await applyDelta(await fetch("blobs", chunk.digest), from, raw, chunk.digest));
+    }
   const disk = Buffer.concat(
     index.extents.map((e) => (e.chunk < 0 ? Buffer.alloc(e.length) : (raws.get(e.chunk) ?? Buffer.alloc(0)))),
   );

@@ -1,7 +1,9 @@
 // Chunked disks and a peer registry: a chunked disk pushed to CNCF Distribution (Debian's
 // docker-registry 2.8, which has no referrers API, so a disk made from an image is listed in the
 // fallback tag) pulls back to the same disk, and `skopeo copy --all` moves one from Strata to
-// Distribution and back, after which it still assembles to the same disk.
+// Distribution and back, after which it still assembles to the same disk. A second version pushed
+// to Distribution with delta chunks against the first pulls to the same disk with the first
+// cached and without, and skopeo moves its deltas' base chunks with it.
 //
 // What skopeo does to the artifact: skopeo before 1.16 (containers/image before 5.32) rewrites
 // an image index it copies through a Go structure that has no artifactType or subject
@@ -21,6 +23,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   fetchDisk,
+  pullChunkedDisk,
   pullDisk,
   pushChunkedDisk,
   type ChunkedDiskDescription,
@@ -198,5 +201,53 @@ describe("chunked disks and CNCF Distribution", () => {
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, /we cannot modify it: \\?"Instructed to preserve digests/);
     }
+  });
+
+  it("takes a second version with delta chunks, pulled with and without the first cached, and copied by skopeo", async () => {
+    const v2 = Buffer.from(disk);
+    for (const at of [200_000, 2 * MiB + 10_000, 5 * MiB + 300_000])
+      noise(`peer-edit-${at}`, 900).copy(v2, at);
+    await writeFile(join(work, "v2.raw"), v2);
+    const cacheDir = join(work, "delta-push-cache");
+    await pushChunkedDisk(
+      atDistribution,
+      "vm/delta",
+      join(work, "disk.raw"),
+      { boot: "bios" },
+      { tag: "v1", cacheDir },
+    );
+    const second = await pushChunkedDisk(
+      atDistribution,
+      "vm/delta",
+      join(work, "v2.raw"),
+      { boot: "bios" },
+      { tag: "v2", base: "v1", cacheDir },
+    );
+    assert.ok(second.stats.chunksDelta >= 3, `${second.stats.chunksDelta} deltas`);
+    assert.equal(second.stats.chunksSent, second.stats.chunksDelta);
+    // With the first version cached: the pull downloads the deltas only.
+    const cached = join(work, "delta-pull-cache");
+    await pullDisk(atDistribution, "vm/delta", "v1", join(work, "d1.raw"), {
+      format: "raw",
+      cacheDir: cached,
+    });
+    const { stats } = await pullChunkedDisk(
+      atDistribution,
+      "vm/delta",
+      await chunked(atDistribution, "vm/delta", "v2"),
+      join(work, "d2.raw"),
+      { cacheDir: cached },
+    );
+    assert.equal(stats.chunksSent, second.stats.chunksDelta);
+    assert.equal(sha256(await readFile(join(work, "d2.raw"))), sha256(v2));
+    // Without it: the base chunks come too.
+    assert.equal(await pulledDigest(atDistribution, "vm/delta", "v2", "d2-cold.raw"), sha256(v2));
+    // skopeo copies the disk with its deltas' bases to Strata, where it assembles alone.
+    const copied = await copy(
+      `docker://${distribution.host}/vm/delta:v2`,
+      `docker://${strata.host}/vm/delta-copy:v2`,
+    );
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.equal(await pulledDigest(atStrata, "vm/delta-copy", "v2", "d2-copied.raw"), sha256(v2));
   });
 });

@@ -16,7 +16,7 @@ import { after, before, describe, it } from "node:test";
 import { RegistryClient } from "../../src/remote/index.ts";
 import { runStrata } from "../helpers/cli-run.ts";
 import { startDistribution, type RunningDistribution } from "../helpers/distribution.ts";
-import { makeChunkedDisk, rawChunk } from "../helpers/chunked-disk.ts";
+import { makeChunkedDisk, makeDeltaDisk, rawChunk } from "../helpers/chunked-disk.ts";
 import { buildImage, randomImage, sha256, type Layer, type TestImage } from "../helpers/images.ts";
 import { blobBytesIn, startSiteProxy, uploadDigest, type SiteProxy } from "../helpers/site-proxy.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
@@ -456,6 +456,27 @@ describe("replication", { timeout: 300_000 }, () => {
     const atSite = await api(site.url, "GET", "/galleries/apps/images/disk/versions/1.0.0");
     assert.equal(atSite.body.digest, disk.digest);
     assert.equal((await api(site.url, "GET", "/galleries/apps/images/disk")).body.kind, "vm");
+
+    // A second version with a delta chunk: its base chunk travels with it.
+    const changed = Buffer.from(rawChunk("r-2"));
+    changed.write("version two", 100);
+    const delta = await makeDeltaDisk(disk, [rawChunk("r-1"), changed, rawChunk("r-3"), rawChunk("r-1")]);
+    assert.ok(delta.index.chunks.some((c) => c.encoding === "delta"));
+    for (const blob of delta.blobs)
+      await client.putBlob("apps/disk", { digest: blob.digest, size: blob.size, bytes: blob.bytes });
+    for (const manifest of delta.manifests)
+      await client.putManifest("apps/disk", manifest.digest, manifest.bytes, manifest.mediaType);
+    const second = await api(source.url, "POST", "/galleries/apps/images/disk/versions", {
+      version: "1.1.0",
+      from: `apps/disk@${delta.digest}`,
+    });
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    await reached("1.1.0", "dr", "completed", "disk");
+    for (const blob of delta.blobs) assert.ok(await atRegistry.hasBlob("mirror/apps/disk", blob.digest));
+    assert.equal(
+      (await atRegistry.getManifest("mirror/apps/disk", "1.1.0", [delta.artifact.top.mediaType])).digest,
+      delta.digest,
+    );
   });
 
   it("resumes after the source is killed mid-copy without sending completed blobs again", async () => {

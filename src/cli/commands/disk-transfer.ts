@@ -22,6 +22,8 @@ interface TransferFlags {
   boot?: string;
   maxSize?: string;
   tag?: string;
+  base?: string | false;
+  keepChunks?: boolean;
 }
 
 type DiskRef = (
@@ -72,10 +74,11 @@ interface Stats {
   readonly bytesSent: number;
   readonly bytesSkipped: number;
   readonly seconds: number;
+  readonly chunksDelta?: number;
 }
 
 const sent = (s: Stats): string =>
-  `${s.chunksSent} of ${s.uniqueChunks} chunks sent (${formatBytes(s.bytesSent)}; ${formatBytes(s.bytesSkipped)} already there) in ${s.seconds.toFixed(1)} s`;
+  `${s.chunksSent} of ${s.uniqueChunks} chunks sent${s.chunksDelta ? ` (${s.chunksDelta} as deltas)` : ""} (${formatBytes(s.bytesSent)}; ${formatBytes(s.bytesSkipped)} already there) in ${s.seconds.toFixed(1)} s`;
 
 export function registerDiskTransfer(
   disk: Command,
@@ -90,7 +93,16 @@ export function registerDiskTransfer(
         "Push a disk file (raw, qcow2, vhd, vmdk or vdi; the format read from its header) to a registry as a chunked disk: only the chunks the registry lacks are sent",
       )
       .option("--boot <mode>", "bios or uefi: how the disk boots", "bios")
-      .option("--max-size <size>", "the largest virtual size taken", "2TiB"),
+      .option("--max-size <size>", "the largest virtual size taken", "2TiB")
+      .option(
+        "--base <ref>",
+        "the disk's previous version in the same repository (a tag or digest): chunks that changed are stored as deltas against it when its chunks are in the local chunk cache (default: the tag pushed, when it holds a chunked disk)",
+      )
+      .option("--no-base", "store every chunk whole, with no delta against a previous version")
+      .option(
+        "--no-keep-chunks",
+        "do not keep the pushed chunks' raw bytes in the local chunk cache (they take the disk's data bytes; without them the next version cannot be pushed as deltas against this one)",
+      ),
   ).action(async (file: string, text: string, flags: TransferFlags) => {
     const ref = diskRef(text, flags, io);
     if (ref.reference.startsWith("sha256:"))
@@ -105,7 +117,18 @@ export function registerDiskTransfer(
       const client = await registryClient(ref.registry, io.env, flags.insecure === true);
       progress.line(`Pushing ${file} to ${ref.name}`);
       const pushed = await disk
-        .pushChunkedDisk(client, ref.repository, raw, { boot }, { tag: ref.reference, ...cacheOption(io) })
+        .pushChunkedDisk(
+          client,
+          ref.repository,
+          raw,
+          { boot },
+          {
+            tag: ref.reference,
+            ...cacheOption(io),
+            ...(flags.base === undefined ? {} : { base: flags.base }),
+            keepChunks: flags.keepChunks !== false,
+          },
+        )
         .catch((error: unknown) => diskFailure(error));
       progress.done();
       if (flags.json === true)

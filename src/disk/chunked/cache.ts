@@ -2,7 +2,9 @@
 // chunks it lacks and a push compresses only the chunks it has not compressed before. One folder:
 //
 //   CACHE/
-//     chunks/<raw sha256 hex>   a chunk's raw bytes (pull), checked against the name when read
+//     chunks/<raw sha256 hex>   a chunk's raw bytes (pulls, and pushes unless told not to keep
+//                               them: a push against a previous version stores its changed
+//                               chunks as deltas against these), checked against the name when read
 //     stored/<raw sha256 hex>   how a push stored that chunk: {"digest","size","encoding"} of its blob
 //     known/<sha256 of "registry/repository">   blobs pushes from here found in or sent to that
 //                               repository, one digest per line, so a later push need not ask
@@ -14,10 +16,21 @@
 // the cache is a plain folder its owner may empty at any time.
 import { randomBytes } from "node:crypto";
 import { close, open, read } from "node:fs";
-import { appendFile, mkdir, opendir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  access,
+  appendFile,
+  mkdir,
+  opendir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { isDigest, type Digest } from "../../oci/index.ts";
-import { sha256Hex, type ChunkEncoding } from "./compress.ts";
+import { sha256Hex, type PlainEncoding } from "./compress.ts";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -25,13 +38,15 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export interface StoredForm {
   readonly digest: Digest;
   readonly size: number;
-  readonly encoding: ChunkEncoding;
+  readonly encoding: PlainEncoding;
 }
 
 export interface ChunkCache {
   readonly dir: string;
   /** A chunk's raw bytes, or undefined when the cache lacks them (or held damaged bytes). */
   getChunk(rawSha256: string, length: number): Promise<Buffer | undefined>;
+  /** Whether the cache holds a file for the chunk (its bytes are not looked at). */
+  hasChunk(rawSha256: string): Promise<boolean>;
   /** Stores a chunk's raw bytes (already checked against `rawSha256` by the caller). */
   putChunk(rawSha256: string, bytes: Buffer): Promise<void>;
   /**
@@ -159,6 +174,11 @@ export function openChunkCache(dir: string): ChunkCache {
       await rm(path, { force: true });
       return undefined;
     },
+    hasChunk: async (rawSha256) =>
+      access(join(chunks, checkName(rawSha256))).then(
+        () => true,
+        () => false,
+      ),
     putChunk: async (rawSha256, bytes) => writeAtomic(chunks, checkName(rawSha256), bytes),
     async heldChunks(wanted) {
       const held = new Set<string>();

@@ -17,22 +17,27 @@ export const CHUNK_GZIP_LEVEL = 6;
 /** Compressed bytes must be at most this share of the raw ones to be stored compressed. */
 const PAYS = 0.9;
 
-export type ChunkEncoding = "gzip" | "none";
+/** How a chunk is stored on its own. */
+export type PlainEncoding = "gzip" | "none";
+/** …or as a delta against other chunks (delta.ts). */
+export type ChunkEncoding = PlainEncoding | "delta";
 
 export interface StoredChunk {
   readonly bytes: Buffer;
   /** sha256 of `bytes`, hex. */
   readonly digest: string;
-  readonly encoding: ChunkEncoding;
+  readonly encoding: PlainEncoding;
 }
 
 export function chunkMediaType(encoding: ChunkEncoding): string {
+  if (encoding === "delta") return MediaType.DiskChunkDelta;
   return encoding === "gzip" ? MediaType.DiskChunkGzip : MediaType.DiskChunk;
 }
 
 export function chunkEncodingOf(mediaType: string): ChunkEncoding | undefined {
   if (mediaType === MediaType.DiskChunkGzip) return "gzip";
   if (mediaType === MediaType.DiskChunk) return "none";
+  if (mediaType === MediaType.DiskChunkDelta) return "delta";
   return undefined;
 }
 
@@ -52,7 +57,7 @@ export async function encodeChunk(raw: Buffer): Promise<StoredChunk> {
  */
 export async function decodeChunk(
   stored: Buffer,
-  encoding: ChunkEncoding,
+  encoding: PlainEncoding,
   raw: { readonly length: number; readonly sha256: string },
   name: string,
 ): Promise<Buffer> {

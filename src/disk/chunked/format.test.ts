@@ -196,6 +196,137 @@ describe("disk index", () => {
   });
 });
 
+describe("delta chunks in the index", () => {
+  // Chunk 3 is a delta over chunk 2 (which no extent names) and 50 bytes of zeros.
+  const delta: ChunkEntry = {
+    digest: `sha256:${hex(4)}` as Digest,
+    size: 40,
+    rawSha256: hex(0x1004),
+    rawLength: 200,
+    encoding: "delta",
+    base: [
+      { chunk: 2, offset: 50, length: 150 },
+      { chunk: -1, offset: 0, length: 50 },
+    ],
+  };
+  const DELTA: DiskIndex = {
+    ...INDEX,
+    chunks: [...INDEX.chunks, delta],
+    extents: [...INDEX.extents.slice(0, 4), { offset: 800, length: 200, chunk: 3 }],
+  };
+  const edited = (edit: (chunks: unknown[][]) => void): Buffer => {
+    const doc = JSON.parse(gunzipSync(encodeIndex(DELTA)).toString()) as { chunks: unknown[][] };
+    edit(doc.chunks);
+    return gzipSync(JSON.stringify(doc));
+  };
+  const withBase = (base: unknown): Buffer => edited((l) => (l[3]![5] = base));
+
+  it("reads back as written, the delta's base spans included", () => {
+    assert.deepEqual(decodeIndex(encodeIndex(DELTA)), DELTA);
+  });
+
+  it("refuses a delta whose base names a chunk out of range, a delta, or itself", () => {
+    assert.throws(
+      () => decodeIndex(withBase([[7, 0, 200]])),
+      invalid(/delta chunk 3 names base chunk 7, not a chunk of the table/),
+    );
+    assert.throws(
+      () => decodeIndex(withBase([[-2, 0, 200]])),
+      invalid(/base span 0 of chunk 3 names chunk -2/),
+    );
+    assert.throws(
+      () => decodeIndex(withBase([[3, 0, 200]])),
+      invalid(/delta chunk 3 names itself as its base/),
+    );
+    // Two deltas naming each other: a cycle, refused as a delta named as a base (depth 1).
+    const cycle = edited((l) => {
+      l[2]!.splice(4, 1, "delta", [[3, 0, 200]]);
+      l[3]![5] = [[2, 0, 200]];
+    });
+    assert.throws(
+      () => decodeIndex(cycle),
+      invalid(/delta chunk 2 names delta chunk 3 as its base: a base must be stored whole/),
+    );
+  });
+
+  it("refuses base spans outside their chunk, or that do not add up to the raw length", () => {
+    assert.throws(
+      () =>
+        decodeIndex(
+          withBase([
+            [2, 100, 150],
+            [-1, 0, 50],
+          ]),
+        ),
+      invalid(/delta chunk 3 takes bytes \[100, 250\) of chunk 2, which holds 200/),
+    );
+    assert.throws(
+      () =>
+        decodeIndex(
+          withBase([
+            [2, 0, 150],
+            [-1, 0, 40],
+          ]),
+        ),
+      invalid(/the base spans of delta chunk 3 add up to 190 bytes, not its raw length 200/),
+    );
+    assert.throws(
+      () =>
+        decodeIndex(
+          withBase([
+            [2, 0, 150],
+            [-1, 8, 50],
+          ]),
+        ),
+      invalid(/takes zeros from offset 8/),
+    );
+    assert.throws(
+      () =>
+        decodeIndex(
+          withBase([
+            [2, 0, 0],
+            [-1, 0, 200],
+          ]),
+        ),
+      invalid(/has offset 0 and length 0/),
+    );
+    assert.throws(
+      () => decodeIndex(withBase([[2, 0]])),
+      invalid(/base span 0 of chunk 3 is not \[chunk, offset, length\]/),
+    );
+    assert.throws(() => decodeIndex(withBase([])), invalid(/delta chunk 3 has no list of base spans/));
+  });
+
+  it("refuses a delta without a base and a chunk stored whole with one", () => {
+    assert.throws(
+      () => decodeIndex(edited((l) => l[3]!.pop())),
+      invalid(/chunk 3 is a delta without a base/),
+    );
+    assert.throws(
+      () => decodeIndex(edited((l) => l[0]!.push([[2, 0, 100]]))),
+      invalid(/chunk 0 is stored gzip but names a base/),
+    );
+  });
+
+  it("lists the delta and its base chunks in the parts, the delta by its own media type", () => {
+    const artifact = buildChunkedArtifact(DELTA, {});
+    const layers = artifact.children.slice(1).map((part) => {
+      const manifest = parseManifest(part.bytes);
+      assert.equal(manifest.kind, "manifest");
+      return manifest.kind === "manifest" ? manifest.layers : [];
+    });
+    checkPartsCover(DELTA, layers);
+    const listed = layers.flat();
+    assert.equal(listed.length, DELTA.chunks.length);
+    assert.equal(listed.find((l) => l.digest === delta.digest)?.mediaType, MediaType.DiskChunkDelta);
+    // A part that lists the delta as a chunk stored whole does not cover it.
+    const wrong = layers.map((list) =>
+      list.map((l) => (l.digest === delta.digest ? { ...l, mediaType: MediaType.DiskChunkGzip } : l)),
+    );
+    assert.throws(() => checkPartsCover(DELTA, wrong), invalid(/is 40 bytes \(delta\) in the index/));
+  });
+});
+
 describe("chunked artifact", () => {
   const annotations = { "dev.strata.disk.format": "chunked" };
   const subject: Descriptor = { mediaType: MediaType.ImageManifest, digest: digestOf("image"), size: 5 };

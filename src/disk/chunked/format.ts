@@ -5,8 +5,9 @@
 // unchanged stretch of disk gives the same part manifest in the next version too.
 //
 // The index blob is gzip-compressed JSON: the disk's size and digest, the chunk table (blob
-// digest, blob size, raw digest, raw length, encoding) and the extents that tile the disk, each a
-// chunk or a hole. Everything here is pure: bytes in, checked structures out.
+// digest, blob size, raw digest, raw length, encoding, and for a delta chunk its base) and the
+// extents that tile the disk, each a chunk or a hole. Everything here is pure: bytes in, checked
+// structures out.
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
   digestOf,
@@ -48,6 +49,18 @@ export interface ChunkEntry {
   readonly rawSha256: string;
   readonly rawLength: number;
   readonly encoding: ChunkEncoding;
+  /**
+   * A delta chunk's base (delta.ts): spans of other chunks of the table, or of zeros (chunk -1,
+   * offset 0), whose concatenation is as long as the chunk. Only for encoding "delta".
+   */
+  readonly base?: readonly BaseSpan[];
+}
+
+/** `length` bytes of chunk `chunk`'s raw bytes from `offset`; chunk -1 is zeros. */
+export interface BaseSpan {
+  readonly chunk: number;
+  readonly offset: number;
+  readonly length: number;
 }
 
 export interface IndexExtent {
@@ -81,7 +94,11 @@ export function encodeIndex(index: DiskIndex): Buffer {
     size: index.size,
     digest: index.digest,
     chunking: { algorithm: "fastcdc-gear-v1", ...index.chunking },
-    chunks: index.chunks.map((c) => [c.digest.slice(7), c.size, c.rawSha256, c.rawLength, c.encoding]),
+    chunks: index.chunks.map((c) => {
+      const entry: unknown[] = [c.digest.slice(7), c.size, c.rawSha256, c.rawLength, c.encoding];
+      if (c.base !== undefined) entry.push(c.base.map((s) => [s.chunk, s.offset, s.length]));
+      return entry;
+    }),
     extents: index.extents.map((e) => [e.offset, e.length, e.chunk]),
   };
   return gzipSync(JSON.stringify(document), { level: 9 });
@@ -133,9 +150,9 @@ export function decodeIndex(bytes: Buffer, limits: IndexLimits = DEFAULT_INDEX_L
   if (!Array.isArray(doc.extents)) bad("extents is not a list");
   const seen = new Set<string>();
   const chunks: ChunkEntry[] = doc.chunks.map((entry: unknown, i: number): ChunkEntry => {
-    if (!Array.isArray(entry) || entry.length !== 5)
-      bad(`chunk ${i} is not [digest, size, raw digest, raw length, encoding]`);
-    const [hex, size, raw, rawLength, encoding] = entry as unknown[];
+    if (!Array.isArray(entry) || (entry.length !== 5 && entry.length !== 6))
+      bad(`chunk ${i} is not [digest, size, raw digest, raw length, encoding] (and a delta's base)`);
+    const [hex, size, raw, rawLength, encoding, base] = entry as unknown[];
     if (typeof hex !== "string" || !HEX64.test(hex))
       bad(`chunk ${i} has digest ${JSON.stringify(hex)}, not 64 hex digits`);
     if (seen.has(hex)) bad(`chunk ${i} (sha256:${hex}) is listed twice`);
@@ -144,12 +161,41 @@ export function decodeIndex(bytes: Buffer, limits: IndexLimits = DEFAULT_INDEX_L
     if (typeof raw !== "string" || !HEX64.test(raw)) bad(`chunk ${i} has raw digest ${JSON.stringify(raw)}`);
     if (!isCount(rawLength, 1) || rawLength > MAX_CHUNK_LENGTH)
       bad(`chunk ${i} has raw length ${JSON.stringify(rawLength)} (at most ${MAX_CHUNK_LENGTH})`);
-    if (encoding !== "gzip" && encoding !== "none")
+    if (encoding !== "gzip" && encoding !== "none" && encoding !== "delta")
       bad(`chunk ${i} has encoding ${JSON.stringify(encoding)}`);
     if (encoding === "none" && (size !== rawLength || hex !== raw))
       bad(`chunk ${i} is stored raw but its blob and raw bytes differ`);
-    return { digest: `sha256:${hex}` as Digest, size, rawSha256: raw, rawLength, encoding };
+    if ((encoding === "delta") !== (entry.length === 6))
+      bad(
+        `chunk ${i} is ${encoding === "delta" ? "a delta without a base" : `stored ${encoding} but names a base`}`,
+      );
+    const chunk = {
+      digest: `sha256:${hex}` as Digest,
+      size,
+      rawSha256: raw,
+      rawLength,
+      encoding: encoding as ChunkEncoding,
+    };
+    return encoding === "delta" ? { ...chunk, base: baseSpans(base, i, rawLength) } : chunk;
   });
+  // Depth 1: a delta's base chunks are stored whole (which also rules out cycles).
+  for (const [i, chunk] of chunks.entries())
+    for (const span of chunk.base ?? []) {
+      if (span.chunk < 0) continue;
+      if (span.chunk >= chunks.length)
+        bad(`delta chunk ${i} names base chunk ${span.chunk}, not a chunk of the table (or -1 for zeros)`);
+      const base = chunks[span.chunk]!;
+      if (base.encoding === "delta")
+        bad(
+          span.chunk === i
+            ? `delta chunk ${i} names itself as its base`
+            : `delta chunk ${i} names delta chunk ${span.chunk} as its base: a base must be stored whole`,
+        );
+      if (span.offset + span.length > base.rawLength)
+        bad(
+          `delta chunk ${i} takes bytes [${span.offset}, ${span.offset + span.length}) of chunk ${span.chunk}, which holds ${base.rawLength}`,
+        );
+    }
   let next = 0;
   let previous = 0;
   const extents: IndexExtent[] = doc.extents.map((entry: unknown, i: number): IndexExtent => {
@@ -172,6 +218,30 @@ export function decodeIndex(bytes: Buffer, limits: IndexLimits = DEFAULT_INDEX_L
   });
   if (next !== doc.size) bad(`the extents add up to ${next} bytes, not the disk's ${doc.size}`);
   return { size: doc.size, digest: doc.digest as Digest, chunking: sizes, chunks, extents };
+}
+
+/** A delta's base spans (checked against the table by decodeIndex once it is read whole). */
+function baseSpans(value: unknown, i: number, rawLength: number): BaseSpan[] {
+  if (!Array.isArray(value) || value.length === 0) bad(`delta chunk ${i} has no list of base spans`);
+  let total = 0;
+  const spans = value.map((span: unknown, j: number): BaseSpan => {
+    if (!Array.isArray(span) || span.length !== 3)
+      bad(`base span ${j} of chunk ${i} is not [chunk, offset, length]`);
+    const [chunk, offset, length] = span as unknown[];
+    if (!(typeof chunk === "number" && Number.isInteger(chunk) && chunk >= -1))
+      bad(`base span ${j} of chunk ${i} names chunk ${JSON.stringify(chunk)}`);
+    if (!isCount(offset) || !isCount(length, 1))
+      bad(
+        `base span ${j} of chunk ${i} has offset ${JSON.stringify(offset)} and length ${JSON.stringify(length)}`,
+      );
+    if (chunk === -1 && offset !== 0)
+      bad(`base span ${j} of chunk ${i} takes zeros from offset ${offset}, not 0`);
+    total += length;
+    return { chunk, offset, length };
+  });
+  if (total !== rawLength)
+    bad(`the base spans of delta chunk ${i} add up to ${total} bytes, not its raw length ${rawLength}`);
+  return spans;
 }
 
 /** The chunk table in parts: runs of chunks (in table order) cut where the raw digest says. */

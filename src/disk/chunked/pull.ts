@@ -17,6 +17,7 @@ import { DiskError } from "../errors.ts";
 import { checkConverted, convertDisk, type ImageFormat } from "../formats.ts";
 import { openChunkCache, type ChunkCache } from "./cache.ts";
 import { decodeChunk } from "./compress.ts";
+import { applyDelta } from "./delta.ts";
 import {
   checkPartsCover,
   decodeIndex,
@@ -144,12 +145,11 @@ async function writeAll(handle: FileHandle, bytes: Buffer, offset: number): Prom
   }
 }
 
-/** A chunk's raw bytes from the registry, verified against its blob digest and raw digest. */
-async function downloadChunk(client: RegistryClient, repository: string, chunk: ChunkEntry): Promise<Buffer> {
+/** A chunk's blob from the registry, verified against its digest. */
+async function fetchBlob(client: RegistryClient, repository: string, chunk: ChunkEntry): Promise<Buffer> {
   const where = `${client.registry}/${repository}`;
-  let stored: Buffer;
   try {
-    stored = await client.getBlobBytes(repository, chunk.digest, chunk.size);
+    return await client.getBlobBytes(repository, chunk.digest, chunk.size);
   } catch (error) {
     if (error instanceof RemoteError && error.status === 404)
       throw new DiskError(
@@ -165,12 +165,6 @@ async function downloadChunk(client: RegistryClient, repository: string, chunk: 
       );
     throw error;
   }
-  return decodeChunk(
-    stored,
-    chunk.encoding,
-    { length: chunk.rawLength, sha256: chunk.rawSha256 },
-    `${chunk.digest} from ${where}`,
-  );
 }
 
 const noop = (): void => undefined;
@@ -185,14 +179,38 @@ interface Pull {
   readonly options: PullChunkedOptions;
   /** Chunks found in the cache: counted in bytesSkipped unless downloaded after all. */
   readonly fromCache: Set<number>;
+  /** The chunks the extents name (the others are only bases of delta chunks). */
+  readonly used: ReadonlySet<number>;
 }
 
-/** Downloads chunk `i` (verified) and stores it in the cache. */
+/**
+ * Downloads chunk `i` (verified) and stores it in the cache; a delta chunk is made from its base
+ * spans (from the cache, else downloaded too) and its patch, then checked against its raw digest.
+ */
 async function download(pull: Pull, i: number): Promise<Buffer> {
-  const { index, stats } = pull;
+  const { index, stats, client, repository } = pull;
   const chunk = index.chunks[i]!;
   pull.options.signal?.throwIfAborted();
-  const raw = await downloadChunk(pull.client, pull.repository, chunk);
+  const stored = await fetchBlob(client, repository, chunk);
+  const name = `${chunk.digest} from ${client.registry}/${repository}`;
+  const rawOf = { length: chunk.rawLength, sha256: chunk.rawSha256 };
+  let raw: Buffer;
+  if (chunk.encoding === "delta") {
+    const from = Buffer.alloc(chunk.rawLength);
+    let at = 0;
+    for (const span of chunk.base ?? []) {
+      if (span.chunk >= 0) {
+        const base = index.chunks[span.chunk]!;
+        const bytes =
+          (await pull.cache.getChunk(base.rawSha256, base.rawLength)) ?? (await download(pull, span.chunk));
+        bytes.copy(from, at, span.offset, span.offset + span.length);
+      }
+      at += span.length;
+    }
+    raw = await applyDelta(stored, from, rawOf, name);
+  } else {
+    raw = await decodeChunk(stored, chunk.encoding, rawOf, name);
+  }
   stats.chunksSent++;
   stats.chunkBytesSent += chunk.size;
   stats.bytesSent += chunk.size;
@@ -201,38 +219,56 @@ async function download(pull: Pull, i: number): Promise<Buffer> {
   return raw;
 }
 
-/**
- * Phase 1: the chunks the cache lacks (by the files' names), downloaded `concurrency`
- * at once and each stored as soon as it is checked: memory holds only the chunks in flight.
- */
-async function fetchMissing(pull: Pull, count: boolean): Promise<void> {
-  const { index, cache, stats, options } = pull;
-  const held = await cache.heldChunks(new Set(index.chunks.map((c) => c.rawSha256)));
-  const missing: number[] = [];
-  for (const [i, chunk] of index.chunks.entries()) {
-    if (!held.has(chunk.rawSha256)) missing.push(i);
-    else if (count) {
-      pull.fromCache.add(i);
-      stats.bytesSkipped += chunk.size;
-    }
-  }
-  const pool = new TaskPool(options.concurrency ?? DEFAULT_CONCURRENCY);
+/** Runs `task` for each of `items`, `limit` at once. */
+async function inPool(limit: number, items: readonly number[], task: (i: number) => Promise<void>) {
+  const pool = new TaskPool(limit);
   try {
-    const total = missing.reduce((n, i) => n + index.chunks[i]!.size, 0);
-    let done = 0;
-    for (const i of missing) {
-      options.signal?.throwIfAborted();
-      await pool.add(async () => {
-        await download(pull, i);
-        done += index.chunks[i]!.size;
-        options.onProgress?.({ phase: "fetch", done, total });
-      });
-    }
+    for (const i of items) await pool.add(() => task(i));
     await pool.drain();
   } catch (error) {
     await pool.settle();
     throw error;
   }
+}
+
+/**
+ * Phase 1: the chunks the cache lacks (by the files' names), downloaded `concurrency` at once
+ * and each stored as soon as it is checked: memory holds only the chunks in flight. The chunks
+ * stored whole come first — those the extents name, and the bases of the delta chunks the cache
+ * lacks — then the delta chunks, made from their bases in the cache.
+ */
+async function fetchMissing(pull: Pull, count: boolean): Promise<void> {
+  const { index, cache, stats, options } = pull;
+  const held = await cache.heldChunks(new Set(index.chunks.map((c) => c.rawSha256)));
+  const whole = new Set<number>();
+  const deltas: number[] = [];
+  for (const i of pull.used) {
+    const chunk = index.chunks[i]!;
+    if (held.has(chunk.rawSha256)) {
+      if (count) {
+        pull.fromCache.add(i);
+        stats.bytesSkipped += chunk.size;
+      }
+    } else if (chunk.encoding === "delta") {
+      deltas.push(i);
+      for (const span of chunk.base ?? [])
+        if (span.chunk >= 0 && !held.has(index.chunks[span.chunk]!.rawSha256)) whole.add(span.chunk);
+    } else {
+      whole.add(i);
+    }
+  }
+  const order = [...whole].sort((a, b) => a - b);
+  const total = [...order, ...deltas].reduce((n, i) => n + index.chunks[i]!.size, 0);
+  let done = 0;
+  const fetchOne = async (i: number): Promise<void> => {
+    options.signal?.throwIfAborted();
+    await download(pull, i);
+    done += index.chunks[i]!.size;
+    options.onProgress?.({ phase: "fetch", done, total });
+  };
+  const limit = options.concurrency ?? DEFAULT_CONCURRENCY;
+  await inPool(limit, order, fetchOne);
+  await inPool(limit, deltas, fetchOne);
 }
 
 /** A staging buffer: the disk's bytes from `at`, `fill` of them placed so far. */
@@ -418,7 +454,8 @@ async function dropDamaged(pull: Pull): Promise<number> {
   const checks = new TaskPool(CHECK_CONCURRENCY);
   let dropped = 0;
   try {
-    for (const chunk of pull.index.chunks) {
+    for (const i of pull.used) {
+      const chunk = pull.index.chunks[i]!;
       await checks.add(async () => {
         if ((await pull.cache.getChunk(chunk.rawSha256, chunk.rawLength)) === undefined) dropped++;
       });
@@ -460,13 +497,14 @@ export async function pullChunkedDisk(
   stats.bytesSent += fetched.bytes;
   const { index } = fetched;
   stats.chunks = index.extents.filter((e) => e.chunk >= 0).length;
-  stats.uniqueChunks = index.chunks.length;
+  const used = new Set(index.extents.filter((e) => e.chunk >= 0).map((e) => e.chunk));
+  stats.uniqueChunks = used.size;
 
   const staged = stagedPath(output, "pull");
   const converted = stagedPath(output, "convert");
   const scratch = options.cacheDir === undefined ? stagedPath(output, "chunks") : undefined;
   const cache = openChunkCache(options.cacheDir ?? scratch!);
-  const pull: Pull = { client, repository, index, cache, stats, options, fromCache: new Set() };
+  const pull: Pull = { client, repository, index, cache, stats, options, fromCache: new Set(), used };
   const handle = await open(staged, "wx+");
   let closed = false;
   try {

@@ -3,7 +3,8 @@
 // total, own and shared with other versions (copies included); garbage collection keeps every
 // chunk an index names through its parts; purging a version frees in its repository what only it
 // used, so that collection removes exactly the chunks no other version needs, and the version
-// left still reads whole.
+// left still reads whole. A disk with delta chunks is published when valid and refused when its
+// deltas are malformed; purging the version its deltas came from keeps the base chunks they name.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -12,10 +13,12 @@ import { collectGarbage, createFsBlobStore, type MetadataStore } from "../../../
 import {
   diskSizes,
   makeChunkedDisk,
+  makeDeltaDisk,
   partEndingChunk,
   pushChunkedDisk,
   rawChunk,
   readChunkedDisk,
+  withIndex,
   withoutPart,
   type ChunkedDisk,
 } from "../../helpers/chunked-disk.ts";
@@ -291,6 +294,119 @@ export function chunkedDiskSuite(h: Harness): void {
       // It no longer shares with 1.0.0, only with its copy.
       const total2 = bytesOf(s2, s2.keys());
       assert.deepEqual((await version("2.0.0")).body.bytes, { total: total2, own: 0, shared: total2 });
+    });
+  });
+
+  describe("chunked disks with delta chunks", () => {
+    const raws = Array.from({ length: 6 }, (_, i) =>
+      rawChunk(`delta-base-${i}`, { compressible: i % 2 === 0 }),
+    );
+    let d1: ChunkedDisk;
+    let d2: ChunkedDisk;
+    const meta = (): MetadataStore => h.server.server.meta;
+    const publish = (v: string, from: string) =>
+      h.api("POST", "/galleries/deltas/images/disk/versions", { version: v, from }, "alice");
+    const version = (v: string) =>
+      h.api("GET", `/galleries/deltas/images/disk/versions/${v}`, undefined, "alice");
+
+    before(async () => {
+      const g = await h.api("POST", "/galleries", { name: "deltas", restoreDays: 1 }, "alice");
+      assert.equal(g.status, 201, JSON.stringify(g.body));
+      const d = await h.api("POST", "/galleries/deltas/images", { name: "disk", kind: "vm" }, "alice");
+      assert.equal(d.status, 201, JSON.stringify(d.body));
+      d1 = await makeChunkedDisk(raws);
+      // Version 2: two chunks changed in a few bytes each, stored as deltas against version 1's.
+      const changed = raws.map((raw, i) => {
+        if (i !== 1 && i !== 4) return raw;
+        const copy = Buffer.from(raw);
+        copy.write(`version two of ${i}`, 100);
+        return copy;
+      });
+      d2 = await makeDeltaDisk(d1, changed);
+      assert.equal(d2.index.chunks.filter((c) => c.encoding === "delta").length, 2);
+    });
+
+    it("publishes a disk with delta chunks and refuses malformed deltas, recording nothing", async () => {
+      for (const [n, disk] of [
+        ["1.0.0", d1],
+        ["2.0.0", d2],
+      ] as const) {
+        await pushChunkedDisk(h.server.server.app, "deltas/disk", disk, { user: "alice" });
+        const published = await publish(n, `deltas/disk@${disk.digest}`);
+        assert.equal(published.status, 201, JSON.stringify(published.body));
+      }
+      const delta = d2.index.chunks.findIndex((c) => c.encoding === "delta");
+      const other = d2.index.chunks.findIndex((c, i) => i > delta && c.encoding === "delta");
+      const length = d2.index.chunks[delta]!.rawLength;
+      const malformed: [
+        string,
+        (span: { chunk: number; offset: number; length: number }) => object,
+        RegExp,
+      ][] = [
+        [
+          "out of range",
+          (s) => ({ ...s, chunk: 99 }),
+          new RegExp(`delta chunk ${delta} names base chunk 99`),
+        ],
+        [
+          "a delta",
+          (s) => ({ ...s, chunk: other }),
+          new RegExp(`delta chunk ${delta} names delta chunk ${other}`),
+        ],
+        [
+          "outside",
+          (s) => ({ ...s, offset: 1 }),
+          new RegExp(`delta chunk ${delta} takes bytes \\[1, ${length + 1}\\)`),
+        ],
+        ["short", (s) => ({ ...s, length: s.length - 1 }), /add up to \d+ bytes, not its raw length/],
+      ];
+      for (const [what, edit, message] of malformed) {
+        const bad = withIndex(d2, {
+          ...d2.index,
+          chunks: d2.index.chunks.map((c, i) =>
+            i === delta ? { ...c, base: (c.base ?? []).map((span) => edit(span) as typeof span) } : c,
+          ),
+        });
+        await pushChunkedDisk(h.server.server.app, "deltas/disk", bad, { user: "alice" });
+        const refused = await publish("3.0.0", `deltas/disk@${bad.digest}`);
+        assert.equal(refused.status, 400, `${what}: ${JSON.stringify(refused.body)}`);
+        assert.equal(apiError(refused).code, "INVALID");
+        assert.match(apiError(refused).message, /cannot be published: Invalid disk index: /);
+        assert.match(apiError(refused).message, message, what);
+      }
+      assert.equal((await version("3.0.0")).status, 404);
+      assert.equal(await meta().manifests.resolve("deltas/disk", "3.0.0"), undefined);
+    });
+
+    it("keeps the base chunks of a delta when the version they came from is purged", async () => {
+      const blobs = createFsBlobStore({ root: join(h.server.dataDir, "data") });
+      const deleted = await h.api(
+        "DELETE",
+        "/galleries/deltas/images/disk/versions/1.0.0?force=true",
+        undefined,
+        "alice",
+      );
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      h.advance(2 * DAY);
+      try {
+        assert.ok((await h.server.server.gallery.sweep()).purged >= 1);
+      } finally {
+        h.advance(-2 * DAY);
+      }
+      const report = await collectGarbage(blobs, meta(), { graceMs: 0 });
+      const removed = new Set(report.removed.map((r) => r.digest));
+      // Version 1's own index blob went; every blob version 2 names, its deltas' bases included, stayed.
+      assert.ok(removed.has(d1.artifact.indexBlob.digest), "version 1's index blob is collected");
+      const bases = d2.index.chunks.flatMap((c) =>
+        (c.base ?? []).map((s) => d2.index.chunks[s.chunk]!.digest),
+      );
+      assert.equal(bases.length, 2);
+      for (const d of diskSizes(d2).keys()) assert.ok(await blobs.stat(d), `${d}, version 2's, is kept`);
+      const read = await readChunkedDisk(h.server.server.app, "deltas/disk", "2.0.0", "alice");
+      assert.equal(read.index.digest, d2.index.digest);
+      for (const base of bases) assert.ok(read.digests.has(base));
+      const total = bytesOf(diskSizes(d2), diskSizes(d2).keys());
+      assert.equal((await version("2.0.0")).body.bytes.total, total);
     });
   });
 }
