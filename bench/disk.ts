@@ -41,11 +41,13 @@ interface ChildResult {
 }
 
 // ---- a push or a pull: the real CLI in a process of its own, its peak RSS read from /proc --------
-const BIN = new URL("../bin/strata.js", import.meta.url).pathname;
+// bin/strata, the installed command: it execs Node with the disk commands' small young generation
+// (the same process id, so /proc follows the Node process doing the work).
+const BIN = new URL("../bin/strata", import.meta.url).pathname;
 
 function strata(args: readonly string[], dataDir: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args, "--json"], {
+    const proc = spawn(BIN, [...args, "--json"], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, STRATA_DATA_DIR: dataDir },
     });

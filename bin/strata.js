@@ -4,11 +4,8 @@
 // sources through tsx's loader, so an edited source is always what runs.
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-
-// Disk and VM commands stream gigabytes through short-lived buffers: a small young generation
-// makes the garbage collector hand that memory back sooner, keeping their peak RSS low.
-if (process.argv[2] === "disk" || process.argv[2] === "vm") setFlagsFromString("--max-semi-space-size=1");
+// Installed, `strata` is bin/strata, which starts Node with a small young generation for the disk
+// and VM commands (V8 takes that size only on Node's command line) and then runs this file.
 
 const root = new URL("..", import.meta.url).pathname;
 

@@ -9,8 +9,7 @@
 // serious or critical violation on the pages walked. The console is built first when dist/web is
 // missing or older than its sources.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,30 +20,24 @@ import { hashPassword } from "../../src/registry/index.ts";
 import { createRegistryEndpoint, RegistryClient } from "../../src/remote/index.ts";
 import { generateSigningKey, signImage } from "../../src/sign/index.ts";
 import { PASSWORD } from "../helpers/gallery.ts";
-import { buildImage, buildLayer, type TestImage } from "../helpers/images.ts";
+import { type TestImage } from "../helpers/images.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ROOT = new URL("../..", import.meta.url).pathname;
-const WEB = join(ROOT, "dist", "web");
-const WAIT_MS = 20_000;
+import {
+  apiOk,
+  basic,
+  buildConsoleIfStale,
+  CHROMIUM,
+  launchChromium,
+  pushImage,
+  releaseImage,
+  ROOT,
+  WAIT_MS,
+} from "./web-support.ts";
 
 // The page's globals, for the functions evaluated in Chromium (the tests compile without DOM types).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
-
-/** The newest modification time of the console's sources: a build older than it is rebuilt. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-const basic = (user: string) => `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString("base64")}`;
 
 /** alice may do everything in the registry, rita may only pull; anonymous callers as given. */
 async function config(anonymous: "read" | "none", extra: string[] = []): Promise<string> {
@@ -75,48 +68,13 @@ describe(
     const stranger = generateSigningKey();
     let tools: { v1: string; v2: string };
 
-    async function api(user: string, method: string, path: string, body?: unknown) {
-      const res = await fetch(`${server.url}/api/v1${path}`, {
-        method,
-        headers: {
-          authorization: basic(user),
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(WAIT_MS),
-      });
-      const text = await res.text();
-      assert.ok(res.status < 300, `${method} ${path} as ${user}: ${res.status} ${text}`);
-      return text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
-    }
+    const api = (user: string, method: string, path: string, body?: unknown) =>
+      apiOk(server.url, user, method, path, body);
 
-    async function push(repository: string, tag: string, image: TestImage): Promise<string> {
-      for (const [digest, blob] of image.blobs) {
-        const res = await fetch(`${server.url}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
-          method: "POST",
-          headers: { authorization: basic("alice"), "content-type": "application/octet-stream" },
-          body: blob,
-          signal: AbortSignal.timeout(WAIT_MS),
-        });
-        assert.equal(res.status, 201, `blob push: ${await res.text()}`);
-      }
-      const res = await fetch(`${server.url}/v2/${repository}/manifests/${tag}`, {
-        method: "PUT",
-        headers: { authorization: basic("alice"), "content-type": MediaType.ImageManifest },
-        body: image.manifest,
-        signal: AbortSignal.timeout(WAIT_MS),
-      });
-      assert.equal(res.status, 201, `manifest push: ${await res.text()}`);
-      return image.manifestDigest;
-    }
+    const push = (repository: string, tag: string, image: TestImage) =>
+      pushImage(server.url, repository, tag, image);
 
-    async function image(name: string): Promise<TestImage> {
-      const layer = await buildLayer([
-        { name: "etc/", type: "directory" },
-        { name: "etc/release", type: "file", content: Buffer.from(`${name}\n`) },
-      ]);
-      return buildImage({ layers: [layer], platform: { os: "linux", architecture: "amd64" } });
-    }
+    const image = releaseImage;
 
     async function registry(user: string, path: string, method = "GET") {
       return fetch(`${server.url}/v2/${path}`, {
@@ -159,17 +117,7 @@ describe(
     }
 
     before(async () => {
-      if (
-        !existsSync(join(WEB, "index.html")) ||
-        newestSource(join(ROOT, "src/web")) > statSync(join(WEB, "index.html")).mtimeMs
-      ) {
-        const build = spawnSync(
-          process.execPath,
-          [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "src/web/vite.config.ts"],
-          { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-        );
-        assert.equal(build.status, 0, `vite build: ${build.stderr}${build.stdout}`);
-      }
+      buildConsoleIfStale();
       keys = await mkdtemp(join(tmpdir(), "strata-web-access-keys-"));
       const galleryKey = generateSigningKey();
       await writeFile(join(keys, "demo.key"), galleryKey.privateKey.export({ type: "pkcs8", format: "pem" }));
@@ -181,8 +129,7 @@ describe(
         ]),
       });
       closed = await startStrata({ config: await config("none") });
-      const { chromium } = await import("playwright-core");
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], timeout: WAIT_MS });
+      browser = await launchChromium();
 
       // A gallery that signs what it receives, with rita a reader; its version 1.0.0 carries the
       // gallery's signature and one by a key the gallery does not know.

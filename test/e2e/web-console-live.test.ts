@@ -8,39 +8,28 @@
 // CLI deprecates that version. The page is never reloaded (a marker set in the page
 // survives), and reads of unchanged answers come back as 304.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { MediaType } from "../../src/oci/index.ts";
 import { runStrata } from "../helpers/cli-run.ts";
 import { authYaml, PASSWORD } from "../helpers/gallery.ts";
-import { buildImage, buildLayer, type TestImage } from "../helpers/images.ts";
+import { type TestImage } from "../helpers/images.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ROOT = new URL("../..", import.meta.url).pathname;
-const WEB = join(ROOT, "dist", "web");
-const WAIT_MS = 20_000;
+import {
+  CHROMIUM,
+  WAIT_MS,
+  apiOk as apiOkAt,
+  buildConsoleIfStale,
+  launchChromium,
+  pushImage,
+  releaseImage,
+} from "./web-support.ts";
 
 // The page's globals, for the functions evaluated in Chromium (the tests compile without DOM types).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any;
 declare const localStorage: any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
-
-/** The newest modification time of the console's sources: a build older than it is rebuilt. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-const basic = (user: string) => `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString("base64")}`;
 
 describe(
   "web console live updates in Chromium",
@@ -62,48 +51,13 @@ describe(
       return result.stdout;
     };
 
-    async function apiOk(user: string, method: string, path: string, body?: unknown) {
-      const res = await fetch(`${server.url}/api/v1${path}`, {
-        method,
-        headers: {
-          authorization: basic(user),
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(WAIT_MS),
-      });
-      const text = await res.text();
-      assert.ok(res.status < 300, `${method} ${path} as ${user}: ${res.status} ${text}`);
-      return text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
-    }
+    const apiOk = (user: string, method: string, path: string, body?: unknown) =>
+      apiOkAt(server.url, user, method, path, body);
 
-    async function push(repository: string, tag: string, image: TestImage): Promise<string> {
-      for (const [digest, blob] of image.blobs) {
-        const res = await fetch(`${server.url}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
-          method: "POST",
-          headers: { authorization: basic("alice"), "content-type": "application/octet-stream" },
-          body: blob,
-          signal: AbortSignal.timeout(WAIT_MS),
-        });
-        assert.equal(res.status, 201, `blob push: ${await res.text()}`);
-      }
-      const res = await fetch(`${server.url}/v2/${repository}/manifests/${tag}`, {
-        method: "PUT",
-        headers: { authorization: basic("alice"), "content-type": MediaType.ImageManifest },
-        body: image.manifest,
-        signal: AbortSignal.timeout(WAIT_MS),
-      });
-      assert.equal(res.status, 201, `manifest push: ${await res.text()}`);
-      return image.manifestDigest;
-    }
+    const push = (repository: string, tag: string, image: TestImage) =>
+      pushImage(server.url, repository, tag, image);
 
-    async function release(name: string): Promise<TestImage> {
-      const layer = await buildLayer([
-        { name: "etc/", type: "directory" },
-        { name: "etc/release", type: "file", content: Buffer.from(`${name}\n`) },
-      ]);
-      return buildImage({ layers: [layer], platform: { os: "linux", architecture: "amd64" } });
-    }
+    const release = releaseImage;
 
     /** The page was not reloaded since the marker was set (a reload clears page globals). */
     async function notReloaded(): Promise<void> {
@@ -111,17 +65,7 @@ describe(
     }
 
     before(async () => {
-      if (
-        !existsSync(join(WEB, "index.html")) ||
-        newestSource(join(ROOT, "src/web")) > statSync(join(WEB, "index.html")).mtimeMs
-      ) {
-        const build = spawnSync(
-          process.execPath,
-          [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "src/web/vite.config.ts"],
-          { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-        );
-        assert.equal(build.status, 0, `vite build: ${build.stderr}${build.stdout}`);
-      }
+      buildConsoleIfStale();
       server = await startStrata({ config: await authYaml(["alice", "bob", "carol"]) });
       await apiOk("alice", "POST", "/galleries", {
         name: "demo",
@@ -140,8 +84,7 @@ describe(
         approvals: 1,
       });
 
-      const { chromium } = await import("playwright-core");
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], timeout: WAIT_MS });
+      browser = await launchChromium();
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
       // Polling off: from here on only the event stream can bring a change to an open page.
       await context.addInitScript(() => localStorage.setItem("strata.pollSeconds", "0"));

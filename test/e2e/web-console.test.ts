@@ -16,9 +16,8 @@
 // page go to a folder under the OS temp dir (and to $STRATA_WEB_SCREENSHOTS when set). The console
 // is built first when dist/web is missing or older than its sources.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,12 +30,20 @@ import { sbomReferrers, type Package } from "../../src/sbom/index.ts";
 import { authYaml, PASSWORD } from "../helpers/gallery.ts";
 import { buildImage, buildLayer, type TestImage } from "../helpers/images.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
+import {
+  CHROMIUM,
+  ROOT,
+  WAIT_MS,
+  WEB,
+  apiCall,
+  apiOk as apiOkAt,
+  basic,
+  buildConsoleIfStale,
+  launchChromium,
+  pushImage,
+} from "./web-support.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ROOT = new URL("../..", import.meta.url).pathname;
-const WEB = join(ROOT, "dist", "web");
 const BUDGET = 250 * 1024;
-const WAIT_MS = 20_000;
 const HOSTILE_SCRIPT = "<script>window.__pwned = 'script'</script>";
 const HOSTILE_IMG = `<img src=x onerror="window.__pwned = 'img'">`;
 
@@ -46,18 +53,6 @@ declare const window: any;
 declare const document: any;
 declare const getComputedStyle: any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
-
-/** The newest modification time of the console's sources: a build older than it is rebuilt. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-const basic = (user: string) => `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString("base64")}`;
 
 describe(
   "web console in Chromium",
@@ -75,48 +70,14 @@ describe(
     const dialogs: string[] = [];
     const consoleErrors: string[] = [];
 
-    async function api(user: string, method: string, path: string, body?: unknown) {
-      const res = await fetch(`${server.url}/api/v1${path}`, {
-        method,
-        headers: {
-          authorization: basic(user),
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(WAIT_MS),
-      });
-      const text = await res.text();
-      return {
-        status: res.status,
-        body: text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>),
-      };
-    }
+    const api = (user: string, method: string, path: string, body?: unknown) =>
+      apiCall(server.url, user, method, path, body);
 
-    async function apiOk(user: string, method: string, path: string, body?: unknown) {
-      const res = await api(user, method, path, body);
-      assert.ok(res.status < 300, `${method} ${path} as ${user}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
-    }
+    const apiOk = (user: string, method: string, path: string, body?: unknown) =>
+      apiOkAt(server.url, user, method, path, body);
 
-    async function push(repository: string, tag: string, image: TestImage): Promise<string> {
-      for (const [digest, blob] of image.blobs) {
-        const res = await fetch(`${server.url}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
-          method: "POST",
-          headers: { authorization: basic("alice"), "content-type": "application/octet-stream" },
-          body: blob,
-          signal: AbortSignal.timeout(WAIT_MS),
-        });
-        assert.equal(res.status, 201, `blob push: ${await res.text()}`);
-      }
-      const res = await fetch(`${server.url}/v2/${repository}/manifests/${tag}`, {
-        method: "PUT",
-        headers: { authorization: basic("alice"), "content-type": MediaType.ImageManifest },
-        body: image.manifest,
-        signal: AbortSignal.timeout(WAIT_MS),
-      });
-      assert.equal(res.status, 201, `manifest push: ${await res.text()}`);
-      return image.manifestDigest;
-    }
+    const push = (repository: string, tag: string, image: TestImage) =>
+      pushImage(server.url, repository, tag, image);
 
     /** Pushes a referrer (its blobs, then its manifest by digest). */
     async function pushReferrer(
@@ -269,17 +230,7 @@ describe(
     }
 
     before(async () => {
-      if (
-        !existsSync(join(WEB, "index.html")) ||
-        newestSource(join(ROOT, "src/web")) > statSync(join(WEB, "index.html")).mtimeMs
-      ) {
-        const build = spawnSync(
-          process.execPath,
-          [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "src/web/vite.config.ts"],
-          { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-        );
-        assert.equal(build.status, 0, `vite build: ${build.stderr}${build.stdout}`);
-      }
+      buildConsoleIfStale();
       shots = await mkdtemp(join(tmpdir(), "strata-web-screenshots-"));
       console.log(`# screenshots: ${shots}`);
       // The gallery signs what it receives with a key made here; versions replicate to a second
@@ -306,8 +257,7 @@ describe(
           ].join("\n"),
         ),
       });
-      const { chromium } = await import("playwright-core");
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], timeout: WAIT_MS });
+      browser = await launchChromium();
 
       // Content: a gallery with alice admin, bob approver, carol publisher; a definition whose
       // description and labels carry markup; three versions, the second with a hostile changelog;

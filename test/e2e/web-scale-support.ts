@@ -3,46 +3,16 @@
 // "big" with a definition of 2,000 versions and an audit log of 100,000 entries (made by a server
 // in this process on the same data folder while the real one is down, then the real one starts
 // again on it), Chromium, and signing in.
-import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { authYaml, PASSWORD } from "../helpers/gallery.ts";
+import { authYaml } from "../helpers/gallery.ts";
 import { startInProcess } from "../helpers/in-process.ts";
 import { publishMany, writeAuditEntries } from "../helpers/scale-content.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
 
-export const CHROMIUM = "/usr/bin/chromium";
-export const ROOT = new URL("../..", import.meta.url).pathname;
-export const WEB = join(ROOT, "dist", "web");
+export { buildConsoleIfStale, CHROMIUM, launchChromium, ROOT, signIn, WEB } from "./web-support.ts";
+
 export const SCALE_USERS = ["alice", "carol", "dave"] as const;
 export const BIG_VERSIONS = 2000;
 export const BIG_ENTRIES = 100_000;
-
-/** The newest modification time of the console's sources: a build older than it is rebuilt. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-export function buildConsoleIfStale(): void {
-  if (
-    existsSync(join(WEB, "index.html")) &&
-    newestSource(join(ROOT, "src/web")) <= statSync(join(WEB, "index.html")).mtimeMs
-  )
-    return;
-  const build = spawnSync(
-    process.execPath,
-    [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "src/web/vite.config.ts"],
-    { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-  );
-  assert.equal(build.status, 0, `vite build: ${build.stderr}${build.stdout}`);
-}
 
 /**
  * A real server whose gallery "big" (alice admin, carol publisher, dave reader) holds the
@@ -72,17 +42,4 @@ export async function startBigServer(): Promise<RunningStrata> {
     await server.stop();
     throw error;
   }
-}
-
-export async function launchChromium(): Promise<Browser> {
-  const { chromium } = await import("playwright-core");
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], timeout: 20_000 });
-}
-
-export async function signIn(page: Page, url: string, user: string): Promise<void> {
-  await page.goto(`${url}/sign-in`);
-  await page.getByLabel("User name").fill(user);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByText(`Signed in as ${user}`).waitFor();
 }
