@@ -9,6 +9,7 @@ import {
   galleryRepo as lookupRepo,
   latestVersion,
   resolveVersion,
+  versionRow,
   versionRows,
   type GalleryRepo,
 } from "./resolve.ts";
@@ -124,7 +125,7 @@ export function createPullPath(ctx: GalleryContext): PullPath {
         return `Tag "latest" of gallery repository ${repository} is computed by the gallery and cannot be pushed`;
       }
       if (isVersionNumber(tag)) {
-        const pinned = (await versionRows(ctx.db, repo.gallery, repo.image)).find((r) => r.version === tag);
+        const pinned = await versionRow(ctx.db, repo.gallery, repo.image, tag);
         if (pinned !== undefined && pinned.digest !== digest) {
           return `Version ${repository}:${tag} is immutable: it pins ${pinned.digest}; publish a new version instead`;
         }
@@ -146,13 +147,15 @@ export function createPullPath(ctx: GalleryContext): PullPath {
     async checkDelete(repository, reference) {
       const repo = await galleryRepo(ctx.db, repository);
       if (repo === undefined) return undefined;
-      const rows = await versionRows(ctx.db, repo.gallery, repo.image);
-      const byTag = rows.find((r) => r.version === reference);
-      if (byTag !== undefined) {
-        return `${repository}:${byTag.version} is a gallery version; delete the version through the gallery`;
+      // A tag is judged by one row; only a digest needs every version's content.
+      if (!reference.includes(":")) {
+        const byTag = await versionRow(ctx.db, repo.gallery, repo.image, reference);
+        return byTag === undefined
+          ? undefined
+          : `${repository}:${byTag.version} is a gallery version; delete the version through the gallery`;
       }
-      if (!reference.includes(":") || !(await pinnedDigests(repository, rows)).has(reference))
-        return undefined;
+      const rows = await versionRows(ctx.db, repo.gallery, repo.image);
+      if (!(await pinnedDigests(repository, rows)).has(reference)) return undefined;
       return `${repository}@${reference.slice(0, 19)}… is content a gallery version pins; delete the version through the gallery`;
     },
 
