@@ -10,7 +10,7 @@
 // missing or older than its sources.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -26,11 +26,12 @@ import {
   apiOk,
   basic,
   buildConsoleIfStale,
+  checkAccessible,
   CHROMIUM,
   launchChromium,
   pushImage,
   releaseImage,
-  ROOT,
+  signIn as signInAt,
   WAIT_MS,
 } from "./web-support.ts";
 
@@ -93,28 +94,7 @@ describe(
       return page;
     }
 
-    async function signIn(page: Page, user: string): Promise<void> {
-      await page.goto(`${server.url}/sign-in`);
-      await page.getByLabel("User name").fill(user);
-      await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.getByText(`Signed in as ${user}`).waitFor();
-    }
-
-    /** axe-core in the page: no serious or critical violation. */
-    async function checkAccessible(page: Page, what: string): Promise<void> {
-      const source = await readFile(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
-      await page.evaluate(source);
-      const violations = await page.evaluate(async () => {
-        const result = (await window.axe.run()) as {
-          violations: { id: string; impact: string; help: string; nodes: unknown[] }[];
-        };
-        return result.violations
-          .filter((v) => v.impact === "serious" || v.impact === "critical")
-          .map((v) => `${v.id} (${v.impact}): ${v.help} ×${v.nodes.length}`);
-      });
-      assert.deepEqual(violations, [], `axe on ${what}`);
-    }
+    const signIn = (page: Page, user: string) => signInAt(page, server.url, user);
 
     before(async () => {
       buildConsoleIfStale();

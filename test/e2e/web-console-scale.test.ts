@@ -4,8 +4,6 @@
 // filters by actor and action prefix on the server; each page's rows are checked against the
 // content that was written, and axe-core finds no serious or critical violation.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
@@ -17,18 +15,13 @@ import {
   buildConsoleIfStale,
   CHROMIUM,
   launchChromium,
-  ROOT,
   signIn,
   startBigServer,
 } from "./web-scale-support.ts";
+import { checkAccessible as checkPage } from "./web-support.ts";
 
 const WAIT_MS = 20_000;
 const MINUTE = 60_000;
-
-// The page's globals, for the functions evaluated in Chromium (the tests compile without DOM types).
-/* eslint-disable @typescript-eslint/no-explicit-any */
-declare const window: any;
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** The console's date column: "YYYY-MM-DD HH:MM UTC". */
 const shown = (ms: number): string => new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC";
@@ -44,18 +37,7 @@ describe(
     const versionRows = () =>
       page.locator("section[aria-labelledby=versions-title] tbody tr td:first-child a").allTextContents();
 
-    async function checkAccessible(what: string): Promise<void> {
-      await page.evaluate(await readFile(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8"));
-      const violations = await page.evaluate(async () => {
-        const result = (await window.axe.run()) as {
-          violations: { id: string; impact: string; nodes: unknown[] }[];
-        };
-        return result.violations
-          .filter((v) => v.impact === "serious" || v.impact === "critical")
-          .map((v) => `${v.id} (${v.impact}) ×${v.nodes.length}`);
-      });
-      assert.deepEqual(violations, [], `axe on ${what}`);
-    }
+    const checkAccessible = (what: string) => checkPage(page, what);
 
     before(async () => {
       buildConsoleIfStale();

@@ -27,20 +27,22 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { provenanceReferrer } from "../../src/builder/index.ts";
 import { MediaType } from "../../src/oci/index.ts";
 import { sbomReferrers, type Package } from "../../src/sbom/index.ts";
-import { authYaml, PASSWORD } from "../helpers/gallery.ts";
+import { authYaml } from "../helpers/gallery.ts";
 import { buildImage, buildLayer, type TestImage } from "../helpers/images.ts";
 import { startStrata, type RunningStrata } from "../helpers/strata-server.ts";
 import {
-  CHROMIUM,
-  ROOT,
-  WAIT_MS,
-  WEB,
   apiCall,
   apiOk as apiOkAt,
   basic,
   buildConsoleIfStale,
+  checkAccessible,
+  CHROMIUM,
   launchChromium,
   pushImage,
+  ROOT,
+  signIn as signInAt,
+  WAIT_MS,
+  WEB,
 } from "./web-support.ts";
 
 const BUDGET = 250 * 1024;
@@ -175,36 +177,7 @@ describe(
       return page;
     }
 
-    async function signIn(page: Page, user: string): Promise<void> {
-      await page.goto(`${server.url}/sign-in`);
-      await page.getByLabel("User name").fill(user);
-      await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.getByText(`Signed in as ${user}`).waitFor();
-    }
-
-    /** axe-core in the page: no serious or critical violation. */
-    async function checkAccessible(page: Page, what: string): Promise<void> {
-      const source = await readFile(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
-      // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-      await page.evaluate(source);
-      const violations = await page.evaluate(async () => {
-        const axe = (
-          window as unknown as {
-            axe: {
-              run(): Promise<{
-                violations: { id: string; impact: string; help: string; nodes: unknown[] }[];
-              }>;
-            };
-          }
-        ).axe;
-        const result = await axe.run();
-        return result.violations
-          .filter((v) => v.impact === "serious" || v.impact === "critical")
-          .map((v) => `${v.id} (${v.impact}): ${v.help} ×${v.nodes.length}`);
-      });
-      assert.deepEqual(violations, [], `axe on ${what}`);
-    }
+    const signIn = (page: Page, user: string) => signInAt(page, server.url, user);
 
     /** At 390 px wide the page scrolls only vertically. */
     async function checkNarrow(page: Page, what: string): Promise<void> {

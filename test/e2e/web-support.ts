@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { MediaType } from "../../src/oci/index.ts";
@@ -46,6 +47,27 @@ export function buildConsoleIfStale(): void {
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import("playwright-core");
   return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], timeout: WAIT_MS });
+}
+
+/** axe-core in the page: no serious or critical violation. */
+export async function checkAccessible(page: Page, what: string): Promise<void> {
+  const source = await readFile(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  await page.evaluate(source);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: unknown[] }[] }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run();
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.help} ×${v.nodes.length}`);
+  });
+  assert.deepEqual(violations, [], `axe on ${what}`);
 }
 
 export async function signIn(page: Page, url: string, user: string): Promise<void> {
